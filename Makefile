@@ -1,0 +1,32 @@
+# Two entry points: `make demo` and `make test`. Each creates .venv if it is
+# missing and installs what it needs from pyproject.toml.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: demo test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Re-install only when pyproject.toml changes (the stamp is newer otherwise).
+$(VENV)/.stamp-demo: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[image,plot,bench]'
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.stamp-demo
+	$(PY) examples/large_kernel_filtering.py
+
+test: $(VENV)/.stamp-test
+	$(PY) -m pytest
+
+bench: $(VENV)/.stamp-demo
+	$(PY) benchmarks/bench_2d.py
+
+clean:
+	rm -rf $(VENV) demo-output build *.egg-info

@@ -1,0 +1,373 @@
+"""Public entry points: validate -> plan -> execute."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal, Union
+
+import numpy as np
+
+from ._docs import fill
+from ._plan import Plan, PlanReport
+from ._planner import build_plan, cached_plan, candidates, _finish, choose
+from ._problem import Problem
+from ._validate import (EFFORTS, as_array, check_option, expand_kernel, make_problem)
+from ._workers import resolve_workers
+from .strategies import names
+
+__all__ = ["convolve", "correlate", "plan_convolve", "plan_correlate", "explain"]
+
+Mode = Literal["full", "same", "valid"]
+Boundary = Literal["constant", "reflect", "symmetric", "edge", "wrap", "fill", "zeros",
+                   "mirror", "symm", "nearest", "replicate", "circular", "periodic"]
+Method = Literal["auto", "direct", "fft", "overlap"]
+Effort = Literal["estimate", "measure"]
+NanPolicy = Literal["propagate", "omit", "raise"]
+Axes = Union[int, Sequence[int], None]
+Anchor = Union[int, Sequence[int], None]
+
+
+def _check_method(method: object) -> str:
+    return check_option("method", method, ("auto", *names()))
+
+
+def _prepare_kernel(kernel: np.ndarray, p: Problem) -> np.ndarray:
+    """The kernel as a C-contiguous ``(Bk, *K)`` array: flipped, conjugated, compute dtype."""
+    k = expand_kernel(kernel, p.kernel_shape, p.axes)
+    if p.kernel_batched:
+        k = np.broadcast_to(k, tuple(p.x_shape[a] if a in p.batch_axes else s
+                                     for a, s in enumerate(k.shape)))
+    k = k.transpose(p.batch_axes + p.axes).reshape((p.kernel_batch, *p.k))
+    if p.flip:
+        k = k[(slice(None),) + (slice(None, None, -1),) * p.ndim]
+    if p.conjugate and np.iscomplexobj(k):
+        k = np.conj(k)
+    return np.ascontiguousarray(k, dtype=p.compute_dtype)
+
+
+def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, flip: bool,
+           conjugate: bool, mode: object, axes: object, boundary: object, cval: object,
+           anchor: object, method: object, effort: object, workers: object, dtype: object,
+           nan_policy: object) -> tuple[Problem, np.ndarray, str, str, int]:
+    """Validate everything (shapes, options, kernel values) before any heavy work."""
+    method_s = _check_method(method)
+    effort_s = check_option("effort", effort, EFFORTS)
+    nworkers = resolve_workers(workers)  # type: ignore[arg-type]
+    kernel_finite = True
+    if kernel.dtype.kind in "fc":
+        kernel_finite = bool(np.isfinite(kernel).all())
+    if isinstance(cval, (int, float, complex, np.number)) and not isinstance(cval, bool):
+        kernel_finite = kernel_finite and bool(np.isfinite(cval))
+    problem = make_problem(x_shape, x_dtype, kernel.shape, kernel.dtype, mode=mode, axes=axes,
+                           boundary=boundary, cval=cval, anchor=anchor, flip=flip,
+                           conjugate=conjugate, dtype=dtype, nan_policy=nan_policy)
+    if not kernel_finite:
+        if problem.nan_policy == "omit":
+            raise ValueError("nan_policy='omit' needs a finite kernel and cval")
+        problem = _replace_finite(problem)
+    prepared = _prepare_kernel(kernel, problem)
+    if problem.nan_policy == "omit":
+        sums = prepared.reshape(prepared.shape[0], -1).sum(axis=1)
+        if np.any(sums == 0):
+            raise ValueError("nan_policy='omit' needs a kernel that does not sum to 0 (it "
+                             "normalises by the kernel weight on valid samples)")
+    return problem, prepared, method_s, effort_s, nworkers
+
+
+def _replace_finite(problem: Problem) -> Problem:
+    from dataclasses import fields, replace
+
+    init = {f.name for f in fields(problem) if f.init}
+    return replace(problem, **{"kernel_finite": False}) if "kernel_finite" in init else problem
+
+
+def _run(x: object, kernel: object, *, flip: bool, conjugate: bool, **options: object) -> np.ndarray:
+    xa, ka = as_array(x, "x"), as_array(kernel, "kernel")
+    if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
+        return _run(xa.reshape(1), ka.reshape(1), flip=flip, conjugate=conjugate,
+                    **options).reshape(())
+    problem, prepared, method, effort, workers = _setup(
+        xa.shape, xa.dtype, ka, flip=flip, conjugate=conjugate, **options)
+    if math.prod(problem.out_shape) == 0:
+        return np.zeros(problem.out_shape, problem.result_dtype)
+    plan = cached_plan(problem, prepared, method=method, effort=effort, workers=workers,
+                       dtype=options["dtype"])
+    return plan(xa)
+
+
+@fill
+def convolve(x: object, kernel: object, mode: Mode = "full", *, axes: Axes = None,
+             boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
+             method: Method = "auto", effort: Effort = "estimate", workers: int | None = None,
+             dtype: object = None, nan_policy: NanPolicy = "propagate") -> np.ndarray:
+    """Convolve ``x`` with ``kernel``: ``y[i] = sum_j kernel[j] * x~[i - j + anchor]``.
+
+    The kernel is flipped along the convolved axes (this is what distinguishes a
+    convolution from :func:`correlate`) and never conjugated.
+
+    Parameters
+    ----------
+    x : array_like
+        The signal or image.
+    kernel : array_like
+        The kernel (same number of dimensions as ``x``, or see ``axes``).
+    %(mode)s
+    %(axes)s
+    %(boundary)s
+    %(cval)s
+    %(anchor)s
+    %(method)s
+    %(effort)s
+    %(workers)s
+    %(dtype)s
+    %(nan_policy)s
+
+    Returns
+    -------
+    ndarray
+        The result, C-contiguous, with the convolved axes where they were in ``x``.
+
+    Raises
+    ------
+    ValueError
+        For an invalid option, shape or anchor (before any work), non-finite input with
+        ``nan_policy='raise'``, or a method that cannot serve the problem.
+    TypeError
+        For object, string or datetime arrays.
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> fftconv.convolve([1, 2, 3], [0, 1, 0.5])
+    array([0. , 1. , 2.5, 4. , 1.5])
+    >>> fftconv.convolve([1., 2., 3.], [1., 1.], mode="same", boundary="edge")
+    array([2., 3., 5.])
+    """
+    return _run(x, kernel, flip=True, conjugate=False, mode=mode, axes=axes, boundary=boundary,
+                cval=cval, anchor=anchor, method=method, effort=effort, workers=workers,
+                dtype=dtype, nan_policy=nan_policy)
+
+
+@fill
+def correlate(x: object, kernel: object, mode: Mode = "full", *, axes: Axes = None,
+              boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
+              method: Method = "auto", effort: Effort = "estimate", workers: int | None = None,
+              dtype: object = None, nan_policy: NanPolicy = "propagate",
+              conjugate: bool = True) -> np.ndarray:
+    """Correlate ``x`` with ``kernel``: ``y[i] = sum_j conj(kernel[j]) * x~[i + j - anchor]``.
+
+    No flip; a complex kernel is conjugated unless ``conjugate=False``.
+
+    Parameters
+    ----------
+    x : array_like
+        The signal or image.
+    kernel : array_like
+        The kernel (same number of dimensions as ``x``, or see ``axes``).
+    %(mode)s
+    %(axes)s
+    %(boundary)s
+    %(cval)s
+    %(anchor)s
+    %(method)s
+    %(effort)s
+    %(workers)s
+    %(dtype)s
+    %(nan_policy)s
+    %(conjugate)s
+
+    Returns
+    -------
+    ndarray
+        The result, C-contiguous, with the convolved axes where they were in ``x``.
+
+    Raises
+    ------
+    ValueError
+        For an invalid option, shape or anchor (before any work), non-finite input with
+        ``nan_policy='raise'``, or a method that cannot serve the problem.
+    TypeError
+        For object, string or datetime arrays.
+
+    Examples
+    --------
+    >>> import fftconv
+    >>> fftconv.correlate([1, 2, 3], [0, 1, 0.5], mode="same")
+    array([2. , 3.5, 3. ])
+    """
+    return _run(x, kernel, flip=False, conjugate=conjugate, mode=mode, axes=axes,
+                boundary=boundary, cval=cval, anchor=anchor, method=method, effort=effort,
+                workers=workers, dtype=dtype, nan_policy=nan_policy)
+
+
+def _plan(x_shape: object, x_dtype: object, kernel: object, flip: bool, conjugate: bool,
+          options: dict) -> Plan:
+    shape = _shape(x_shape, "x_shape")
+    xdt = _dtype(x_dtype, "x_dtype")
+    ka = as_array(kernel, "kernel")
+    problem, prepared, method, effort, workers = _setup(
+        shape, xdt, ka, flip=flip, conjugate=conjugate, **options)
+    return build_plan(problem, prepared, method=method, effort=effort, workers=workers,
+                      dtype=options["dtype"])
+
+
+def _shape(shape: object, name: str) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        out = tuple(int(s) for s in shape)  # type: ignore[union-attr]
+        ok = all(int(s) == s and s >= 0 for s in shape)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}={shape!r} is invalid; expected a tuple of non-negative ints")
+    return out
+
+
+def _dtype(dt: object, name: str) -> np.dtype:
+    try:
+        return np.dtype(dt)  # type: ignore[call-overload]
+    except TypeError:
+        raise ValueError(f"{name}={dt!r} is invalid; expected a numpy dtype") from None
+
+
+@fill
+def plan_convolve(x_shape: Sequence[int], kernel: object, mode: Mode = "full", *,
+                  x_dtype: object = "float64", axes: Axes = None,
+                  boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
+                  method: Method = "auto", effort: Effort = "estimate",
+                  workers: int | None = None, dtype: object = None,
+                  nan_policy: NanPolicy = "propagate") -> Plan:
+    """Plan :func:`convolve` of inputs of ``x_shape`` with ``kernel``, for reuse.
+
+    FFTW plans and the kernel spectrum are computed once; calling the plan only
+    transforms the input. Plans are safe to call from several threads at once.
+
+    Parameters
+    ----------
+    x_shape : tuple of int
+        Shape of the inputs the plan will be called with.
+    kernel : array_like
+        The kernel.
+    %(mode)s
+    %(x_dtype)s
+    %(axes)s
+    %(boundary)s
+    %(cval)s
+    %(anchor)s
+    %(method)s
+    %(effort)s
+    %(workers)s
+    %(dtype)s
+    %(nan_policy)s
+
+    Returns
+    -------
+    Plan
+        Callable as ``plan(x, out=None)``; ``plan.report()`` explains the choice.
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> p = fftconv.plan_convolve((64, 64), np.ones((5, 5)) / 25, mode="same")
+    >>> y = p(np.ones((64, 64)))
+    >>> float(y[32, 32])
+    1.0
+    """
+    return _plan(x_shape, x_dtype, kernel, True, False, dict(
+        mode=mode, axes=axes, boundary=boundary, cval=cval, anchor=anchor, method=method,
+        effort=effort, workers=workers, dtype=dtype, nan_policy=nan_policy))
+
+
+@fill
+def plan_correlate(x_shape: Sequence[int], kernel: object, mode: Mode = "full", *,
+                   x_dtype: object = "float64", axes: Axes = None,
+                   boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
+                   method: Method = "auto", effort: Effort = "estimate",
+                   workers: int | None = None, dtype: object = None,
+                   nan_policy: NanPolicy = "propagate", conjugate: bool = True) -> Plan:
+    """Plan :func:`correlate` of inputs of ``x_shape`` with ``kernel``, for reuse.
+
+    Parameters
+    ----------
+    x_shape : tuple of int
+        Shape of the inputs the plan will be called with.
+    kernel : array_like
+        The kernel.
+    %(mode)s
+    %(x_dtype)s
+    %(axes)s
+    %(boundary)s
+    %(cval)s
+    %(anchor)s
+    %(method)s
+    %(effort)s
+    %(workers)s
+    %(dtype)s
+    %(nan_policy)s
+    %(conjugate)s
+
+    Returns
+    -------
+    Plan
+        Callable as ``plan(x, out=None)``; ``plan.report()`` explains the choice.
+    """
+    return _plan(x_shape, x_dtype, kernel, False, conjugate, dict(
+        mode=mode, axes=axes, boundary=boundary, cval=cval, anchor=anchor, method=method,
+        effort=effort, workers=workers, dtype=dtype, nan_policy=nan_policy))
+
+
+@fill
+def explain(x_shape: Sequence[int], kernel_shape: Sequence[int], mode: Mode = "full", *,
+            x_dtype: object = "float64", kernel_dtype: object = "float64",
+            operation: Literal["convolve", "correlate"] = "convolve", axes: Axes = None,
+            boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
+            method: Method = "auto", workers: int | None = None, dtype: object = None,
+            nan_policy: NanPolicy = "propagate") -> PlanReport:
+    """The planner's report for a job, without building anything.
+
+    Parameters
+    ----------
+    x_shape, kernel_shape : tuple of int
+        Shapes of the input and the kernel.
+    %(mode)s
+    %(x_dtype)s
+    kernel_dtype : dtype, optional
+        The kernel's dtype (default float64).
+    operation : {'convolve', 'correlate'}, optional
+        Which operation (they cost the same; the anchor defaults differ).
+    %(axes)s
+    %(boundary)s
+    %(cval)s
+    %(anchor)s
+    %(method)s
+    %(workers)s
+    %(dtype)s
+    %(nan_policy)s
+
+    Returns
+    -------
+    PlanReport
+        ``print()`` it for a table of every candidate strategy.
+
+    Examples
+    --------
+    >>> import fftconv
+    >>> report = fftconv.explain((1024, 1024), (63, 63), mode="same")
+    >>> report.method
+    'fft'
+    """
+    op = check_option("operation", operation, ("convolve", "correlate"))
+    method_s = _check_method(method)
+    nworkers = resolve_workers(workers)  # type: ignore[arg-type]
+    problem = make_problem(_shape(x_shape, "x_shape"), _dtype(x_dtype, "x_dtype"),
+                           _shape(kernel_shape, "kernel_shape"),
+                           _dtype(kernel_dtype, "kernel_dtype"), mode=mode, axes=axes,
+                           boundary=boundary, cval=cval, anchor=anchor,
+                           flip=op == "convolve", conjugate=op == "correlate", dtype=dtype,
+                           nan_policy=nan_policy)
+    cands = candidates(problem, nworkers)
+    chosen = choose(problem, cands, method_s)
+    return PlanReport(problem=problem, candidates=_finish(cands, chosen, {}), method=chosen,
+                      requested=method_s, effort="estimate", workers=nworkers)

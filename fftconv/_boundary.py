@@ -1,0 +1,79 @@
+"""Extension rules: numpy.pad's boundaries as index maps, whole arrays and blocks.
+
+The extension ``x~`` of an axis of length ``n`` padded by ``(lo, hi)`` is *defined* as
+``numpy.pad``'s (so extensions wider than the input repeat the rule exactly as numpy does):
+
+=============  ===============================
+``constant``   ``k k k | a b c d | k k k``
+``reflect``    ``d c b | a b c d | c b a``
+``symmetric``  ``c b a | a b c d | d c b``
+``edge``       ``a a a | a b c d | d d d``
+``wrap``       ``b c d | a b c d | a b c``
+=============  ===============================
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["index_map", "extend", "gather"]
+
+
+@lru_cache(maxsize=256)
+def index_map(n: int, lo: int, hi: int, boundary: str) -> np.ndarray:
+    """Source index in ``[0, n)`` of each extended position; ``-1`` marks a ``cval`` fill."""
+    base = np.arange(n, dtype=np.intp)
+    if boundary == "constant":
+        out = np.pad(base, (lo, hi), mode="constant", constant_values=-1)
+    else:
+        out = np.pad(base, (lo, hi), mode=boundary)
+    out.flags.writeable = False
+    return out
+
+
+def extend(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
+           cval: complex | float | int) -> np.ndarray:
+    """Return ``x~`` for a ``(B, *spatial)`` array: the trailing axes padded by ``pad``."""
+    widths = [(0, 0)] * (xb.ndim - len(pad)) + [tuple(p) for p in pad]
+    if all(p == (0, 0) for p in widths):
+        return np.ascontiguousarray(xb)
+    if boundary == "constant":
+        return np.pad(xb, widths, mode="constant", constant_values=cval)
+    return np.pad(xb, widths, mode=boundary)
+
+
+def gather(xb: np.ndarray, b: int, maps: list[np.ndarray], lo: tuple[int, ...],
+           start: tuple[int, ...], size: tuple[int, ...], cval: complex | float | int,
+           dest: np.ndarray) -> None:
+    """Copy the block ``x~[b, start:start+size]`` into ``dest[:size]`` without extending ``x``.
+
+    ``maps`` are :func:`index_map` arrays; ``lo`` the low pads. Interior blocks are plain
+    slices; blocks that reach into the extension use fancy indexing, then ``cval`` fill.
+    """
+    n = xb.shape[1:]
+    index: list[object] = []
+    fills: list[np.ndarray | None] = []
+    interior = True
+    for m, l, s, z, ni in zip(maps, lo, start, size, n):
+        if s >= l and s + z <= l + ni:
+            index.append(slice(s - l, s - l + z))
+            fills.append(None)
+        else:
+            interior = False
+            idx = m[s:s + z]
+            neg = idx < 0
+            index.append(np.where(neg, 0, idx))
+            fills.append(neg if neg.any() else None)
+    target = dest[tuple(slice(0, z) for z in size)]
+    if interior:
+        target[...] = xb[(b, *index)]
+        return
+    ix = np.ix_(*[np.arange(i.start, i.stop) if isinstance(i, slice) else i for i in index])
+    target[...] = xb[b][ix]
+    for axis, neg in enumerate(fills):
+        if neg is not None:
+            sel = [slice(None)] * len(size)
+            sel[axis] = neg
+            target[tuple(sel)] = cval

@@ -1,0 +1,147 @@
+"""FFT back end: FFTW through pyfftw, or scipy.fft when pyfftw is missing.
+
+A :class:`TransformPair` owns aligned scratch buffers for one batch shape and the
+forward/inverse transforms between them. Transforms are unnormalised both ways (the
+caller folds ``1/prod(fft_shape)`` into the kernel spectrum). A pair is not thread-safe:
+executors keep one per thread.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TransformPair", "backend_name", "fft_dtypes"]
+
+_FLAGS = {"estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE"}
+_plan_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _pyfftw() -> Any:
+    """The pyfftw module, or None (with a warning) when it cannot be imported."""
+    try:
+        import pyfftw
+    except ImportError:
+        from ._warnings import FFTConvWarning
+
+        warnings.warn("pyfftw is not installed; fftconv falls back to scipy.fft, which is "
+                      "slower. Install it with `pip install pyfftw`.", FFTConvWarning,
+                      stacklevel=4)
+        return None
+    return pyfftw
+
+
+def backend_name() -> str:
+    """``'pyfftw'`` or ``'scipy.fft'``."""
+    return "pyfftw" if _pyfftw() is not None else "scipy.fft"
+
+
+def fft_dtypes(compute: np.dtype) -> tuple[np.dtype, np.dtype, bool]:
+    """(real-space dtype, spectrum dtype, real transform?) for a compute dtype."""
+    if compute.kind == "c":
+        return compute, compute, False
+    real = np.dtype(np.float32) if compute == np.float32 else np.dtype(np.float64)
+    return real, np.result_type(real, np.complex64), True
+
+
+class TransformPair:
+    """Forward and inverse FFT over the trailing ``len(fft_shape)`` axes of a batch.
+
+    Parameters
+    ----------
+    batch : int
+        Leading batch length of the buffers.
+    fft_shape : tuple of int
+        Transform size along the trailing axes.
+    compute : numpy.dtype
+        Compute dtype of the job (integers transform in float64).
+    threads : int
+        FFTW threads.
+    effort : str
+        ``'estimate'`` or ``'measure'`` (FFTW planner rigour).
+
+    Attributes
+    ----------
+    inbuf : ndarray
+        Real-space input ``(batch, *fft_shape)``, zero-initialised. Forward transforms
+        preserve it, so a caller that always writes the same region leaves the rest zero.
+    spec : ndarray
+        Spectrum after :meth:`forward`.
+    outbuf : ndarray
+        Real-space result of :meth:`inverse` (unnormalised).
+    """
+
+    def __init__(self, batch: int, fft_shape: tuple[int, ...], compute: np.dtype,
+                 threads: int = 1, effort: str = "estimate") -> None:
+        rdt, cdt, real = fft_dtypes(compute)
+        shape = (batch, *fft_shape)
+        spec_shape = (batch, *fft_shape[:-1], fft_shape[-1] // 2 + 1) if real else shape
+        axes = tuple(range(1, len(shape)))
+        self.fft_shape, self.real, self._axes = fft_shape, real, axes
+        self._threads = threads
+        fftw = _pyfftw()
+        if fftw is None:
+            self.inbuf = np.zeros(shape, rdt)
+            self.spec = np.zeros(spec_shape, cdt)
+            self.outbuf = np.zeros(shape, rdt)
+            self._fwd = self._inv = None
+            return
+        self.inbuf = fftw.empty_aligned(shape, rdt)
+        self.spec = fftw.empty_aligned(spec_shape, cdt)
+        self.outbuf = fftw.empty_aligned(shape, rdt)
+        flag = _FLAGS[effort]
+        with _plan_lock:  # FFTW's planner is not re-entrant
+            self._fwd = fftw.FFTW(self.inbuf, self.spec, axes=axes, direction="FFTW_FORWARD",
+                                  flags=(flag,), threads=threads)
+            self._inv = fftw.FFTW(self.spec, self.outbuf, axes=axes,
+                                  direction="FFTW_BACKWARD",
+                                  flags=(flag, "FFTW_DESTROY_INPUT"), threads=threads)
+        self.inbuf[...] = 0  # MEASURE planning scribbles on the buffers
+
+    def forward(self) -> np.ndarray:
+        """Transform :attr:`inbuf` into :attr:`spec` and return it."""
+        if self._fwd is not None:
+            self._fwd.execute()
+            return self.spec
+        import scipy.fft as sfft
+
+        f = sfft.rfftn if self.real else sfft.fftn
+        self.spec[...] = f(self.inbuf, axes=self._axes, workers=self._threads)
+        return self.spec
+
+    def inverse(self) -> np.ndarray:
+        """Transform :attr:`spec` into :attr:`outbuf` (unnormalised) and return it."""
+        if self._inv is not None:
+            self._inv.execute()
+            return self.outbuf
+        import scipy.fft as sfft
+
+        if self.real:
+            self.outbuf[...] = sfft.irfftn(self.spec, s=self.fft_shape, axes=self._axes,
+                                           norm="forward", workers=self._threads)
+        else:
+            self.outbuf[...] = sfft.ifftn(self.spec, axes=self._axes, norm="forward",
+                                          workers=self._threads)
+        return self.outbuf
+
+
+def kernel_spectrum(kernel: np.ndarray, fft_shape: tuple[int, ...], compute: np.dtype,
+                    threads: int) -> np.ndarray:
+    """Spectrum of the *reversed* kernel ``(Bk, *K)`` at ``fft_shape``, scaled by 1/size.
+
+    Multiplying an input spectrum by it and inverting gives the convolution with the
+    reversed kernel, i.e. the correlation with ``kernel``, offset by ``K - 1``.
+    """
+    pair = TransformPair(kernel.shape[0], fft_shape, compute, threads)
+    region = (slice(None),) + tuple(slice(0, k) for k in kernel.shape[1:])
+    rev = (slice(None),) + (slice(None, None, -1),) * (kernel.ndim - 1)
+    pair.inbuf[region] = kernel[rev]
+    spec = pair.forward().copy()
+    spec *= 1.0 / math.prod(fft_shape)
+    return spec

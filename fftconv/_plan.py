@@ -1,0 +1,225 @@
+"""``Plan`` (reusable, callable, thread-safe) and ``PlanReport`` (printable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import _nonfinite
+from ._dtypes import compute_and_result_dtype
+from ._problem import Problem
+from .strategies import Estimate, Executor
+from .strategies.fft import InexactError
+
+__all__ = ["Candidate", "Plan", "PlanReport"]
+
+
+def _fmt_seconds(s: float | None) -> str:
+    if s is None:
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.0f} us"
+    if s < 1:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s:.3g} s"
+
+
+def _fmt_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return ""  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One strategy as the planner saw it.
+
+    Attributes
+    ----------
+    name : str
+        Strategy name.
+    estimate : Estimate or None
+        The cost model's prediction (None when not applicable).
+    rejected : str or None
+        Why the strategy cannot serve, or lost (None for the chosen one).
+    measured : float or None
+        Measured seconds (``effort='measure'``).
+    chosen : bool
+        Whether the plan uses it.
+    """
+
+    name: str
+    estimate: Estimate | None
+    rejected: str | None = None
+    measured: float | None = None
+    chosen: bool = False
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """Why the planner chose what it chose; ``str()`` is a table of every candidate."""
+
+    problem: Problem
+    candidates: tuple[Candidate, ...]
+    method: str
+    requested: str
+    effort: str
+    workers: int
+
+    def __str__(self) -> str:
+        head = (f"fftconv plan: {self.problem.describe()}\n"
+                f"output {self.problem.out_shape}, method={self.requested!r} -> "
+                f"{self.method!r}, effort={self.effort!r}, workers={self.workers}\n")
+        rows = [("", "strategy", "estimate", "measured", "memory", "detail")]
+        for c in self.candidates:
+            e = c.estimate
+            detail = c.rejected if c.rejected else (e.note if e else "")
+            rows.append(("*" if c.chosen else "", c.name,
+                         _fmt_seconds(e.seconds if e else None), _fmt_seconds(c.measured),
+                         _fmt_bytes(e.memory if e else None), detail))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        lines = ["  ".join(v.ljust(w) for v, w in zip(r[:5], widths)) + "  " + r[5]
+                 for r in rows]
+        return head + "\n".join(line.rstrip() for line in lines)
+
+    def _repr_pretty_(self, p, cycle):  # pragma: no cover - IPython only
+        p.text(str(self))
+
+
+@dataclass
+class Plan:
+    """A reusable convolution: FFTW plans and the kernel spectrum are computed once.
+
+    Call it as ``plan(x)`` or ``plan(x, out=array)``. Safe to call from several threads
+    at once (scratch buffers are per thread).
+
+    Attributes
+    ----------
+    method : str
+        The strategy used.
+    fft_shape, block_shape : tuple of int or None
+        Transform size and output block size (FFT strategies).
+    estimated_seconds : float
+        The cost model's prediction for one call.
+    problem : Problem
+        The job this plan computes.
+    """
+
+    problem: Problem
+    method: str
+    estimate: Estimate
+    workers: int
+    _report: PlanReport = field(repr=False)
+    _kernel: np.ndarray = field(repr=False)
+    _execute: Executor = field(repr=False)
+    #: Builds the exact direct executor when an integer FFT cannot be proven exact.
+    _fallback: Callable[[], Executor] = field(repr=False)
+    #: Whether the user named the method (then an inexact integer FFT is an error).
+    _explicit: bool = field(default=False, repr=False)
+    _dtype_override: object = field(default=None, repr=False)
+
+    @property
+    def fft_shape(self) -> tuple[int, ...] | None:
+        return self.estimate.fft_shape
+
+    @property
+    def block_shape(self) -> tuple[int, ...] | None:
+        return self.estimate.block_shape
+
+    @property
+    def estimated_seconds(self) -> float:
+        return self.estimate.seconds
+
+    @property
+    def out_shape(self) -> tuple[int, ...]:
+        return self.problem.out_shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Dtype of the result."""
+        return self.problem.result_dtype
+
+    def report(self) -> PlanReport:
+        """The planner's report: every candidate, its estimate and why it lost."""
+        return self._report
+
+    def __call__(self, x: object, out: np.ndarray | None = None) -> np.ndarray:
+        """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
+        p = self.problem
+        x = np.asarray(x)
+        if x.shape != p.x_shape:
+            raise ValueError(f"x has shape {x.shape}, but this plan was made for x_shape="
+                             f"{p.x_shape}; make a new plan for other shapes")
+        got = compute_and_result_dtype(x.dtype, p.kernel_dtype, self._dtype_override)[1]
+        if got != p.result_dtype:
+            raise ValueError(f"x has dtype {x.dtype}, which gives {got} results, but this plan "
+                             f"computes {p.result_dtype} (x_dtype={p.x_dtype}); make a new plan")
+        if out is not None:
+            if not isinstance(out, np.ndarray) or out.shape != p.out_shape or out.dtype != p.result_dtype:
+                desc = (f"shape {out.shape} and dtype {out.dtype}" if isinstance(out, np.ndarray)
+                        else f"type {type(out).__name__}")
+                raise ValueError(f"out has {desc}; expected an ndarray of shape {p.out_shape} "
+                                 f"and dtype {p.result_dtype}")
+            if not out.flags.writeable:
+                raise ValueError("out is read-only")
+        return _from_canonical(self._compute(_to_canonical(x, p)), p, out)
+
+    def _compute(self, xb: np.ndarray) -> np.ndarray:
+        """The canonical ``(B, *out_len)`` result for the canonical input ``xb``."""
+        p = self.problem
+        outb = np.empty((p.batch, *p.out_len), p.compute_dtype)
+        if outb.size == 0:
+            return outb
+        if p.compute_dtype.kind in "fc" and not np.isfinite(xb).all():
+            if p.nan_policy == "raise":
+                raise ValueError("x contains non-finite values (nan_policy='raise'); use "
+                                 "nan_policy='propagate' or 'omit' to accept them")
+            if p.nan_policy == "omit":
+                _nonfinite.omit(p, xb, self._kernel, self._execute, outb)
+                return outb
+            if self.method != "direct":  # the direct sum propagates by itself
+                _nonfinite.propagate(p, xb, self._kernel, self._execute, outb)
+                return outb
+        try:
+            self._execute(xb, outb)
+        except InexactError as exc:
+            if self._explicit:
+                raise ValueError(f"method={self.method!r} cannot serve these integer inputs: "
+                                 f"{exc}; use method='direct' or 'auto'") from None
+            self._fallback()(xb, outb)
+        return outb
+
+    def __repr__(self) -> str:
+        return (f"Plan(method={self.method!r}, x_shape={self.problem.x_shape}, "
+                f"kernel_shape={self.problem.kernel_shape}, out_shape={self.out_shape}, "
+                f"dtype={self.dtype}, fft_shape={self.fft_shape}, "
+                f"estimated_seconds={self.estimated_seconds:.3g})")
+
+    def __str__(self) -> str:
+        return str(self._report)
+
+
+def _to_canonical(x: np.ndarray, p: Problem) -> np.ndarray:
+    """``x`` as a C-contiguous ``(B, *n)`` array in the compute dtype (batch axes first)."""
+    order = p.batch_axes + p.axes
+    xt = x.transpose(order) if order != tuple(range(x.ndim)) else x
+    return np.ascontiguousarray(xt.reshape((p.batch, *p.n)), dtype=p.compute_dtype)
+
+
+def _from_canonical(outb: np.ndarray, p: Problem, out: np.ndarray | None) -> np.ndarray:
+    """Put the canonical result back in the caller's axis order (into ``out`` if given)."""
+    batch_shape = tuple(p.x_shape[a] for a in p.batch_axes)
+    y = outb.reshape(batch_shape + p.out_len)
+    order = p.batch_axes + p.axes
+    if order != tuple(range(y.ndim)):
+        y = y.transpose(np.argsort(order))
+    if out is not None:
+        np.copyto(out, y)
+        return out
+    return np.ascontiguousarray(y, dtype=p.result_dtype)

@@ -1,0 +1,213 @@
+"""Option tables, the one error formatter, and the construction of :class:`Problem`.
+
+Everything a user can get wrong is checked here, before any array work.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ._dtypes import compute_and_result_dtype
+from ._problem import Problem
+
+__all__ = [
+    "MODES", "BOUNDARIES", "BOUNDARY_ALIASES", "EFFORTS", "NAN_POLICIES",
+    "invalid_option", "check_option", "canonical_boundary", "make_problem",
+    "as_array", "expand_kernel",
+]
+
+MODES = ("full", "same", "valid")
+BOUNDARIES = ("constant", "edge", "reflect", "symmetric", "wrap")
+BOUNDARY_ALIASES = {
+    "fill": "constant", "zeros": "constant",
+    "mirror": "reflect",
+    "symm": "symmetric",
+    "nearest": "edge", "replicate": "edge",
+    "circular": "wrap", "periodic": "wrap",
+}
+EFFORTS = ("estimate", "measure")
+NAN_POLICIES = ("omit", "propagate", "raise")
+
+
+def invalid_option(name: str, value: object, choices: Iterable[str], note: str = "") -> ValueError:
+    """The error for an option value outside its table (the only wording used)."""
+    listed = ", ".join(repr(c) for c in sorted(choices))
+    return ValueError(f"{name}={value!r} is invalid; expected one of {listed}{note}")
+
+
+def check_option(name: str, value: object, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise :func:`invalid_option`."""
+    if isinstance(value, str) and value in choices:
+        return value
+    raise invalid_option(name, value, choices)
+
+
+def canonical_boundary(value: object) -> str:
+    """Map a boundary name or alias to numpy.pad's name."""
+    if isinstance(value, str):
+        if value in BOUNDARIES:
+            return value
+        if value in BOUNDARY_ALIASES:
+            return BOUNDARY_ALIASES[value]
+    aliases = ", ".join(f"{a!r}->{c!r}" for a, c in sorted(BOUNDARY_ALIASES.items()))
+    raise invalid_option("boundary", value, BOUNDARIES, f" (aliases: {aliases})")
+
+
+def as_array(a: object, name: str) -> np.ndarray:
+    """``np.asarray`` with a clear error for things that are not numeric arrays."""
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged nested sequences and the like
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
+    return arr
+
+
+def _index(value: object, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}={value!r} is invalid; expected an int")
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"{name}={value!r} is invalid; expected an int") from None
+
+
+def _normalise_axes(axes: object, ndim: int) -> tuple[int, ...]:
+    if axes is None:
+        return tuple(range(ndim))
+    seq = [axes] if not isinstance(axes, (Sequence, np.ndarray)) or isinstance(axes, str) else list(axes)
+    out = []
+    for a in seq:
+        i = _index(a, "axes")
+        if not -ndim <= i < ndim:
+            raise ValueError(f"axes={axes!r} is invalid: axis {i} is out of range for x with "
+                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
+        out.append(i % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"axes={axes!r} is invalid: it repeats an axis")
+    if not out and ndim:
+        raise ValueError(f"axes={axes!r} is invalid: it names no axis")
+    return tuple(out)
+
+
+def expand_kernel_shape(kshape: tuple[int, ...], x_shape: tuple[int, ...],
+                        axes: tuple[int, ...], axes_given: bool) -> tuple[tuple[int, ...], bool]:
+    """Return the kernel's shape with one entry per axis of ``x``, and whether it is batched."""
+    ndim = len(x_shape)
+    if len(kshape) == ndim:
+        full = kshape
+    elif axes_given and len(kshape) == len(axes):
+        f = [1] * ndim
+        for a, s in zip(axes, kshape):
+            f[a] = s
+        full = tuple(f)
+    else:
+        want = f"{ndim}" if not axes_given or len(axes) == ndim else f"{len(axes)} or {ndim}"
+        hint = "" if axes_given else " (pass axes= to convolve over some axes only)"
+        raise ValueError(f"kernel has {len(kshape)} dimension{'s' if len(kshape) != 1 else ''} "
+                         f"but x has {ndim}; expected {want}{hint}")
+    batched = False
+    for a in range(ndim):
+        if a in axes:
+            continue
+        if full[a] != 1:
+            if full[a] != x_shape[a]:
+                raise ValueError(
+                    f"kernel shape {kshape} does not fit x shape {x_shape}: along batch axis {a} "
+                    f"the kernel has length {full[a]}; expected 1 or {x_shape[a]}")
+            batched = True
+    return full, batched
+
+
+def expand_kernel(kernel: np.ndarray, full_shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
+    """View ``kernel`` with the full shape computed by :func:`expand_kernel_shape`."""
+    if kernel.ndim == len(full_shape):
+        return kernel
+    ndim = len(full_shape)
+    batch = [a for a in range(ndim) if a not in axes]
+    k = kernel.reshape(kernel.shape + (1,) * len(batch))
+    return np.moveaxis(k, list(range(ndim)), list(axes) + batch)
+
+
+def _anchor(anchor: object, mode: str, k: tuple[int, ...], flip: bool) -> tuple[int, ...]:
+    if anchor is not None and mode != "same":
+        raise ValueError(f"anchor={anchor!r} is invalid with mode={mode!r}; anchor applies to "
+                         "mode='same' only")
+    if mode == "full":  # canonical correlation anchor K-1, i.e. 0 in convolve's terms
+        return tuple(0 if flip else ki - 1 for ki in k)
+    if mode == "valid":
+        return tuple(ki - 1 if flip else 0 for ki in k)
+    if anchor is None:
+        return tuple((ki - 1) // 2 if flip else ki // 2 for ki in k)
+    if isinstance(anchor, (Sequence, np.ndarray)) and not isinstance(anchor, str):
+        values = [_index(a, "anchor") for a in anchor]
+        if len(values) != len(k):
+            raise ValueError(f"anchor={anchor!r} is invalid: it has {len(values)} entries for "
+                             f"{len(k)} convolved axes")
+    else:
+        values = [_index(anchor, "anchor")] * len(k)
+    for v, ki in zip(values, k):
+        if not 0 <= v < ki:
+            raise ValueError(f"anchor={anchor!r} is invalid: {v} is outside the kernel's "
+                             f"indices 0..{ki - 1}")
+    return tuple(values)
+
+
+def _cval(cval: object, compute: np.dtype) -> complex | float | int:
+    if isinstance(cval, (bool, np.bool_)) or not isinstance(cval, numbers.Number):
+        raise ValueError(f"cval={cval!r} is invalid; expected a number")
+    if compute.kind in "iu":
+        c = complex(cval)  # type: ignore[arg-type]
+        if c.imag != 0 or not math.isfinite(c.real) or c.real != int(c.real):
+            raise ValueError(
+                f"cval={cval!r} is invalid for integer inputs, whose results are exact integers; "
+                "pass an integer cval, or dtype='float64' to compute in floating point")
+        v = int(c.real)
+        info = np.iinfo(compute)
+        if not info.min <= v <= info.max:
+            raise ValueError(f"cval={cval!r} is out of range for {compute}")
+        return v
+    if compute.kind == "c":
+        return complex(cval)  # type: ignore[arg-type]
+    if isinstance(cval, (complex, np.complexfloating)) and complex(cval).imag != 0:
+        raise ValueError(f"cval={cval!r} is invalid for real inputs; expected a real number")
+    return float(complex(cval).real) if isinstance(cval, complex) else float(cval)  # type: ignore[arg-type]
+
+
+def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tuple[int, ...],
+                 kernel_dtype: np.dtype, *, mode: object, axes: object, boundary: object,
+                 cval: object, anchor: object, flip: bool, conjugate: bool, dtype: object,
+                 nan_policy: object) -> Problem:
+    """Validate every option and build the :class:`Problem` (no array work)."""
+    mode = check_option("mode", mode, MODES)
+    boundary_c = canonical_boundary(boundary)
+    if boundary == "zeros" and cval != 0:
+        raise ValueError(f"boundary='zeros' means cval=0, but cval={cval!r}; "
+                         "use boundary='constant' with a cval")
+    nan_policy = check_option("nan_policy", nan_policy, NAN_POLICIES)
+    compute, result = compute_and_result_dtype(np.dtype(x_dtype), np.dtype(kernel_dtype), dtype)
+    cval_v = _cval(cval, compute)
+    x_shape = tuple(int(s) for s in x_shape)
+    axes_t = _normalise_axes(axes, len(x_shape))
+    full, batched = expand_kernel_shape(tuple(int(s) for s in kernel_shape), x_shape, axes_t,
+                                        axes is not None)
+    for a in axes_t:
+        if full[a] == 0:
+            raise ValueError(f"kernel is empty along axis {a}; expected at least one tap")
+        if mode == "valid" and full[a] > x_shape[a]:
+            raise ValueError(
+                f"mode='valid' needs the kernel to be no larger than x along every convolved "
+                f"axis, but along axis {a} the kernel has {full[a]} > {x_shape[a]}; use "
+                "mode='full' or 'same', or swap the operands")
+    k = tuple(full[a] for a in axes_t)
+    anchor_t = _anchor(anchor, mode, k, flip)
+    return Problem(
+        x_shape=x_shape, kernel_shape=full, x_dtype=np.dtype(x_dtype),
+        kernel_dtype=np.dtype(kernel_dtype), compute_dtype=compute, result_dtype=result,
+        axes=axes_t, mode=mode, boundary=boundary_c, cval=cval_v, flip=bool(flip),
+        conjugate=bool(conjugate), anchor=anchor_t, nan_policy=nan_policy,
+        kernel_batched=batched)

@@ -1,0 +1,88 @@
+"""The strategy registry.
+
+A strategy is a module-level object with a ``name``, ``applicable(problem)`` returning
+``None`` or the reason it cannot serve, ``estimate(problem, costs, workers)`` returning an
+:class:`Estimate`, and ``build(problem, kernel, estimate, workers)`` returning an
+:class:`Executor`. Adding a strategy is adding a module that calls :func:`register`, and
+one line in ``_BUILTIN`` below; the planner iterates the registry and never names one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Protocol
+
+import numpy as np
+
+from .._problem import Problem
+
+__all__ = ["Estimate", "Executor", "Strategy", "register", "registry", "names"]
+
+#: Modules providing the built-in strategies, in the order reports list them.
+_BUILTIN = ("direct", "fft", "overlap")
+
+#: ``executor(xb, out)`` computes the valid correlation of the extended input
+#: ``x~`` of the raw ``(B, *spatial)`` input ``xb`` into ``out`` ``(B, *out_len)``, extending
+#: ``xb`` itself (explicitly, implicitly or per block); it must be thread-safe.
+Executor = Callable[[np.ndarray, np.ndarray], None]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A strategy's prediction for one problem.
+
+    Attributes
+    ----------
+    seconds : float
+        Predicted time of one call (kernel preparation included).
+    memory : int
+        Predicted peak scratch memory in bytes (input and output excluded).
+    fft_shape, block_shape : tuple of int or None
+        Transform size and output block size, for FFT strategies.
+    note : str
+        A short description for reports.
+    """
+
+    seconds: float
+    memory: int
+    fft_shape: tuple[int, ...] | None = None
+    block_shape: tuple[int, ...] | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+class Strategy(Protocol):
+    """What the planner needs from a strategy."""
+
+    name: ClassVar[str]
+
+    def applicable(self, problem: Problem) -> str | None: ...
+
+    def estimate(self, problem: Problem, costs: dict, workers: int) -> Estimate: ...
+
+    def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
+              workers: int) -> Executor: ...
+
+
+_REGISTRY: dict[str, Strategy] = {}
+
+
+def register(strategy: Strategy) -> Strategy:
+    """Add ``strategy`` to the registry under ``strategy.name``."""
+    _REGISTRY[strategy.name] = strategy
+    return strategy
+
+
+def registry() -> dict[str, Strategy]:
+    """All registered strategies, by name (imports the built-in modules on first use)."""
+    for mod in _BUILTIN:
+        importlib.import_module(f"{__name__}.{mod}")
+    ordered = {n: _REGISTRY[n] for n in _BUILTIN}
+    ordered.update(_REGISTRY)
+    return ordered
+
+
+def names() -> tuple[str, ...]:
+    """Names of the registered strategies (without importing their compiled parts)."""
+    return tuple(dict.fromkeys((*_BUILTIN, *_REGISTRY)))
