@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-import threading
-
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from .._threads import parallel_map
 
 __all__ = ["correlate_rows", "run"]
 
+#: Output columns per task: a chunk of the output row stays in L1 cache.
+CHUNK = 2048
 
-@njit(parallel=True, cache=True, nogil=True)
-def correlate_rows(xrows, base, krows, tapoff, rows_per_kernel, out, chunk):  # pragma: no cover - compiled
-    """Valid correlation in "row-axpy" form, for any number of dimensions.
+
+@njit(cache=True, nogil=True)
+def correlate_rows(xrows, base, krows, tapoff, rows_per_kernel, out, chunk, t0, t1):  # pragma: no cover - compiled
+    """Tasks ``t0 .. t1-1`` of the valid correlation, in "row-axpy" form.
 
     ``out`` is ``(R, L)``: every output row is a sum over kernel rows ``t`` of 1-d
-    correlations of the input row ``base[r] + tapoff[t]`` with kernel row ``t``. The
-    innermost loop is a contiguous ``axpy`` over output columns, so it vectorises; rows
-    and column chunks are spread over threads.
+    correlations of the input row ``base[r] + tapoff[t]`` with kernel row ``t``. A task
+    is one chunk of ``chunk`` columns of one output row. The innermost loop is a
+    contiguous ``axpy`` over output columns, so it vectorises.
     """
-    R, L = out.shape
+    L = out.shape[1]
     T = tapoff.shape[0]
     K1 = krows.shape[1]
     nch = (L + chunk - 1) // chunk
-    for task in prange(R * nch):
+    for task in range(t0, t1):
         r = task // nch
         c0 = (task % nch) * chunk
         c1 = min(L, c0 + chunk)
@@ -41,10 +43,6 @@ def correlate_rows(xrows, base, krows, tapoff, rows_per_kernel, out, chunk):  # 
                     orow[j] += w * xrow[j]
 
 
-# The workqueue layer cannot run two parallel regions at once; serialise only then.
-_serial = threading.Lock()
-
-
 def _offsets(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
     """Flat offsets ``sum_m i_m * strides[m]`` of every index of ``shape``, in C order."""
     off = np.zeros(shape, dtype=np.intp)
@@ -53,13 +51,6 @@ def _offsets(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
         view[axis] = n
         off += (np.arange(n, dtype=np.intp) * s).reshape(view)
     return off.ravel()
-
-
-def _layer_is_threadsafe() -> bool:
-    try:
-        return numba.threading_layer() != "workqueue"
-    except ValueError:  # not initialised until the first parallel call
-        return False
 
 
 def run(xt: np.ndarray, k: np.ndarray, out: np.ndarray, workers: int) -> None:
@@ -75,10 +66,10 @@ def run(xt: np.ndarray, k: np.ndarray, out: np.ndarray, workers: int) -> None:
     orows = out.reshape(-1, L[-1])
     rows_per_kernel = orows.shape[0] if k.shape[0] == 1 else orows.shape[0] // B
     args = (xt.reshape(-1, P[-1]), base, k.reshape(-1, K[-1]), tapoff,
-            max(rows_per_kernel, 1), orows, 2048)
-    numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
-    if _layer_is_threadsafe():
-        correlate_rows(*args)
-    else:
-        with _serial:
-            correlate_rows(*args)
+            max(rows_per_kernel, 1), orows, CHUNK)
+    ntasks = orows.shape[0] * -(-L[-1] // CHUNK)
+    # Few, large contiguous task ranges: enough to balance, few enough to be cheap.
+    work = orows.size * k[0].size
+    nparts = 1 if work < 200_000 else min(ntasks, 4 * workers)
+    bounds = [ntasks * i // nparts for i in range(nparts + 1)]
+    parallel_map(lambda i: correlate_rows(*args, bounds[i], bounds[i + 1]), range(nparts), workers)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 import numpy as np
@@ -15,6 +14,7 @@ from .._costs import threads_speedup
 from .._fft import TransformPair, fft_dtypes, kernel_spectrum
 from .._fftsize import best_size
 from .._problem import Problem
+from .._threads import parallel_map
 from . import Estimate, Executor, register
 from .fft import check_exact, fft_lengths, finite_only, transform_seconds
 
@@ -121,14 +121,7 @@ class OverlapSave:
                 check_exact(peak * math.sqrt(math.prod(fb)), kl1, math.prod(fb))
             tasks = [(b, idx) for b in range(xb.shape[0])
                      for idx in itertools.product(*(range(c) for c in counts))]
-            nthreads = min(workers, len(tasks))
-            if nthreads <= 1:
-                for b, idx in tasks:
-                    run_block(xb, out, b, idx)
-                return
-            with ThreadPoolExecutor(nthreads) as pool:
-                for f in [pool.submit(run_block, xb, out, b, idx) for b, idx in tasks]:
-                    f.result()
+            parallel_map(lambda task: run_block(xb, out, *task), tasks, workers)
 
         return execute
 
