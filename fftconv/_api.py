@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from collections.abc import Sequence
 from typing import Literal, Union
 
@@ -54,32 +55,23 @@ def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, f
     method_s = _check_method(method)
     effort_s = check_option("effort", effort, EFFORTS)
     nworkers = resolve_workers(workers)  # type: ignore[arg-type]
-    kernel_finite = True
-    if kernel.dtype.kind in "fc":
-        kernel_finite = bool(np.isfinite(kernel).all())
-    if isinstance(cval, (int, float, complex, np.number)) and not isinstance(cval, bool):
-        kernel_finite = kernel_finite and bool(np.isfinite(cval))
     problem = make_problem(x_shape, x_dtype, kernel.shape, kernel.dtype, mode=mode, axes=axes,
                            boundary=boundary, cval=cval, anchor=anchor, flip=flip,
                            conjugate=conjugate, dtype=dtype, nan_policy=nan_policy)
-    if not kernel_finite:
-        if problem.nan_policy == "omit":
-            raise ValueError("nan_policy='omit' needs a finite kernel and cval")
-        problem = _replace_finite(problem)
+    kernel_finite = kernel.dtype.kind not in "fc" or bool(np.isfinite(kernel).all())
+    if problem.boundary == "constant" and not problem.pad_is_zero:
+        kernel_finite = kernel_finite and bool(np.isfinite(problem.cval))
+    if not kernel_finite and problem.nan_policy == "omit":
+        raise ValueError("nan_policy='omit' needs a finite kernel and cval")
     prepared = _prepare_kernel(kernel, problem)
     if problem.nan_policy == "omit":
         sums = prepared.reshape(prepared.shape[0], -1).sum(axis=1)
         if np.any(sums == 0):
             raise ValueError("nan_policy='omit' needs a kernel that does not sum to 0 (it "
                              "normalises by the kernel weight on valid samples)")
+    nonzero = int(np.count_nonzero(prepared.reshape(prepared.shape[0], -1), axis=1).max(initial=0))
+    problem = replace(problem, kernel_finite=kernel_finite, kernel_nonzero=nonzero)
     return problem, prepared, method_s, effort_s, nworkers
-
-
-def _replace_finite(problem: Problem) -> Problem:
-    from dataclasses import fields, replace
-
-    init = {f.name for f in fields(problem) if f.init}
-    return replace(problem, **{"kernel_finite": False}) if "kernel_finite" in init else problem
 
 
 def _run(x: object, kernel: object, *, flip: bool, conjugate: bool, **options: object) -> np.ndarray:

@@ -183,9 +183,10 @@ class Plan:
             if p.nan_policy == "omit":
                 _nonfinite.omit(p, xb, self._kernel, self._execute, outb)
                 return outb
-            if self.method != "direct":  # the direct sum propagates by itself
-                _nonfinite.propagate(p, xb, self._kernel, self._execute, outb)
-                return outb
+            _nonfinite.propagate(p, xb, self._kernel, self._execute, outb)
+            return outb
+        if p.is_exact_integer:
+            _check_integer_range(xb, self._kernel, p)
         try:
             self._execute(xb, outb)
         except InexactError as exc:
@@ -203,6 +204,26 @@ class Plan:
 
     def __str__(self) -> str:
         return str(self._report)
+
+
+def _check_integer_range(xb: np.ndarray, kernel: np.ndarray, p: Problem) -> None:
+    """Raise ``OverflowError`` unless every exact result provably fits the result dtype.
+
+    ``|y| <= max|x~| * sum|k|``; the bound is computed with Python integers.
+    """
+    hi = max(int(xb.max(initial=0)), -int(xb.min(initial=0)))
+    if p.boundary == "constant":
+        hi = max(hi, abs(int(p.cval)))
+    k = kernel.reshape(kernel.shape[0], -1)
+    l1 = float(np.abs(k.astype(np.float64)).sum(axis=1).max(initial=0))
+    if float(hi) * l1 < 2.0 ** 62:  # far from the limit: no exact arithmetic needed
+        return
+    l1 = max(sum(abs(int(v)) for v in row) for row in k)
+    info = np.iinfo(p.result_dtype)
+    if hi * l1 > info.max:  # |y| <= hi * l1, and -info.max fits a signed type too
+        raise OverflowError(
+            f"the exact integer result may not fit {p.result_dtype}: max|x| * sum|kernel| = "
+            f"{hi * l1} exceeds {info.max}; pass dtype='float64' to compute in floating point")
 
 
 def _to_canonical(x: np.ndarray, p: Problem) -> np.ndarray:

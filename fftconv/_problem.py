@@ -48,6 +48,9 @@ class Problem:
     kernel_finite : bool
         Whether every kernel value (and ``cval``) is finite; only the direct sum gives
         the IEEE result of non-finite kernels.
+    kernel_nonzero : int
+        Non-zero taps of one kernel (``-1``: unknown, count them all); the direct sum
+        skips zero taps.
     """
 
     x_shape: tuple[int, ...]
@@ -66,6 +69,7 @@ class Problem:
     nan_policy: str
     kernel_batched: bool
     kernel_finite: bool = True
+    kernel_nonzero: int = -1
     # Derived geometry, filled in __post_init__ (not part of equality: it follows).
     batch_axes: tuple[int, ...] = field(init=False, compare=False, repr=False)
     n: tuple[int, ...] = field(init=False, compare=False, repr=False)
@@ -143,8 +147,9 @@ class Problem:
 
     @property
     def macs(self) -> int:
-        """Multiply-adds of the direct sum."""
-        return self.batch * math.prod(self.out_len) * math.prod(self.k)
+        """Multiply-adds of the direct sum (zero taps skipped)."""
+        taps = self.kernel_nonzero if self.kernel_nonzero >= 0 else math.prod(self.k)
+        return self.batch * math.prod(self.out_len) * taps
 
     def describe(self) -> str:
         """One line, for reports: shapes, dtype, mode and boundary."""

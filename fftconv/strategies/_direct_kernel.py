@@ -20,7 +20,8 @@ def correlate_rows(xrows, base, krows, tapoff, rows_per_kernel, out, chunk, t0, 
     ``out`` is ``(R, L)``: every output row is a sum over kernel rows ``t`` of 1-d
     correlations of the input row ``base[r] + tapoff[t]`` with kernel row ``t``. A task
     is one chunk of ``chunk`` columns of one output row. The innermost loop is a
-    contiguous ``axpy`` over output columns, so it vectorises.
+    contiguous ``axpy`` over output columns, so it vectorises. Zero taps are skipped:
+    non-finite inputs never reach this kernel (see :mod:`fftconv._nonfinite`).
     """
     L = out.shape[1]
     T = tapoff.shape[0]
@@ -38,6 +39,8 @@ def correlate_rows(xrows, base, krows, tapoff, rows_per_kernel, out, chunk, t0, 
             xr = base[r] + tapoff[t]
             for v in range(K1):
                 w = krows[kb + t, v]
+                if w == 0:  # sparse kernels (lines, rings) cost only their taps
+                    continue
                 xrow = xrows[xr, c0 + v:c1 + v]
                 for j in range(n):
                     orow[j] += w * xrow[j]
@@ -69,7 +72,7 @@ def run(xt: np.ndarray, k: np.ndarray, out: np.ndarray, workers: int) -> None:
             max(rows_per_kernel, 1), orows, CHUNK)
     ntasks = orows.shape[0] * -(-L[-1] // CHUNK)
     # Few, large contiguous task ranges: enough to balance, few enough to be cheap.
-    work = orows.size * k[0].size
+    work = orows.size * np.count_nonzero(k[0])
     nparts = 1 if work < 200_000 else min(ntasks, 4 * workers)
     bounds = [ntasks * i // nparts for i in range(nparts + 1)]
     parallel_map(lambda i: correlate_rows(*args, bounds[i], bounds[i + 1]), range(nparts), workers)

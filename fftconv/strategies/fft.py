@@ -67,7 +67,7 @@ def fft_lengths(problem: Problem, costs: dict) -> tuple[tuple[int, ...], tuple[i
     mins = []
     for n, k, length, (lo, hi) in zip(problem.n, problem.k, problem.out_len, problem.pad):
         if problem.zero_fill:  # x placed at the origin; see docs/planner.md for the bound
-            mins.append(max(n + lo, k - 1 - lo + length))
+            mins.append(max(n + lo, k - 1 - lo + length, k))
         else:
             mins.append(n + lo + hi)
     w = costs["prime_weight"]

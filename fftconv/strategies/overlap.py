@@ -80,7 +80,8 @@ class OverlapSave:
         seconds, memory, fb = best
         lb, counts = _blocks(problem, fb)
         return Estimate(seconds=seconds, memory=memory, fft_shape=fb, block_shape=lb,
-                        note=f"{math.prod(counts)} blocks of " + "x".join(map(str, lb))
+                        note=f"{math.prod(counts)} block{'s' if math.prod(counts) != 1 else ''} of "
+                        + "x".join(map(str, lb))
                         + " via " + "x".join(map(str, fb)))
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
