@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import lru_cache
 from collections.abc import Sequence
 from typing import Literal, Union
 
@@ -47,30 +48,56 @@ def _prepare_kernel(kernel: np.ndarray, p: Problem) -> np.ndarray:
     return np.ascontiguousarray(k, dtype=p.compute_dtype)
 
 
-def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, flip: bool,
-           conjugate: bool, mode: object, axes: object, boundary: object, cval: object,
-           anchor: object, method: object, effort: object, workers: object, dtype: object,
-           nan_policy: object) -> tuple[Problem, np.ndarray, str, str, int]:
-    """Validate everything (shapes, options, kernel values) before any heavy work."""
-    method_s = _check_method(method)
-    effort_s = check_option("effort", effort, EFFORTS)
-    nworkers = resolve_workers(workers)  # type: ignore[arg-type]
-    problem = make_problem(x_shape, x_dtype, kernel.shape, kernel.dtype, mode=mode, axes=axes,
-                           boundary=boundary, cval=cval, anchor=anchor, flip=flip,
-                           conjugate=conjugate, dtype=dtype, nan_policy=nan_policy)
-    kernel_finite = kernel.dtype.kind not in "fc" or bool(np.isfinite(kernel).all())
+def _key(value: object) -> object:
+    """A hashable stand-in for an option (lists become tuples)."""
+    if isinstance(value, list):
+        return tuple(_key(v) for v in value)
+    return value
+
+
+@lru_cache(maxsize=256)
+def _cached_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tuple[int, ...],
+                    kernel_dtype: np.dtype, kernel_finite: bool, kernel_nonzero: int,
+                    **options: object) -> Problem:
+    problem = make_problem(x_shape, x_dtype, kernel_shape, kernel_dtype, **options)  # type: ignore[arg-type]
     if problem.boundary == "constant" and not problem.pad_is_zero:
         kernel_finite = kernel_finite and bool(np.isfinite(problem.cval))
     if not kernel_finite and problem.nan_policy == "omit":
         raise ValueError("nan_policy='omit' needs a finite kernel and cval")
+    nonzero = -(-kernel_nonzero // problem.kernel_batch)
+    return replace(problem, kernel_finite=kernel_finite, kernel_nonzero=nonzero)
+
+
+def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, flip: bool,
+           conjugate: bool, mode: object, axes: object, boundary: object, cval: object,
+           anchor: object, method: object, effort: object, workers: object, dtype: object,
+           nan_policy: object) -> tuple[Problem, np.ndarray, str, str, int]:
+    """Validate everything (shapes, options, kernel values) before any heavy work.
+
+    Validation of a repeated call is a cache hit: the problem depends only on shapes,
+    dtypes, options and two facts about the kernel's values.
+    """
+    method_s = _check_method(method)
+    effort_s = check_option("effort", effort, EFFORTS)
+    nworkers = resolve_workers(workers)  # type: ignore[arg-type]
+    finite = kernel.dtype.kind not in "fc" or bool(np.isfinite(kernel).all())
+    args = (tuple(x_shape), np.dtype(x_dtype), kernel.shape, kernel.dtype, finite,
+            int(np.count_nonzero(kernel)))
+    options = dict(mode=mode, axes=_key(axes), boundary=boundary, cval=cval,
+                   anchor=_key(anchor), flip=flip, conjugate=conjugate, dtype=dtype,
+                   nan_policy=nan_policy)
+    try:
+        problem = _cached_problem(*args, **options)
+    except TypeError as exc:  # an unhashable option: validate without the cache
+        if "unhashable" not in str(exc):
+            raise
+        problem = _cached_problem.__wrapped__(*args, **options)
     prepared = _prepare_kernel(kernel, problem)
     if problem.nan_policy == "omit":
         sums = prepared.reshape(prepared.shape[0], -1).sum(axis=1)
         if np.any(sums == 0):
             raise ValueError("nan_policy='omit' needs a kernel that does not sum to 0 (it "
                              "normalises by the kernel weight on valid samples)")
-    nonzero = int(np.count_nonzero(prepared.reshape(prepared.shape[0], -1), axis=1).max(initial=0))
-    problem = replace(problem, kernel_finite=kernel_finite, kernel_nonzero=nonzero)
     return problem, prepared, method_s, effort_s, nworkers
 
 

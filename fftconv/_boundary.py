@@ -39,8 +39,11 @@ def extend(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
     widths = [(0, 0)] * (xb.ndim - len(pad)) + [tuple(p) for p in pad]
     if all(p == (0, 0) for p in widths):
         return np.ascontiguousarray(xb)
-    if boundary == "constant":
-        return np.pad(xb, widths, mode="constant", constant_values=cval)
+    if boundary == "constant":  # much cheaper than np.pad for small arrays
+        shape = tuple(n + lo + hi for n, (lo, hi) in zip(xb.shape, widths))
+        out = np.zeros(shape, xb.dtype) if cval == 0 else np.full(shape, cval, xb.dtype)
+        out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(xb.shape, widths))] = xb
+        return out
     return np.pad(xb, widths, mode=boundary)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from numba import njit
 
 from .._threads import parallel_map
 
-__all__ = ["correlate_rows", "run"]
+__all__ = ["correlate_rows", "prepare"]
 
 #: Output columns per task: a chunk of the output row stays in L1 cache.
 CHUNK = 2048
@@ -56,23 +58,31 @@ def _offsets(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
     return off.ravel()
 
 
-def run(xt: np.ndarray, k: np.ndarray, out: np.ndarray, workers: int) -> None:
-    """Valid correlation of ``xt`` ``(B, *P)`` with ``k`` ``(Bk, *K)`` into ``out`` ``(B, *L)``.
+def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
+            workers: int) -> Callable[[np.ndarray, np.ndarray], None]:
+    """Precompute the row offsets for ``(B, *P)`` inputs; return ``run(xt, out)``.
 
-    All three arrays are C-contiguous; ``Bk`` is 1 or ``B``.
+    ``run`` computes the valid correlation of the C-contiguous extended input ``xt`` with
+    ``k`` ``(Bk, *K)`` (``Bk`` is 1 or ``B``) into the C-contiguous ``out`` ``(B, *L)``.
     """
-    B, P, K, L = xt.shape[0], xt.shape[1:], k.shape[1:], out.shape[1:]
+    B, P, K, L = x_shape[0], x_shape[1:], k.shape[1:], out_shape[1:]
     # Row strides of the (B, *P[:-1]) grid of input rows.
     row_strides = tuple(int(np.prod(P[m + 1:-1], dtype=np.int64)) for m in range(-1, len(P) - 1))
     base = _offsets((B, *L[:-1]), row_strides)
     tapoff = _offsets(K[:-1], row_strides[1:])
-    orows = out.reshape(-1, L[-1])
-    rows_per_kernel = orows.shape[0] if k.shape[0] == 1 else orows.shape[0] // B
-    args = (xt.reshape(-1, P[-1]), base, k.reshape(-1, K[-1]), tapoff,
-            max(rows_per_kernel, 1), orows, CHUNK)
-    ntasks = orows.shape[0] * -(-L[-1] // CHUNK)
+    rows = B * int(np.prod(L[:-1], dtype=np.int64))
+    rows_per_kernel = max(rows if k.shape[0] == 1 else rows // B, 1)
+    krows = np.ascontiguousarray(k.reshape(-1, K[-1]))
+    ntasks = rows * -(-L[-1] // CHUNK)
     # Few, large contiguous task ranges: enough to balance, few enough to be cheap.
-    work = orows.size * np.count_nonzero(k[0])
+    work = rows * L[-1] * np.count_nonzero(k[0])
     nparts = 1 if work < 200_000 else min(ntasks, 4 * workers)
     bounds = [ntasks * i // nparts for i in range(nparts + 1)]
-    parallel_map(lambda i: correlate_rows(*args, bounds[i], bounds[i + 1]), range(nparts), workers)
+
+    def run(xt: np.ndarray, out: np.ndarray) -> None:
+        args = (xt.reshape(-1, P[-1]), base, krows, tapoff, rows_per_kernel,
+                out.reshape(-1, L[-1]), CHUNK)
+        parallel_map(lambda i: correlate_rows(*args, bounds[i], bounds[i + 1]), range(nparts),
+                     workers)
+
+    return run

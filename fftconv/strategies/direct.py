@@ -38,13 +38,14 @@ class Direct:
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int) -> Executor:
-        from ._direct_kernel import run
+        from ._direct_kernel import prepare
 
         pad, boundary, cval = problem.pad, problem.boundary, problem.cval
+        run = prepare((problem.batch, *problem.extended), kernel,
+                      (problem.batch, *problem.out_len), workers)
 
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
-            xt = extend(xb, pad, boundary, cval)
-            run(xt, kernel, out, workers)
+            run(extend(xb, pad, boundary, cval), out)
 
         return execute
 

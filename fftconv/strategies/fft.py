@@ -75,6 +75,15 @@ def fft_lengths(problem: Problem, costs: dict) -> tuple[tuple[int, ...], tuple[i
     return tuple(mins), chosen
 
 
+def fft_threads(size: int, costs: dict, workers: int) -> int:
+    """FFTW threads for a transform of ``size`` points.
+
+    FFTW's threads meet at a barrier after each pass; on a busy machine a descheduled
+    thread stalls them all, so only transforms large enough to amortise that use them.
+    """
+    return workers if size >= costs["fft_threads_min_size"] else 1
+
+
 class WholeFFT:
     """Pad to a fast size, multiply spectra, invert; crop the valid region.
 
@@ -93,7 +102,7 @@ class WholeFFT:
         rdt, cdt, real = fft_dtypes(problem.compute_dtype)
         _, fshape = fft_lengths(problem, costs)
         nf = math.prod(fshape)
-        speed = threads_speedup(costs, "fft", workers) if nf >= 1 << 15 else 1.0
+        speed = threads_speedup(costs, "fft", fft_threads(nf, costs, workers))
         b, bk = problem.batch, problem.kernel_batch
         t = transform_seconds(fshape, 2 * b + bk, rdt, costs, real) / speed
         buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
@@ -112,7 +121,7 @@ class WholeFFT:
         assert fshape is not None
         compute = problem.compute_dtype
         nf = math.prod(fshape)
-        threads = workers if nf >= 1 << 15 else 1
+        threads = fft_threads(nf, machine_costs(), workers)
         spec = kernel_spectrum(kernel, fshape, compute, threads)
         chunk = estimate.extra.get("chunk", 1)
         exact = problem.is_exact_integer
