@@ -11,6 +11,21 @@ from ._workers import get_workers, set_workers
 
 __version__ = "0.1.0"
 
+#: Public submodules, imported on first attribute access so ``import fftconv`` stays light.
+_SUBMODULES = ("kernels", "ndimage", "nn", "signal")
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'fftconv' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SUBMODULES])
+
 __all__ = [
     "FFTConvWarning",
     "Plan",
