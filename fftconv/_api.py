@@ -11,6 +11,7 @@ from typing import Literal, Union
 import numpy as np
 
 from ._docs import fill
+from ._lowrank import separable_rank
 from ._plan import Plan, PlanReport
 from ._planner import build_plan, cached_plan, candidates, _finish, choose
 from ._problem import Problem
@@ -93,6 +94,8 @@ def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, f
             raise
         problem = _cached_problem.__wrapped__(*args, **options)
     prepared = _prepare_kernel(kernel, problem)
+    if prepared.shape[0] == 1 and problem.ndim >= 2 and problem.kernel_finite:
+        problem = replace(problem, kernel_rank=separable_rank(prepared[0], problem.compute_dtype))
     if problem.nan_policy == "omit":
         sums = prepared.reshape(prepared.shape[0], -1).sum(axis=1)
         if np.any(sums == 0):

@@ -51,6 +51,9 @@ class Problem:
     kernel_nonzero : int
         Non-zero taps of one kernel (``-1``: unknown, count them all); the direct sum
         skips zero taps.
+    kernel_rank : int
+        Number of separable terms of the (shared) kernel; ``-1`` when it has no cheap
+        factorisation, ``-2`` when its values are unknown.
     """
 
     x_shape: tuple[int, ...]
@@ -70,6 +73,7 @@ class Problem:
     kernel_batched: bool
     kernel_finite: bool = True
     kernel_nonzero: int = -1
+    kernel_rank: int = -2
     # Derived geometry, filled in __post_init__ (not part of equality: it follows).
     batch_axes: tuple[int, ...] = field(init=False, compare=False, repr=False)
     n: tuple[int, ...] = field(init=False, compare=False, repr=False)

@@ -20,7 +20,7 @@ from .._problem import Problem
 __all__ = ["Estimate", "Executor", "Strategy", "register", "registry", "names"]
 
 #: Modules providing the built-in strategies, in the order reports list them.
-_BUILTIN = ("direct", "fft", "overlap")
+_BUILTIN = ("direct", "separable", "fft", "overlap")
 
 #: ``executor(xb, out)`` computes the valid correlation of the extended input
 #: ``x~`` of the raw ``(B, *spatial)`` input ``xb`` into ``out`` ``(B, *out_len)``, extending

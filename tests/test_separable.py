@@ -1,0 +1,107 @@
+"""The separable strategy: low-rank kernels as sums of 1-d passes, against the reference."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fftconv
+from fftconv._lowrank import factorize, separable_rank
+from fftconv.strategies import registry
+
+from reference import BOUNDARIES, METHODS, MODES, assert_close, naive
+
+#: Strategies that serve only some problems, each tested in its own module.
+CONDITIONAL = {"separable"}
+
+
+def test_every_registered_strategy_is_tested():
+    assert set(registry()) == (set(METHODS) - {"auto"}) | CONDITIONAL
+
+
+def low_rank(shape, rank, dtype, seed):
+    """A random kernel of exactly ``rank`` separable terms (2-d) or rank 1 (n-d)."""
+    rng = np.random.default_rng(seed)
+    def vec(n):
+        v = rng.standard_normal(n)
+        if np.dtype(dtype).kind == "c":
+            v = v + 1j * rng.standard_normal(n)
+        return v
+    total = 0
+    for _ in range(rank if len(shape) == 2 else 1):
+        term = vec(shape[0])
+        for n in shape[1:]:
+            term = np.multiply.outer(term, vec(n))
+        total = total + term
+    return np.asarray(total).astype(dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ndim=st.sampled_from([2, 2, 3]),
+    data=st.data(),
+    mode=st.sampled_from(MODES),
+    boundary=st.sampled_from(BOUNDARIES),
+    dtype=st.sampled_from(["float32", "float64", "complex128"]),
+    flip=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_separable_matches_reference(ndim, data, mode, boundary, dtype, flip, seed):
+    kshape = tuple(data.draw(st.integers(3, 7)) for _ in range(ndim))
+    xshape = tuple(data.draw(st.integers(k if mode == "valid" else 1, 12)) for k in kshape)
+    rank = data.draw(st.integers(1, 2)) if ndim == 2 else 1
+    if rank * sum(kshape) >= np.prod(kshape):
+        rank = 1
+    k = low_rank(kshape, rank, dtype, seed)
+    x = np.random.default_rng(seed + 1).standard_normal(xshape).astype(dtype)
+    anchor = None
+    if mode == "same":
+        anchor = tuple(data.draw(st.integers(0, n - 1)) for n in kshape)
+    cval = 0.5 if boundary == "constant" else 0
+    f = fftconv.convolve if flip else fftconv.correlate
+    got = f(x, k, mode, boundary=boundary, cval=cval, anchor=anchor, method="separable")
+    want = naive(x, k, mode, operation="convolve" if flip else "correlate", boundary=boundary,
+                 cval=cval, anchor=anchor)
+    assert got.dtype == np.dtype(dtype)
+    assert_close(got, want, x, k, cval=cval, factor=32)
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_rank_is_found_exactly(rank):
+    k = low_rank((15, 17), rank, "float64", rank)
+    assert separable_rank(k, np.dtype("float64")) == rank
+    terms = factorize(k, np.dtype("float64"))
+    rebuilt = sum(np.multiply.outer(*t) for t in terms)
+    np.testing.assert_allclose(rebuilt, k, atol=1e-12 * np.abs(k).max())
+
+
+def test_gaussian_is_rank_one_in_3d():
+    k = fftconv.kernels.gaussian(1.2, ndim=3)
+    assert separable_rank(k, np.dtype("float64")) == 1
+
+
+def test_report_shows_the_rank_and_plan_is_correct():
+    x = np.random.default_rng(0).standard_normal((300, 300))
+    plan = fftconv.plan_convolve(x.shape, fftconv.kernels.gaussian(6.0), "same")
+    report = str(plan.report())
+    assert "rank 1" in report
+    assert_close(plan(x), naive(x, fftconv.kernels.gaussian(6.0), "same"), x,
+                 fftconv.kernels.gaussian(6.0))
+
+
+@pytest.mark.parametrize("kernel, reason", [
+    (np.random.default_rng(1).standard_normal((5, 5)), "not low-rank"),
+    (np.ones(7), "1-d kernel"),
+    (np.ones((3, 3), dtype=np.int64), "exact"),
+])
+def test_separable_refuses_with_the_reason(kernel, reason):
+    x = np.ones((9,) * kernel.ndim, dtype=kernel.dtype)
+    with pytest.raises(ValueError, match=f"method='separable' cannot serve this problem: .*{reason}"):
+        fftconv.convolve(x, kernel, method="separable")
+
+
+def test_separable_refuses_per_batch_kernels():
+    x = np.ones((2, 9, 9))
+    k = np.ones((2, 3, 3))
+    with pytest.raises(ValueError, match="one kernel per batch element"):
+        fftconv.convolve(x, k, axes=(1, 2), method="separable")
