@@ -72,7 +72,7 @@ def _cached_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: t
 def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, flip: bool,
            conjugate: bool, mode: object, axes: object, boundary: object, cval: object,
            anchor: object, method: object, effort: object, workers: object, dtype: object,
-           nan_policy: object) -> tuple[Problem, np.ndarray, str, str, int]:
+           nan_policy: object, max_memory: object) -> tuple[Problem, np.ndarray, str, str, int]:
     """Validate everything (shapes, options, kernel values) before any heavy work.
 
     Validation of a repeated call is a cache hit: the problem depends only on shapes,
@@ -86,7 +86,7 @@ def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, f
             int(np.count_nonzero(kernel)))
     options = dict(mode=mode, axes=_key(axes), boundary=boundary, cval=cval,
                    anchor=_key(anchor), flip=flip, conjugate=conjugate, dtype=dtype,
-                   nan_policy=nan_policy)
+                   nan_policy=nan_policy, max_memory=max_memory)
     try:
         problem = _cached_problem(*args, **options)
     except TypeError as exc:  # an unhashable option: validate without the cache
@@ -122,7 +122,8 @@ def _run(x: object, kernel: object, *, flip: bool, conjugate: bool, **options: o
 def convolve(x: object, kernel: object, mode: Mode = "full", *, axes: Axes = None,
              boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
              method: Method = "auto", effort: Effort = "estimate", workers: int | None = None,
-             dtype: object = None, nan_policy: NanPolicy = "propagate") -> np.ndarray:
+             dtype: object = None, nan_policy: NanPolicy = "propagate",
+             max_memory: int | None = None) -> np.ndarray:
     """Convolve ``x`` with ``kernel``: ``y[i] = sum_j kernel[j] * x~[i - j + anchor]``.
 
     The kernel is flipped along the convolved axes (this is what distinguishes a
@@ -144,6 +145,7 @@ def convolve(x: object, kernel: object, mode: Mode = "full", *, axes: Axes = Non
     %(workers)s
     %(dtype)s
     %(nan_policy)s
+    %(max_memory)s
 
     Returns
     -------
@@ -168,7 +170,7 @@ def convolve(x: object, kernel: object, mode: Mode = "full", *, axes: Axes = Non
     """
     return _run(x, kernel, flip=True, conjugate=False, mode=mode, axes=axes, boundary=boundary,
                 cval=cval, anchor=anchor, method=method, effort=effort, workers=workers,
-                dtype=dtype, nan_policy=nan_policy)
+                dtype=dtype, nan_policy=nan_policy, max_memory=max_memory)
 
 
 @fill
@@ -176,7 +178,7 @@ def correlate(x: object, kernel: object, mode: Mode = "full", *, axes: Axes = No
               boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
               method: Method = "auto", effort: Effort = "estimate", workers: int | None = None,
               dtype: object = None, nan_policy: NanPolicy = "propagate",
-              conjugate: bool = True) -> np.ndarray:
+              conjugate: bool = True, max_memory: int | None = None) -> np.ndarray:
     """Correlate ``x`` with ``kernel``: ``y[i] = sum_j conj(kernel[j]) * x~[i + j - anchor]``.
 
     No flip; a complex kernel is conjugated unless ``conjugate=False``.
@@ -198,6 +200,7 @@ def correlate(x: object, kernel: object, mode: Mode = "full", *, axes: Axes = No
     %(dtype)s
     %(nan_policy)s
     %(conjugate)s
+    %(max_memory)s
 
     Returns
     -------
@@ -220,7 +223,7 @@ def correlate(x: object, kernel: object, mode: Mode = "full", *, axes: Axes = No
     """
     return _run(x, kernel, flip=False, conjugate=conjugate, mode=mode, axes=axes,
                 boundary=boundary, cval=cval, anchor=anchor, method=method, effort=effort,
-                workers=workers, dtype=dtype, nan_policy=nan_policy)
+                workers=workers, dtype=dtype, nan_policy=nan_policy, max_memory=max_memory)
 
 
 def _plan(x_shape: object, x_dtype: object, kernel: object, flip: bool, conjugate: bool,
@@ -260,7 +263,7 @@ def plan_convolve(x_shape: Sequence[int], kernel: object, mode: Mode = "full", *
                   boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
                   method: Method = "auto", effort: Effort = "estimate",
                   workers: int | None = None, dtype: object = None,
-                  nan_policy: NanPolicy = "propagate") -> Plan:
+                  nan_policy: NanPolicy = "propagate", max_memory: int | None = None) -> Plan:
     """Plan :func:`convolve` of inputs of ``x_shape`` with ``kernel``, for reuse.
 
     FFTW plans and the kernel spectrum are computed once; calling the plan only
@@ -283,6 +286,7 @@ def plan_convolve(x_shape: Sequence[int], kernel: object, mode: Mode = "full", *
     %(workers)s
     %(dtype)s
     %(nan_policy)s
+    %(max_memory)s
 
     Returns
     -------
@@ -299,7 +303,8 @@ def plan_convolve(x_shape: Sequence[int], kernel: object, mode: Mode = "full", *
     """
     return _plan(x_shape, x_dtype, kernel, True, False, dict(
         mode=mode, axes=axes, boundary=boundary, cval=cval, anchor=anchor, method=method,
-        effort=effort, workers=workers, dtype=dtype, nan_policy=nan_policy))
+        effort=effort, workers=workers, dtype=dtype, nan_policy=nan_policy,
+        max_memory=max_memory))
 
 
 @fill
@@ -308,7 +313,8 @@ def plan_correlate(x_shape: Sequence[int], kernel: object, mode: Mode = "full", 
                    boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
                    method: Method = "auto", effort: Effort = "estimate",
                    workers: int | None = None, dtype: object = None,
-                   nan_policy: NanPolicy = "propagate", conjugate: bool = True) -> Plan:
+                   nan_policy: NanPolicy = "propagate", conjugate: bool = True,
+                   max_memory: int | None = None) -> Plan:
     """Plan :func:`correlate` of inputs of ``x_shape`` with ``kernel``, for reuse.
 
     Parameters
@@ -329,6 +335,7 @@ def plan_correlate(x_shape: Sequence[int], kernel: object, mode: Mode = "full", 
     %(dtype)s
     %(nan_policy)s
     %(conjugate)s
+    %(max_memory)s
 
     Returns
     -------
@@ -337,16 +344,17 @@ def plan_correlate(x_shape: Sequence[int], kernel: object, mode: Mode = "full", 
     """
     return _plan(x_shape, x_dtype, kernel, False, conjugate, dict(
         mode=mode, axes=axes, boundary=boundary, cval=cval, anchor=anchor, method=method,
-        effort=effort, workers=workers, dtype=dtype, nan_policy=nan_policy))
+        effort=effort, workers=workers, dtype=dtype, nan_policy=nan_policy,
+        max_memory=max_memory))
 
 
 @fill
 def explain(x_shape: Sequence[int], kernel_shape: Sequence[int], mode: Mode = "full", *,
-            x_dtype: object = "float64", kernel_dtype: object = "float64",
+            x_dtype: object = "float64", kernel_dtype: object = None,
             operation: Literal["convolve", "correlate"] = "convolve", axes: Axes = None,
             boundary: Boundary = "constant", cval: complex = 0, anchor: Anchor = None,
             method: Method = "auto", workers: int | None = None, dtype: object = None,
-            nan_policy: NanPolicy = "propagate") -> PlanReport:
+            nan_policy: NanPolicy = "propagate", max_memory: int | None = None) -> PlanReport:
     """The planner's report for a job, without building anything.
 
     Parameters
@@ -356,7 +364,7 @@ def explain(x_shape: Sequence[int], kernel_shape: Sequence[int], mode: Mode = "f
     %(mode)s
     %(x_dtype)s
     kernel_dtype : dtype, optional
-        The kernel's dtype (default float64).
+        The kernel's dtype (default: ``x_dtype``).
     operation : {'convolve', 'correlate'}, optional
         Which operation (they cost the same; the anchor defaults differ).
     %(axes)s
@@ -367,6 +375,7 @@ def explain(x_shape: Sequence[int], kernel_shape: Sequence[int], mode: Mode = "f
     %(workers)s
     %(dtype)s
     %(nan_policy)s
+    %(max_memory)s
 
     Returns
     -------
@@ -386,10 +395,11 @@ def explain(x_shape: Sequence[int], kernel_shape: Sequence[int], mode: Mode = "f
     nworkers = resolve_workers(workers)  # type: ignore[arg-type]
     problem = make_problem(_shape(x_shape, "x_shape"), _dtype(x_dtype, "x_dtype"),
                            _shape(kernel_shape, "kernel_shape"),
-                           _dtype(kernel_dtype, "kernel_dtype"), mode=mode, axes=axes,
+                           _dtype(x_dtype if kernel_dtype is None else kernel_dtype,
+                                  "kernel_dtype"), mode=mode, axes=axes,
                            boundary=boundary, cval=cval, anchor=anchor,
                            flip=op == "convolve", conjugate=op == "correlate", dtype=dtype,
-                           nan_policy=nan_policy)
+                           nan_policy=nan_policy, max_memory=max_memory)
     cands = candidates(problem, nworkers)
     chosen = choose(problem, cands, method_s)
     return PlanReport(problem=problem, candidates=_finish(cands, chosen, {}), method=chosen,

@@ -1,22 +1,70 @@
-"""Machine constants of the cost model: kept as data (``_data/costs.json``), not literals."""
+"""Machine constants of the cost model: kept as data, not literals.
+
+The shipped defaults (``_data/costs.json``) apply until ``fftconv calibrate`` has stored
+this machine's constants in the cache directory; they are loaded on first use.
+"""
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+import threading
 from importlib import resources
 from typing import Any
 
 import numpy as np
 
-__all__ = ["machine_costs", "threads_speedup", "direct_rate", "fft_rate"]
+__all__ = ["machine_costs", "default_costs", "reload", "source", "threads_speedup", "direct_rate",
+           "fft_rate", "CALIBRATION_FILE"]
+
+CALIBRATION_FILE = "calibration.json"
+_lock = threading.Lock()
+_costs: dict[str, Any] | None = None
+_source = "shipped defaults"
 
 
-@lru_cache(maxsize=1)
+def default_costs() -> dict[str, Any]:
+    """The shipped constants."""
+    return json.loads(resources.files("fftconv").joinpath("_data/costs.json").read_text())
+
+
+def _merge(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = {**base[key], **value}
+        elif key in base:
+            out[key] = value
+    return out
+
+
 def machine_costs() -> dict[str, Any]:
-    """The cost constants in force (the shipped defaults until calibration exists)."""
-    text = resources.files("fftconv").joinpath("_data/costs.json").read_text()
-    return json.loads(text)
+    """The cost constants in force: this machine's calibration, else the shipped defaults."""
+    global _costs, _source
+    if _costs is None:
+        with _lock:
+            if _costs is None:
+                from ._cache import cache_dir, read_json
+
+                costs = default_costs()
+                measured = read_json(CALIBRATION_FILE)
+                if measured is not None:
+                    costs = _merge(costs, measured)
+                    _source = str(cache_dir() / CALIBRATION_FILE)
+                _costs = costs
+    return _costs
+
+
+def source() -> str:
+    """Where the constants in force came from (a path, or 'shipped defaults')."""
+    machine_costs()
+    return _source
+
+
+def reload() -> None:
+    """Forget the loaded constants (after a calibration, or in tests)."""
+    global _costs, _source
+    with _lock:
+        _costs, _source = None, "shipped defaults"
 
 
 def threads_speedup(costs: dict[str, Any], kind: str, workers: int) -> float:

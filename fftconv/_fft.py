@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TransformPair", "backend_name", "fft_dtypes"]
+__all__ = ["TransformPair", "backend_name", "fft_dtypes", "kernel_spectrum", "save_wisdom"]
 
 _FLAGS = {"estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE"}
 _plan_lock = threading.Lock()
@@ -34,7 +34,41 @@ def _pyfftw() -> Any:
                       "slower. Install it with `pip install pyfftw`.", FFTConvWarning,
                       stacklevel=4)
         return None
+    _load_wisdom(pyfftw)
     return pyfftw
+
+
+_WISDOM_FILE = "fftw_wisdom.json"
+
+
+def _load_wisdom(pyfftw: Any) -> None:
+    """Import the FFTW wisdom saved by earlier processes (same versions and CPU)."""
+    import base64
+
+    from ._cache import read_json
+
+    saved = read_json(_WISDOM_FILE)
+    if saved:
+        try:
+            pyfftw.import_wisdom(tuple(base64.b64decode(w) for w in saved["wisdom"]))
+        except (KeyError, TypeError, ValueError):
+            from ._warnings import FFTConvWarning
+
+            warnings.warn(f"ignoring the FFTW wisdom file {_WISDOM_FILE}: malformed",
+                          FFTConvWarning, stacklevel=5)
+
+
+def save_wisdom() -> None:
+    """Export FFTW's accumulated wisdom to the cache directory (atomically)."""
+    import base64
+
+    from ._cache import write_json
+
+    fftw = _pyfftw()
+    if fftw is not None:
+        with _plan_lock:
+            wisdom = fftw.export_wisdom()
+        write_json(_WISDOM_FILE, {"wisdom": [base64.b64encode(w).decode() for w in wisdom]})
 
 
 def backend_name() -> str:
@@ -132,13 +166,13 @@ class TransformPair:
 
 
 def kernel_spectrum(kernel: np.ndarray, fft_shape: tuple[int, ...], compute: np.dtype,
-                    threads: int) -> np.ndarray:
+                    threads: int, effort: str = "estimate") -> np.ndarray:
     """Spectrum of the *reversed* kernel ``(Bk, *K)`` at ``fft_shape``, scaled by 1/size.
 
     Multiplying an input spectrum by it and inverting gives the convolution with the
     reversed kernel, i.e. the correlation with ``kernel``, offset by ``K - 1``.
     """
-    pair = TransformPair(kernel.shape[0], fft_shape, compute, threads)
+    pair = TransformPair(kernel.shape[0], fft_shape, compute, threads, effort)
     region = (slice(None),) + tuple(slice(0, k) for k in kernel.shape[1:])
     rev = (slice(None),) + (slice(None, None, -1),) * (kernel.ndim - 1)
     pair.inbuf[region] = kernel[rev]

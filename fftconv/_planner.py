@@ -2,28 +2,62 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
+from ._cache import read_json, write_json
 from ._costs import machine_costs
 from ._plan import Candidate, Plan, PlanReport
 from ._problem import Problem
-from .strategies import Estimate, registry
+from ._warnings import FFTConvWarning
+from .strategies import registry
 
 __all__ = ["candidates", "choose", "build_plan", "cached_plan"]
 
-#: Decisions of ``effort='measure'``, by (problem, workers).
-_measured: dict[tuple[Problem, int], tuple[str, dict[str, float]]] = {}
+#: Decisions of ``effort='measure'``, by problem key; loaded from the cache directory.
+_measured: dict[str, tuple[str, dict[str, float]]] | None = None
 _measured_lock = threading.Lock()
+_DECISIONS_FILE = "decisions.json"
 #: Recently used plans of one-shot calls, by (problem, kernel digest, method, workers).
 _plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
 _plans_lock = threading.Lock()
 _PLAN_CACHE_SIZE = 8
 _PLAN_CACHE_MAX_BYTES = 64 << 20
+
+
+def _decision_key(problem: Problem, workers: int) -> str:
+    return hashlib.sha1(repr((problem, workers)).encode()).hexdigest()
+
+
+def _recall(key: str) -> tuple[str, dict[str, float]] | None:
+    """A measured decision from this process or an earlier one."""
+    global _measured
+    with _measured_lock:
+        if _measured is None:
+            saved = read_json(_DECISIONS_FILE) or {}
+            _measured = {k: (v[0], dict(v[1])) for k, v in saved.items()
+                         if isinstance(v, list) and len(v) == 2}
+        return _measured.get(key)
+
+
+def _remember(key: str, decision: tuple[str, dict[str, float]]) -> None:
+    """Keep a decision in memory and in the cache directory (merged, written atomically)."""
+    with _measured_lock:
+        assert _measured is not None
+        _measured[key] = decision
+        saved = read_json(_DECISIONS_FILE) or {}
+        saved[key] = [decision[0], decision[1]]
+        try:
+            write_json(_DECISIONS_FILE, saved)
+        except OSError as exc:
+            warnings.warn(f"could not save the measured decision: {exc}", FFTConvWarning,
+                          stacklevel=4)
 
 
 def candidates(problem: Problem, workers: int) -> list[Candidate]:
@@ -33,8 +67,15 @@ def candidates(problem: Problem, workers: int) -> list[Candidate]:
     for name, strategy in registry().items():
         why = strategy.applicable(problem)
         est = strategy.estimate(problem, costs, workers) if why is None else None
+        if est is not None and est.memory > problem.max_memory:
+            why = (f"needs {_bytes(est.memory)} of scratch memory, over the max_memory budget "
+                   f"of {_bytes(problem.max_memory)}")
         out.append(Candidate(name=name, estimate=est, rejected=why))
     return out
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n < 2**30 else f"{n / 2**30:.2f} GiB"
 
 
 def choose(problem: Problem, cands: list[Candidate], method: str) -> str:
@@ -45,6 +86,9 @@ def choose(problem: Problem, cands: list[Candidate], method: str) -> str:
                 raise ValueError(f"method={method!r} cannot serve this problem: {c.rejected}")
         return method
     usable = [c for c in cands if c.rejected is None and c.estimate is not None]
+    if not usable:
+        reasons = "; ".join(f"{c.name}: {c.rejected}" for c in cands)
+        raise ValueError(f"no strategy can serve this problem ({reasons})")
     return min(usable, key=lambda c: c.estimate.seconds).name  # type: ignore[union-attr]
 
 
@@ -73,30 +117,52 @@ def _sample_input(problem: Problem) -> np.ndarray:
 
 def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str,
                workers: int, dtype: object = None) -> Plan:
-    """Plan ``problem`` for the prepared kernel ``(Bk, *K)`` (flipped/conjugated already)."""
+    """Plan ``problem`` for the prepared kernel ``(Bk, *K)`` (flipped/conjugated already).
+
+    With ``effort='measure'`` and ``method='auto'``, the best candidates (by estimate) are
+    timed once on the real shapes with FFTW's MEASURE planner; the decision is kept in
+    memory and in the cache directory, so the same problem is never measured again.
+    """
     cands = candidates(problem, workers)
     measured: dict[str, float] = {}
     if effort == "measure" and method == "auto":
-        key = (problem, workers)
-        with _measured_lock:
-            memo = _measured.get(key)
-        if memo is None:
-            usable = sorted((c for c in cands if c.rejected is None),
-                            key=lambda c: c.estimate.seconds)[:3]  # type: ignore[union-attr]
-            x = _sample_input(problem)
-            for c in usable:
-                plan = _make(problem, kernel, cands, c.name, "auto", effort, workers, dtype, {})
-                plan(x)  # first call: FFTW plans, numba compilation
-                t0 = time.perf_counter()
-                plan(x)
-                measured[c.name] = time.perf_counter() - t0
-            memo = (min(measured, key=measured.__getitem__), measured)
-            with _measured_lock:
-                _measured[key] = memo
+        key = _decision_key(problem, workers)
+        memo = _recall(key)
+        if memo is None or memo[0] not in {c.name for c in cands if c.rejected is None}:
+            memo = _measure(problem, kernel, cands, workers, dtype)
+            _remember(key, memo)
         chosen, measured = memo[0], dict(memo[1])
     else:
         chosen = choose(problem, cands, method)
-    return _make(problem, kernel, cands, chosen, method, effort, workers, dtype, measured)
+    plan = _make(problem, kernel, cands, chosen, method, effort, workers, dtype, measured)
+    if effort == "measure":
+        from ._fft import save_wisdom
+
+        save_wisdom()
+    return plan
+
+
+def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], workers: int,
+             dtype: object) -> tuple[str, dict[str, float]]:
+    """Time the (at most three) best candidates within 4x of the best estimate."""
+    usable = sorted((c for c in cands if c.rejected is None),
+                    key=lambda c: c.estimate.seconds)  # type: ignore[union-attr]
+    best = usable[0].estimate.seconds  # type: ignore[union-attr]
+    usable = [c for c in usable[:3] if c.estimate.seconds <= 4 * best]  # type: ignore[union-attr]
+    x = _sample_input(problem)
+    times: dict[str, float] = {}
+    for c in usable:
+        plan = _make(problem, kernel, cands, c.name, "auto", "measure", workers, dtype, {})
+        plan(x)  # first call: numba compilation, scratch buffers
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            plan(x)
+            runs.append(time.perf_counter() - t0)
+            if sum(runs) > 1.0:
+                break
+        times[c.name] = min(runs)
+    return min(times, key=times.__getitem__), times
 
 
 def _make(problem: Problem, kernel: np.ndarray, cands: list[Candidate], chosen: str,
@@ -105,7 +171,7 @@ def _make(problem: Problem, kernel: np.ndarray, cands: list[Candidate], chosen: 
     strategies = registry()
     est = next(c.estimate for c in cands if c.name == chosen)
     assert est is not None
-    execute = strategies[chosen].build(problem, kernel, est, workers)
+    execute = strategies[chosen].build(problem, kernel, est, workers, effort)
     direct: list[Any] = []
 
     def fallback() -> Any:

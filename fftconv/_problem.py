@@ -54,6 +54,9 @@ class Problem:
     kernel_rank : int
         Number of separable terms of the (shared) kernel; ``-1`` when it has no cheap
         factorisation, ``-2`` when its values are unknown.
+    max_memory : int
+        Scratch memory (bytes) a plan may use; the planner rejects strategies predicted to
+        need more, and overlap-save shrinks its blocks to fit.
     """
 
     x_shape: tuple[int, ...]
@@ -74,6 +77,7 @@ class Problem:
     kernel_finite: bool = True
     kernel_nonzero: int = -1
     kernel_rank: int = -2
+    max_memory: int = 1 << 62
     # Derived geometry, filled in __post_init__ (not part of equality: it follows).
     batch_axes: tuple[int, ...] = field(init=False, compare=False, repr=False)
     n: tuple[int, ...] = field(init=False, compare=False, repr=False)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ._dtypes import compute_and_result_dtype
 from ._problem import Problem
+from ._resources import resolve_max_memory
 
 __all__ = [
     "MODES", "BOUNDARIES", "BOUNDARY_ALIASES", "EFFORTS", "NAN_POLICIES",
@@ -181,7 +182,7 @@ def _cval(cval: object, compute: np.dtype) -> complex | float | int:
 def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tuple[int, ...],
                  kernel_dtype: np.dtype, *, mode: object, axes: object, boundary: object,
                  cval: object, anchor: object, flip: bool, conjugate: bool, dtype: object,
-                 nan_policy: object) -> Problem:
+                 nan_policy: object, max_memory: object = None) -> Problem:
     """Validate every option and build the :class:`Problem` (no array work)."""
     mode = check_option("mode", mode, MODES)
     boundary_c = canonical_boundary(boundary)
@@ -210,4 +211,4 @@ def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tupl
         kernel_dtype=np.dtype(kernel_dtype), compute_dtype=compute, result_dtype=result,
         axes=axes_t, mode=mode, boundary=boundary_c, cval=cval_v, flip=bool(flip),
         conjugate=bool(conjugate), anchor=anchor_t, nan_policy=nan_policy,
-        kernel_batched=batched)
+        kernel_batched=batched, max_memory=resolve_max_memory(max_memory))

@@ -7,3 +7,11 @@ settings.register_profile(
     "fftconv", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile("fftconv")
+
+
+def pytest_configure(config):
+    """Keep the suite away from the user's calibration, wisdom and measured decisions."""
+    import os
+    import tempfile
+
+    os.environ["FFTCONV_CACHE_DIR"] = tempfile.mkdtemp(prefix="fftconv-test-cache-")

@@ -2,9 +2,10 @@
 
 A strategy is a module-level object with a ``name``, ``applicable(problem)`` returning
 ``None`` or the reason it cannot serve, ``estimate(problem, costs, workers)`` returning an
-:class:`Estimate`, and ``build(problem, kernel, estimate, workers)`` returning an
-:class:`Executor`. Adding a strategy is adding a module that calls :func:`register`, and
-one line in ``_BUILTIN`` below; the planner iterates the registry and never names one.
+:class:`Estimate`, and ``build(problem, kernel, estimate, workers, effort)`` returning an
+:class:`Executor` (``effort`` is FFTW's planner rigour, ``'estimate'`` or ``'measure'``).
+Adding a strategy is adding a module that calls :func:`register`, and one line in
+``_BUILTIN`` below; the planner iterates the registry and never names one.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Strategy(Protocol):
     def estimate(self, problem: Problem, costs: dict, workers: int) -> Estimate: ...
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
-              workers: int) -> Executor: ...
+              workers: int, effort: str = "estimate") -> Executor: ...
 
 
 _REGISTRY: dict[str, Strategy] = {}

@@ -37,7 +37,7 @@ class Direct:
                         note=f"{problem.macs:.3g} multiply-adds")
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
-              workers: int) -> Executor:
+              workers: int, effort: str = "estimate") -> Executor:
         from ._direct_kernel import prepare
 
         pad, boundary, cval = problem.pad, problem.boundary, problem.cval

@@ -106,9 +106,10 @@ class WholeFFT:
         b, bk = problem.batch, problem.kernel_batch
         t = transform_seconds(fshape, 2 * b + bk, rdt, costs, real) / speed
         buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
-        chunk = max(1, min(b, CHUNK_BYTES // max(buf, 1)))
         ext = 0 if problem.zero_fill else b * math.prod(problem.extended) * rdt.itemsize
         spec = bk * nf * cdt.itemsize // (2 if real else 1)
+        room = min(CHUNK_BYTES, problem.max_memory - ext - spec)
+        chunk = max(1, min(b, room // max(buf, 1)))
         passes = (3 * b * nf * rdt.itemsize + ext) * costs["memory_per_byte"]
         return Estimate(seconds=costs["overhead"]["fft"] + t + passes,
                         memory=chunk * buf + ext + spec, fft_shape=fshape,
@@ -116,13 +117,13 @@ class WholeFFT:
                         extra={"chunk": chunk})
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
-              workers: int) -> Executor:
+              workers: int, effort: str = "estimate") -> Executor:
         fshape = estimate.fft_shape
         assert fshape is not None
         compute = problem.compute_dtype
         nf = math.prod(fshape)
         threads = fft_threads(nf, machine_costs(), workers)
-        spec = kernel_spectrum(kernel, fshape, compute, threads)
+        spec = kernel_spectrum(kernel, fshape, compute, threads, effort)
         chunk = estimate.extra.get("chunk", 1)
         exact = problem.is_exact_integer
         kl1 = float(np.abs(kernel).sum()) if exact else 0.0
@@ -138,7 +139,7 @@ class WholeFFT:
         def pair(c: int) -> TransformPair:
             pairs = local.__dict__.setdefault("pairs", {})
             if c not in pairs:
-                pairs[c] = TransformPair(c, fshape, compute, threads)
+                pairs[c] = TransformPair(c, fshape, compute, threads, effort)
             return pairs[c]
 
         def execute(xb: np.ndarray, out: np.ndarray) -> None:

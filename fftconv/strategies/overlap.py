@@ -72,12 +72,13 @@ class OverlapSave:
                            best_size(k - 1 + n, w, real and i == len(whole) - 1))
                        for i, (k, n) in enumerate(zip(problem.k, problem.out_len)))
             seconds, memory = self._cost(problem, fb, costs, workers)
-            if best is None or seconds < best[0]:
-                best = (seconds, memory, fb)
+            fits = memory <= problem.max_memory
+            if best is None or (fits, -seconds) > (best[3], -best[0]):
+                best = (seconds, memory, fb, fits)
             if all(f >= m for f, m in zip(fb, whole)):
                 break
         assert best is not None
-        seconds, memory, fb = best
+        seconds, memory, fb, _ = best
         lb, counts = _blocks(problem, fb)
         return Estimate(seconds=seconds, memory=memory, fft_shape=fb, block_shape=lb,
                         note=f"{math.prod(counts)} block{'s' if math.prod(counts) != 1 else ''} of "
@@ -85,11 +86,11 @@ class OverlapSave:
                         + " via " + "x".join(map(str, fb)))
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
-              workers: int) -> Executor:
+              workers: int, effort: str = "estimate") -> Executor:
         fb, lb = estimate.fft_shape, estimate.block_shape
         assert fb is not None and lb is not None
         compute = problem.compute_dtype
-        spec = kernel_spectrum(kernel, fb, compute, 1)
+        spec = kernel_spectrum(kernel, fb, compute, 1, effort)
         exact = problem.is_exact_integer
         kl1 = float(np.abs(kernel).sum()) if exact else 0.0
         k, out_len, cval = problem.k, problem.out_len, problem.cval
@@ -102,7 +103,7 @@ class OverlapSave:
         def run_block(xb: np.ndarray, out: np.ndarray, b: int, idx: tuple[int, ...]) -> None:
             tp = getattr(local, "pair", None)
             if tp is None:
-                tp = local.pair = TransformPair(1, fb, compute, 1)
+                tp = local.pair = TransformPair(1, fb, compute, 1, effort)
             o = tuple(i * s for i, s in zip(idx, lb))
             n_out = tuple(min(s, L - oi) for s, L, oi in zip(lb, out_len, o))
             size = tuple(min(f, e - oi) for f, e, oi in zip(fb, ext, o))

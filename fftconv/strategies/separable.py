@@ -63,7 +63,7 @@ class Separable:
                         note=f"rank {problem.kernel_rank}: {macs:.3g} multiply-adds")
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
-              workers: int) -> Executor:
+              workers: int, effort: str = "estimate") -> Executor:
         from ._direct_kernel import prepare
 
         terms = factorize(kernel[0], problem.compute_dtype)

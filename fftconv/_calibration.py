@@ -1,0 +1,173 @@
+"""``fftconv calibrate``: measure this machine's cost-model constants.
+
+Each constant is the minimum time of a few runs (the least disturbed by other load) of
+the real code path it models: the compiled direct sum per dtype, FFTW transform pairs
+per dtype and prime factor, a memory pass, the fixed costs of a call and of a block, and
+how much a second thread adds to each strategy. The result replaces the shipped
+defaults for every later plan in every process (same versions and CPU).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from . import _costs
+from ._cache import write_json
+from ._workers import _cpu_count
+
+__all__ = ["calibrate"]
+
+_DTYPES_DIRECT = ("float32", "float64", "complex64", "complex128", "int64", "uint64")
+_DTYPES_FFT = ("float32", "float64", "complex64", "complex128")
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    fn()
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
+    from .strategies._direct_kernel import prepare
+
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((1, side + 6, side + 6)) * 8).astype(dtype)
+    k = (rng.standard_normal((1, 7, 7)) * 8 + 1).astype(dtype)
+    out = np.empty((1, side, side), dtype)
+    run = prepare(x.shape, k, out.shape, workers)
+    return _best(lambda: run(x, out), repeat) / (side * side * 49)
+
+
+def _pair_time(shape: tuple[int, ...], dtype: str, repeat: int, threads: int = 1) -> float:
+    from ._fft import TransformPair
+
+    pair = TransformPair(1, shape, np.dtype(dtype), threads)
+    pair.inbuf[...] = 1
+    return _best(lambda: (pair.forward(), pair.inverse()), repeat) / 2
+
+
+def _fft_rate(dtype: str, sides: tuple[int, ...], repeat: int) -> float:
+    rates = []
+    for side in sides:
+        n = side * side
+        rates.append(_pair_time((side, side), dtype, repeat) / (n * math.log2(n)))
+    return float(np.median(rates))
+
+
+def _prime_weights(repeat: int, quick: bool) -> dict[str, float]:
+    """Relative cost per ``log2 p`` of a radix-``p`` pass, from 1-d real transforms."""
+    base = 1 << (14 if quick else 16)
+    t2 = _pair_time((base,), "float64", repeat) / (base * math.log2(base))
+    weights = {"2": 1.0}
+    for p in (3, 5, 7):
+        m = max(1, round(math.log2(base / (p * p))))
+        n = p * p * (1 << m)
+        per = _pair_time((n,), "float64", repeat) / n
+        w = (per / t2 - m) / (2 * math.log2(p))
+        weights[str(p)] = float(min(max(w, 0.8), 4.0))
+    return weights
+
+
+def _memory(repeat: int) -> float:
+    a = np.ones(8 << 20, np.float64)
+    b = np.empty_like(a)
+    return _best(lambda: np.copyto(b, a), repeat) / (2 * a.nbytes)
+
+
+def _overheads(repeat: int) -> dict[str, float]:
+    import fftconv
+
+    x, k = np.ones(16), np.ones(3)
+    call = _best(lambda: fftconv.convolve(x, k, method="direct"), 20 * repeat)
+    fft_call = _best(lambda: fftconv.convolve(x, k, method="fft"), 20 * repeat)
+    xb = np.ones((64, 64))
+    kb = np.ones((5, 5))
+    plan = fftconv.plan_convolve(xb.shape, kb, "same", method="overlap", workers=1)
+    blocks = math.prod(-(-n // b) for n, b in zip(xb.shape, plan.block_shape))
+    block = _best(lambda: plan(xb), 5 * repeat) / max(blocks, 1)
+    return {"call": call, "direct": call, "fft": max(fft_call - call, 0.0) + call,
+            "block": block}
+
+
+def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
+    """Efficiency of the extra threads per strategy, and the smallest threaded FFT size."""
+    import fftconv
+
+    cores = _cpu_count()
+    if cores < 2:
+        return {"direct": 0.0, "fft": 0.0, "overlap": 0.0}, 1 << 62
+    side = 512 if quick else 1024
+    one = _direct("float32", side, repeat, 1)
+    many = _direct("float32", side, repeat, cores)
+    eff = {"direct": (one / many - 1) / (cores - 1)}
+    x = np.ones((side * 2, side * 2), np.float32)
+    k = np.ones((31, 31), np.float32)
+    p1 = fftconv.plan_convolve(x.shape, k, "same", x_dtype="float32", method="overlap", workers=1)
+    pn = fftconv.plan_convolve(x.shape, k, "same", x_dtype="float32", method="overlap",
+                               workers=cores)
+    eff["overlap"] = (_best(lambda: p1(x), repeat) / _best(lambda: pn(x), repeat) - 1) / (cores - 1)
+    threshold, fft_eff = 1 << 62, 0.0
+    for side2 in ((256, 512, 1024) if quick else (256, 512, 1024, 2048)):
+        t1 = _pair_time((side2, side2), "float64", repeat, 1)
+        tn = _pair_time((side2, side2), "float64", repeat, cores)
+        if t1 / tn > 1.15 and threshold > side2 * side2:
+            threshold = side2 * side2
+        fft_eff = max(fft_eff, (t1 / tn - 1) / (cores - 1))
+    eff["fft"] = fft_eff
+    return {k: float(min(max(v, 0.0), 1.0)) for k, v in eff.items()}, threshold
+
+
+def _steps(quick: bool) -> Iterator[tuple[str, Callable[[], Any]]]:
+    repeat = 3 if quick else 7
+    side = 256 if quick else 512
+    sides = (128, 512) if quick else (256, 512, 1024, 2048)
+    for d in _DTYPES_DIRECT:
+        yield f"direct sum, {d}", lambda d=d: ("direct_per_mac", d, _direct(d, side, repeat))
+    for d in _DTYPES_FFT:
+        yield f"FFT, {d}", lambda d=d: ("fft_per_nlogn", d, _fft_rate(d, sides, repeat))
+    yield "FFT prime factors", lambda: ("prime_weight", None, _prime_weights(repeat, quick))
+    yield "memory bandwidth", lambda: ("memory_per_byte", None, _memory(repeat))
+    yield "call overheads", lambda: ("overhead", None, _overheads(repeat))
+    yield "threads", lambda: ("threads", None, _parallel(repeat, quick))
+
+
+def calibrate(*, quick: bool = False, progress: bool = True) -> tuple[dict[str, Any], str]:
+    """Measure this machine, store the constants, and return ``(constants, path)``.
+
+    Parameters
+    ----------
+    quick : bool
+        Fewer sizes and repeats (under a minute on a 2-core machine).
+    progress : bool
+        Show a progress bar on stderr.
+    """
+    from tqdm import tqdm
+
+    steps = list(_steps(quick))
+    costs: dict[str, Any] = {"direct_per_mac": {}, "fft_per_nlogn": {}}
+    bar = tqdm(steps, desc="calibrating", unit="step", disable=not progress, leave=False)
+    for label, step in bar:
+        bar.set_postfix_str(label)
+        key, sub, value = step()
+        if key == "threads":
+            costs["parallel_efficiency"], costs["fft_threads_min_size"] = value
+        elif sub is None:
+            costs[key] = value
+        else:
+            costs[key][sub] = value
+    costs["about"] = f"measured by `fftconv calibrate{' --quick' if quick else ''}`"
+    path = write_json(_costs.CALIBRATION_FILE, costs)
+    from . import _fft
+
+    _fft.save_wisdom()
+    _costs.reload()
+    return costs, str(path)
