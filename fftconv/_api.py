@@ -69,6 +69,11 @@ def _cached_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: t
     return replace(problem, kernel_finite=kernel_finite, kernel_nonzero=nonzero)
 
 
+@lru_cache(maxsize=256)
+def _with_rank(problem: Problem, rank: int) -> Problem:
+    return replace(problem, kernel_rank=rank)
+
+
 def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, flip: bool,
            conjugate: bool, mode: object, axes: object, boundary: object, cval: object,
            anchor: object, method: object, effort: object, workers: object, dtype: object,
@@ -95,7 +100,7 @@ def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, f
         problem = _cached_problem.__wrapped__(*args, **options)
     prepared = _prepare_kernel(kernel, problem)
     if prepared.shape[0] == 1 and problem.ndim >= 2 and problem.kernel_finite:
-        problem = replace(problem, kernel_rank=separable_rank(prepared[0], problem.compute_dtype))
+        problem = _with_rank(problem, separable_rank(prepared[0], problem.compute_dtype))
     if problem.nan_policy == "omit":
         sums = prepared.reshape(prepared.shape[0], -1).sum(axis=1)
         if np.any(sums == 0):

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["index_map", "extend", "gather"]
+__all__ = ["index_map", "extend", "extend_into", "gather"]
 
 
 @lru_cache(maxsize=256)
@@ -45,6 +45,40 @@ def extend(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
         out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(xb.shape, widths))] = xb
         return out
     return np.pad(xb, widths, mode=boundary)
+
+
+def extend_into(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
+                cval: complex | float | int, out: np.ndarray, *, borders_ready: bool = False) -> None:
+    """Write ``x~`` of ``xb`` ``(B, *n)`` into ``out`` ``(B, *(n + lo + hi))`` without allocating.
+
+    Axis by axis, each border slab is taken from ``out`` itself through the boundary's
+    index map, over the full extent of the other axes (so corners follow the rule as in
+    ``numpy.pad``). With ``borders_ready`` a constant border already in ``out`` is kept.
+    """
+    lead = xb.ndim - len(pad)
+    inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(xb.shape[lead:], pad))
+    out[(slice(None),) * lead + inner] = xb
+    if boundary == "constant":
+        if borders_ready:
+            return
+        for a, ((lo, hi), n) in enumerate(zip(pad, xb.shape[lead:])):
+            sel = [slice(None)] * out.ndim
+            sel[lead + a] = slice(0, lo)
+            out[tuple(sel)] = cval
+            sel[lead + a] = slice(lo + n, lo + n + hi)
+            out[tuple(sel)] = cval
+        return
+    for a, ((lo, hi), n) in enumerate(zip(pad, xb.shape[lead:])):
+        if not lo and not hi:
+            continue
+        src = index_map(n, lo, hi, boundary) + lo  # positions in out along this axis
+        axis = lead + a
+        for part in (slice(0, lo), slice(lo + n, lo + n + hi)):
+            idx = np.arange(part.start, part.stop)
+            if idx.size:
+                sel = [slice(None)] * out.ndim
+                sel[axis] = part
+                out[tuple(sel)] = np.take(out, src[idx], axis=axis)
 
 
 def gather(xb: np.ndarray, b: int, maps: list[np.ndarray], lo: tuple[int, ...],

@@ -176,7 +176,7 @@ class Plan:
         outb = np.empty((p.batch, *p.out_len), p.compute_dtype)
         if outb.size == 0:
             return outb
-        if p.compute_dtype.kind in "fc" and not np.isfinite(xb).all():
+        if p.compute_dtype.kind in "fc" and not _all_finite(xb):
             if p.nan_policy == "raise":
                 raise ValueError("x contains non-finite values (nan_policy='raise'); use "
                                  "nan_policy='propagate' or 'omit' to accept them")
@@ -204,6 +204,18 @@ class Plan:
 
     def __str__(self) -> str:
         return str(self._report)
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether every value is finite; one summing pass, no temporary, in the common case.
+
+    A non-finite value makes the sum non-finite; a non-finite sum of finite values
+    (overflow) is settled by the exact check.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(a.sum()):
+            return True
+    return bool(np.isfinite(a).all())
 
 
 def _check_integer_range(xb: np.ndarray, kernel: np.ndarray, p: Problem) -> None:

@@ -45,4 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     if run is None:
         parser.print_help(sys.stderr)
         return 2
-    return int(run(args) or 0)
+    try:
+        return int(run(args) or 0)
+    except (ValueError, TypeError, OverflowError, OSError) as exc:
+        # The library's messages already name the parameter, the value and the choices.
+        command = next((a for a in (argv if argv is not None else sys.argv[1:])
+                        if not a.startswith("-")), "")
+        print(f"fftconv {command}: error: {exc}", file=sys.stderr)
+        return 2

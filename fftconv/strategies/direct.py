@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import threading
 from typing import ClassVar
 
 import numpy as np
 
-from .._boundary import extend
+from .._boundary import extend_into
 from .._costs import direct_rate, threads_speedup
 from .._problem import Problem
 from . import Estimate, Executor, register
@@ -18,8 +19,9 @@ __all__ = ["Direct"]
 class Direct:
     """Sum ``k[j] * x~[i + j]`` directly: exact for integers, any dtype, any boundary.
 
-    The input is extended once (``numpy.pad``), then a numba kernel runs the valid
-    correlation in row-axpy form, parallel over output rows and column chunks.
+    The input is extended into a buffer each calling thread keeps, then a numba kernel
+    runs the valid correlation in fused row-axpy form, parallel over output rows and
+    column chunks.
     """
 
     name: ClassVar[str] = "direct"
@@ -41,11 +43,19 @@ class Direct:
         from ._direct_kernel import prepare
 
         pad, boundary, cval = problem.pad, problem.boundary, problem.cval
-        run = prepare((problem.batch, *problem.extended), kernel,
-                      (problem.batch, *problem.out_len), workers)
+        ext_shape = (problem.batch, *problem.extended)
+        run = prepare(ext_shape, kernel, (problem.batch, *problem.out_len), workers)
+        if problem.pad_is_zero:
+            return run
+        local = threading.local()  # the extended input, reused by each calling thread
 
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
-            run(extend(xb, pad, boundary, cval), out)
+            buf = getattr(local, "buf", None)
+            ready = buf is not None
+            if not ready:
+                buf = local.buf = np.empty(ext_shape, xb.dtype)
+            extend_into(xb, pad, boundary, cval, buf, borders_ready=ready)
+            run(buf, out)
 
         return execute
 

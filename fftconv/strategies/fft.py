@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._boundary import extend
+from .._boundary import extend, extend_into
 from .._costs import fft_rate, machine_costs, threads_speedup
 from .._fft import TransformPair, fft_dtypes, kernel_spectrum
 from .._fftsize import best_size, size_cost
@@ -84,6 +84,12 @@ def fft_threads(size: int, costs: dict, workers: int) -> int:
     return workers if size >= costs["fft_threads_min_size"] else 1
 
 
+def _norm_extended(xb: np.ndarray, problem: Problem) -> float:
+    """The 2-norm of the extended input (what the transform sees), in float64."""
+    data = xb if problem.zero_fill else extend(xb, problem.pad, problem.boundary, problem.cval)
+    return float(np.linalg.norm(data.astype(np.float64).ravel()))
+
+
 class WholeFFT:
     """Pad to a fast size, multiply spectra, invert; crop the valid region.
 
@@ -142,16 +148,20 @@ class WholeFFT:
                 pairs[c] = TransformPair(c, fshape, compute, threads, effort)
             return pairs[c]
 
+        region = (slice(None),) + tuple(
+            slice(0, s) for s in (problem.n if zero_fill else problem.extended))
+
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
-            data = xb if zero_fill else extend(xb, pad, boundary, cval)
             if exact:
-                check_exact(float(np.linalg.norm(data.astype(np.float64).ravel())), kl1, nf)
-            region = (slice(None),) + tuple(slice(0, s) for s in data.shape[1:])
-            B = data.shape[0]
+                check_exact(_norm_extended(xb, problem), kl1, nf)
+            B = xb.shape[0]
             for b0 in range(0, B, chunk):
                 c = min(chunk, B - b0)
                 tp = pair(c)
-                tp.inbuf[region] = data[b0:b0 + c]
+                if zero_fill:
+                    tp.inbuf[region] = xb[b0:b0 + c]
+                else:
+                    extend_into(xb[b0:b0 + c], pad, boundary, cval, tp.inbuf[region])
                 s = tp.forward()
                 np.multiply(s, spec if spec.shape[0] == 1 else spec[b0:b0 + c], out=s)
                 res = tp.inverse()[crop]

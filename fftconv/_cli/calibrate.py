@@ -1,0 +1,36 @@
+"""``fftconv calibrate``: measure this machine's cost constants and store them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "calibrate", help="measure this machine for the planner's cost model",
+        description="Measure the direct sum, FFTW transforms, memory bandwidth, overheads and "
+        "threading on this machine and store them (with FFTW wisdom) in the cache directory. "
+        "Every later plan uses them.")
+    p.add_argument("--quick", action="store_true", help="fewer sizes and repeats (under a minute)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._calibration import calibrate
+
+    costs, path = calibrate(quick=args.quick, progress=not args.no_progress and sys.stderr.isatty())
+    print(f"calibration written to {path}")
+    for dtype, v in costs["direct_per_mac"].items():
+        print(f"  direct sum   {dtype:10s} {v * 1e9:8.3f} ns per multiply-add")
+    for dtype, v in costs["fft_per_nlogn"].items():
+        print(f"  FFT pair     {dtype:10s} {v * 1e9:8.3f} ns per n log2 n")
+    weights = ", ".join(f"{p}: {w:.2f}" for p, w in costs["prime_weight"].items())
+    print(f"  radix cost   {weights} (relative to 2)")
+    print(f"  memory       {1 / costs['memory_per_byte'] / 1e9:8.2f} GB/s")
+    eff = ", ".join(f"{k} {v:.2f}" for k, v in costs["parallel_efficiency"].items())
+    print(f"  threads      efficiency of each extra thread: {eff}")
+    return 0
