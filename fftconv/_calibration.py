@@ -73,7 +73,7 @@ def _prime_weights(repeat: int, quick: bool) -> dict[str, float]:
         n = p * p * (1 << m)
         per = _pair_time((n,), "float64", repeat) / n
         w = (per / t2 - m) / (2 * math.log2(p))
-        weights[str(p)] = float(min(max(w, 0.8), 4.0))
+        weights[str(p)] = float(min(max(w, 0.5), 4.0))
     return weights
 
 

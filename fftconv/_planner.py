@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 import threading
 import time
 import warnings
@@ -32,7 +33,9 @@ _PLAN_CACHE_MAX_BYTES = 64 << 20
 
 
 def _decision_key(problem: Problem, workers: int) -> str:
-    return hashlib.sha1(repr((problem, workers)).encode()).hexdigest()
+    """Stable across processes: the memory budget (which follows free memory) is left out;
+    a remembered choice the budget now rejects is measured again."""
+    return hashlib.sha1(repr((replace(problem, max_memory=0), workers)).encode()).hexdigest()
 
 
 def _recall(key: str) -> tuple[str, dict[str, float]] | None:
