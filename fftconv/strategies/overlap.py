@@ -20,6 +20,9 @@ from .fft import check_exact, fft_lengths, finite_only, transform_seconds
 
 __all__ = ["OverlapSave"]
 
+#: Points per batched block transform (amortises the per-block Python work).
+_BATCH_POINTS = 1 << 16
+
 #: Block edge lengths tried by the planner (then rounded to fast sizes per axis).
 _EDGES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536, 262144)
 
@@ -29,6 +32,11 @@ def _blocks(problem: Problem, fb: tuple[int, ...]) -> tuple[tuple[int, ...], tup
     lb = tuple(max(1, min(f - k + 1, n)) for f, k, n in zip(fb, problem.k, problem.out_len))
     counts = tuple(-(-n // b) if n else 0 for n, b in zip(problem.out_len, lb))
     return lb, counts
+
+
+def _batch_size(block_points: int, nblocks: int, workers: int) -> int:
+    """Blocks transformed together: about 2^16 points per batch, every thread kept busy."""
+    return max(1, min(_BATCH_POINTS // max(block_points, 1), -(-nblocks // max(workers, 1))))
 
 
 class OverlapSave:
@@ -46,21 +54,26 @@ class OverlapSave:
         return finite_only(problem)
 
     def _cost(self, problem: Problem, fb: tuple[int, ...], costs: dict,
-              workers: int) -> tuple[float, int]:
+              workers: int) -> tuple[float, int, int]:
+        """(seconds, scratch bytes, blocks per batched transform) for transform size ``fb``."""
         rdt, cdt, real = fft_dtypes(problem.compute_dtype)
         _, counts = _blocks(problem, fb)
         nblocks = problem.batch * math.prod(counts)
         nf = math.prod(fb)
         par = min(workers, max(nblocks, 1))
+        buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
+        spec = problem.kernel_batch * nf * cdt.itemsize // (2 if real else 1)
+        room = (problem.max_memory - spec) // max(par * buf, 1)
+        batch = max(1, min(_batch_size(nf, nblocks, workers), room))
         per_block = (transform_seconds(fb, 2, rdt, costs, real)
                      + 4 * nf * rdt.itemsize * costs["memory_per_byte"]
                      + costs["overhead"]["block"])
+        batches = -(-nblocks // batch)
         seconds = (costs["overhead"]["fft"]
                    + transform_seconds(fb, problem.kernel_batch, rdt, costs, real)
-                   + nblocks * per_block / threads_speedup(costs, "overlap", par))
-        buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
-        spec = problem.kernel_batch * nf * cdt.itemsize // (2 if real else 1)
-        return seconds, par * buf + spec
+                   + (nblocks * per_block + batches * costs["overhead"]["call"])
+                   / threads_speedup(costs, "overlap", par))
+        return seconds, par * batch * buf + spec, batch
 
     def estimate(self, problem: Problem, costs: dict, workers: int) -> Estimate:
         _, real = fft_dtypes(problem.compute_dtype)[1:]
@@ -71,16 +84,17 @@ class OverlapSave:
             fb = tuple(min(best_size(max(edge, 2 * k - 1), w, real and i == len(whole) - 1),
                            best_size(k - 1 + n, w, real and i == len(whole) - 1))
                        for i, (k, n) in enumerate(zip(problem.k, problem.out_len)))
-            seconds, memory = self._cost(problem, fb, costs, workers)
+            seconds, memory, batch = self._cost(problem, fb, costs, workers)
             fits = memory <= problem.max_memory
             if best is None or (fits, -seconds) > (best[3], -best[0]):
-                best = (seconds, memory, fb, fits)
+                best = (seconds, memory, fb, fits, batch)
             if all(f >= m for f, m in zip(fb, whole)):
                 break
         assert best is not None
-        seconds, memory, fb, _ = best
+        seconds, memory, fb, _, batch = best
         lb, counts = _blocks(problem, fb)
         return Estimate(seconds=seconds, memory=memory, fft_shape=fb, block_shape=lb,
+                        extra={"batch": batch},
                         note=f"{math.prod(counts)} block{'s' if math.prod(counts) != 1 else ''} of "
                         + "x".join(map(str, lb))
                         + " via " + "x".join(map(str, fb)))
@@ -99,31 +113,46 @@ class OverlapSave:
         ext = problem.extended
         counts = _blocks(problem, fb)[1]
         local = threading.local()
+        batch = estimate.extra.get("batch", 1)
+        nf = math.prod(fb)
 
-        def run_block(xb: np.ndarray, out: np.ndarray, b: int, idx: tuple[int, ...]) -> None:
-            tp = getattr(local, "pair", None)
-            if tp is None:
-                tp = local.pair = TransformPair(1, fb, compute, 1, effort)
-            o = tuple(i * s for i, s in zip(idx, lb))
-            n_out = tuple(min(s, L - oi) for s, L, oi in zip(lb, out_len, o))
-            size = tuple(min(f, e - oi) for f, e, oi in zip(fb, ext, o))
-            if size != fb:
-                tp.inbuf[...] = 0
-            gather(xb, b, maps, lo, o, size, cval, tp.inbuf[0])
+        def pair(c: int) -> TransformPair:
+            pairs = local.__dict__.setdefault("pairs", {})
+            if c not in pairs:
+                pairs[c] = TransformPair(c, fb, compute, 1, effort)
+            return pairs[c]
+
+        def run_chunk(xb: np.ndarray, out: np.ndarray, chunk: list[tuple[int, tuple[int, ...]]]) -> None:
+            """Gather ``len(chunk)`` blocks, transform them as one batch, scatter the results."""
+            tp = pair(len(chunk))
+            where = []
+            for i, (b, idx) in enumerate(chunk):
+                o = tuple(j * s for j, s in zip(idx, lb))
+                size = tuple(min(f, e - oi) for f, e, oi in zip(fb, ext, o))
+                if size != fb:
+                    tp.inbuf[i] = 0
+                gather(xb, b, maps, lo, o, size, cval, tp.inbuf[i])
+                where.append((b, o))
             s = tp.forward()
-            np.multiply(s, spec[b if spec.shape[0] > 1 else 0], out=s)
-            res = tp.inverse()[(0,) + tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))]
-            if exact:
-                res = np.rint(res)
-            out[(b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))] = res
+            if spec.shape[0] > 1:
+                np.multiply(s, spec[[b for b, _ in chunk]], out=s)
+            else:
+                np.multiply(s, spec, out=s)
+            res = tp.inverse()
+            for i, (b, o) in enumerate(where):
+                n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(lb, out_len, o))
+                block = res[(i,) + tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))]
+                target = (b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))
+                out[target] = np.rint(block) if exact else block
 
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
             if exact:
                 peak = max(float(np.abs(xb).max(initial=0)), abs(cval))
-                check_exact(peak * math.sqrt(math.prod(fb)), kl1, math.prod(fb))
+                check_exact(peak * math.sqrt(nf), kl1, nf)
             tasks = [(b, idx) for b in range(xb.shape[0])
                      for idx in itertools.product(*(range(c) for c in counts))]
-            parallel_map(lambda task: run_block(xb, out, *task), tasks, workers)
+            chunks = [tasks[i:i + batch] for i in range(0, len(tasks), batch)]
+            parallel_map(lambda chunk: run_chunk(xb, out, chunk), chunks, workers)
 
         return execute
 
