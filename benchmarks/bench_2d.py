@@ -19,25 +19,16 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import statistics
 import sys
-import time
 
 import numpy as np
 
 import fftconv
+from timing import median_time
 
 DIRECT_LIKE = {"direct", "ndimage"}
 
 
-def median_time(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def floor_time(fft_shape, dtype, repeat: int) -> float:

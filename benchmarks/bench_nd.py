@@ -11,27 +11,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
-import time
 
 import numpy as np
 
 import fftconv
+from timing import median_time
 
 OURS = ("direct", "fft", "overlap")
 
 
-def median_time(fn, repeat, budget=3.0):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if sum(times) > budget:
-            break
-    return statistics.median(times)
 
 
 def row(x, k, repeat, max_macs):
