@@ -79,6 +79,18 @@ def demo_filter(label: str, x: np.ndarray, kernel: np.ndarray, repeats: int):
     return y, ok
 
 
+def crossover_plot(shape: tuple[int, int], out: Path) -> str:
+    """Where direct and FFT methods cross over on this image size: table and plot."""
+    from fftconv._crossover import crossover, plot
+
+    print(f"\n== Crossover on {shape[0]}x{shape[1]} float64: direct vs FFT by kernel size ==")
+    result = crossover([shape], [3, 5, 9, 15, 25, 41, 63], dtype="float64", repeat=3,
+                       budget=1.0)
+    print(result.table())
+    plot(result, str(out / "crossover.png"))
+    return "crossover.png"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -111,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         all_ok &= ok
         to_png(args.out / f"{name}.png", y)
         written.append(f"{name}.png")
+
+    if not args.quick:
+        written.append(crossover_plot(x.shape[:2], args.out))
 
     print(f"\nwrote {', '.join(written)} to {args.out}/")
     if not all_ok:
