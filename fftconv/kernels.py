@@ -342,5 +342,5 @@ def normalize(kernel: object) -> np.ndarray:
     k = k.astype(np.float64)
     total = k.sum()
     if total == 0 or not math.isfinite(total):
-        raise ValueError(f"kernel sums to {total!r}; cannot normalise it to sum 1")
+        raise ValueError(f"kernel sums to {float(total)!r}; cannot normalise it to sum 1")
     return k / total

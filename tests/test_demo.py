@@ -36,3 +36,11 @@ def test_demo_quick(tmp_path):
         expected = np.stack([ndimage.convolve(original[..., c], kernel, mode="reflect")
                              for c in range(3)], axis=-1)
         assert np.abs(read_png(out / f"{name}.png") - expected).max() <= 0.5 + 1e-6
+
+
+def test_plan_reuse_example_runs():
+    script = SCRIPT.parent / "plan_reuse.py"
+    out = subprocess.run([sys.executable, str(script), "--frames", "3", "--size", "64"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "plan" in out.stdout

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["fftconv._api", "fftconv._workers", "fftconv.kernels"]
+MODULES = ["fftconv._api", "fftconv._workers", "fftconv.kernels", "fftconv._kernelspec"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,208 @@
+"""``fftconv filter IN OUT --kernel SPEC``: filter an image or ``.npy`` array with a kernel."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import TextIO
+
+from ._common import positive_int
+
+__all__ = ["register", "run"]
+
+PROG = "fftconv filter"
+DTYPES = ("uint8", "uint16", "float32", "float64")
+#: Report progress on a terminal when the planner expects the job to take this long.
+PROGRESS_SECONDS = 1.0
+
+DESCRIPTION = """\
+Filter an image or array with a kernel, channel by channel, and write the result.
+
+IN and OUT are PNG, JPEG, TIFF or .npy files (the format follows the extension). The
+first axes of IN, as many as the kernel has, are filtered; any further axis holds
+channels, each filtered alone. An alpha channel is kept, not filtered. The result has
+IN's sample type unless --dtype says otherwise: integers are rounded and clipped to the
+type's range, with a warning counting the clipped pixels. PNG and JPEG hold no floats
+(a float result is rounded to integers, with the same warning); TIFF holds float32
+grayscale; .npy holds anything. OUT is written to a temporary file and renamed, so a
+failed run leaves no partial file.
+
+exit status: 0 success, 2 invalid arguments or input (one line on stderr)"""
+
+EPILOG = """\
+kernel SPEC (parameters in order or as key=value; a per-axis value is written 31x15):
+  gaussian:sigma=S[,truncate=T]   sampled Gaussian, as scipy.ndimage.gaussian_filter's
+  box:N                           N x N mean
+  disk:R                          anti-aliased disk of radius R (bokeh)
+  motion:length=L,angle=DEG       anti-aliased line, DEG counter-clockwise from +x
+  log:sigma=S[,truncate=T]        Laplacian of Gaussian
+  FILE.npy | FILE.txt | FILE.csv  an array; text: one row per line
+  FILE.png | .jpg | .tif          a grayscale image (use --normalize)
+
+examples:
+  fftconv filter photo.png blurred.png --kernel gaussian:sigma=20
+  fftconv filter photo.png streaks.png --kernel motion:length=40,angle=30 --explain
+  fftconv filter scan.tif edges.npy --kernel log:sigma=3 --dtype float32"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``filter`` subcommand."""
+    from .._validate import BOUNDARIES, BOUNDARY_ALIASES, MODES
+    from ..strategies import names
+
+    p = subparsers.add_parser(
+        "filter", help="filter an image or .npy array with a kernel", description=DESCRIPTION,
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", metavar="IN", help="PNG, JPEG, TIFF or .npy file")
+    p.add_argument("output", metavar="OUT", help="PNG, JPEG, TIFF or .npy file to write")
+    p.add_argument("-k", "--kernel", required=True, metavar="SPEC",
+                   help="the kernel: a name with parameters or a file (forms below)")
+    p.add_argument("--normalize", action="store_true", help="divide the kernel by its sum")
+    p.add_argument("--correlate", action="store_true",
+                   help="correlate (do not flip the kernel); default: convolve")
+    p.add_argument("--mode", choices=MODES, default="same",
+                   help="output size: input size plus K-1, the input's, or minus K-1 "
+                   "(default: %(default)s)")
+    p.add_argument("--boundary", choices=(*BOUNDARIES, *sorted(BOUNDARY_ALIASES)),
+                   default="symmetric", metavar="RULE",
+                   help="extension of the image beyond its edges, numpy.pad's names: "
+                   "constant, edge, reflect, symmetric (c b a | a b c | c b a, scipy.ndimage's "
+                   "'reflect'), wrap; default: %(default)s")
+    p.add_argument("--cval", type=float, default=0.0,
+                   help="the value outside the image for --boundary constant (default: 0)")
+    p.add_argument("--method", choices=("auto", *names()), default="auto",
+                   help="strategy; auto lets the planner choose (default: %(default)s)")
+    p.add_argument("--dtype", choices=DTYPES,
+                   help="sample type of OUT (default: IN's); float32 also computes in "
+                   "single precision")
+    p.add_argument("--workers", type=positive_int, metavar="N",
+                   help="threads (default: all cores)")
+    p.add_argument("--explain", action="store_true",
+                   help="print the planner's report before filtering")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Filter ``args.input`` into ``args.output``; return the exit status.
+
+    Warnings (clipped pixels, conversions) are printed as one line each; an invalid
+    argument or input prints one error line and returns 2.
+    """
+    from .._warnings import FFTConvWarning
+
+    error = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FFTConvWarning)
+        try:
+            _filter(args)
+        except (ValueError, TypeError, OSError, ImportError) as exc:
+            error = exc
+    for w in caught:
+        print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+    if error is None:
+        return 0
+    print(f"{PROG}: error: {error}", file=sys.stderr)
+    return 2
+
+
+def progress(items: range, seconds: float, stream: TextIO | None = None) -> Iterator[int]:
+    """Yield ``items`` (channel indices), reporting progress if the job looks long.
+
+    Quiet unless ``stream`` (default stderr) is a terminal and the planner expects
+    ``seconds`` or more in all; uses tqdm if it is installed, else one line per channel.
+    """
+    stream = sys.stderr if stream is None else stream
+    if seconds < PROGRESS_SECONDS or not stream.isatty():
+        yield from items
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        for i in items:
+            print(f"{PROG}: channel {i + 1} of {len(items)}", file=stream, flush=True)
+            yield i
+    else:
+        yield from tqdm(items, desc=PROG, unit="channel", file=stream, leave=False)
+
+
+def _filter(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    import fftconv
+    from .._imageio import file_format, read, storage_dtype, to_dtype, write
+    from .._kernelspec import parse_kernel
+    from .._warnings import FFTConvWarning
+
+    out_format = file_format(args.output, "write")  # fail before any work
+    kernel = parse_kernel(args.kernel, normalize=args.normalize)
+    image = read(args.input)
+    x = image.data
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"{args.input!r} holds {x.dtype} samples; expected integers or "
+                        "real floating-point numbers")
+    if x.ndim < kernel.ndim:
+        raise ValueError(f"{args.input!r} has shape {x.shape}, fewer dimensions than the "
+                         f"kernel's shape {kernel.shape}")
+    d = kernel.ndim
+    channels = x.reshape(x.shape[:d] + (-1,))
+    count = channels.shape[-1]
+    out_dtype = np.dtype(args.dtype or x.dtype)
+    compute = np.dtype(np.float32 if out_dtype == np.float32 else np.float64)
+    options = dict(boundary=args.boundary, cval=args.cval, workers=args.workers)
+    make_plan = fftconv.plan_correlate if args.correlate else fftconv.plan_convolve
+    plan = make_plan(x.shape[:d], kernel, args.mode, x_dtype=x.dtype, method=args.method,
+                     dtype=compute, **options)
+    out_shape = plan.out_shape + x.shape[d:]
+    fallback = x.dtype if x.dtype.kind in "iu" else np.dtype(np.uint8)
+    try:
+        stored, note = storage_dtype(out_format, out_dtype, out_shape, fallback)
+    except ValueError as exc:
+        raise ValueError(f"cannot write {args.output!r}: {exc}") from None
+    if args.explain:
+        print(plan.report())
+        if count > 1:
+            print(f"channels: {count - image.alpha} filtered one by one with this plan"
+                  + (", alpha kept" if image.alpha else ""))
+        sys.stdout.flush()
+
+    # Channel by channel: only one channel is ever held in the computation's precision.
+    result = np.empty(plan.out_shape + (count,), stored)
+    clipped = np.zeros(plan.out_shape, bool)
+    filtered = range(count - image.alpha)
+    for c in progress(filtered, plan.estimated_seconds * len(filtered)):
+        result[..., c], bad = to_dtype(plan(channels[..., c]), stored)
+        clipped |= bad
+    if image.alpha:
+        alpha = _carry_alpha(channels[..., -1].astype(compute), kernel.shape, args)
+        result[..., -1], bad = to_dtype(alpha, stored)
+        clipped |= bad
+    if note:
+        warnings.warn(note, FFTConvWarning, stacklevel=2)
+    if clipped.any():
+        info = np.iinfo(stored)
+        warnings.warn(f"{np.count_nonzero(clipped)} of {clipped.size} pixels clipped to the "
+                      f"{stored} range {info.min}..{info.max}", FFTConvWarning, stacklevel=2)
+    result = result.reshape(out_shape)
+    write(args.output, result)
+
+
+def _carry_alpha(alpha, kernel_shape: tuple[int, ...], args: argparse.Namespace):
+    """The alpha channel, unfiltered, on the output's pixel grid.
+
+    With ``--mode same`` that is the input's alpha. Otherwise output pixel ``i`` takes
+    the alpha of the input pixel under the kernel's anchor, with the same boundary rule:
+    the alpha is filtered with a unit impulse at the anchor.
+    """
+    import numpy as np
+
+    import fftconv
+
+    if args.mode == "same":
+        return alpha
+    impulse = np.zeros(kernel_shape)
+    impulse[tuple(k // 2 if args.correlate else (k - 1) // 2 for k in kernel_shape)] = 1
+    op = fftconv.correlate if args.correlate else fftconv.convolve
+    return op(alpha, impulse, args.mode, boundary=args.boundary, cval=args.cval,
+              method="direct")
