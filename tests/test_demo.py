@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from scipy import ndimage
 
 from fftconv.kernels import gaussian, motion

@@ -72,7 +72,7 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     ``run`` computes the valid correlation of the C-contiguous extended input ``xt`` with
     ``k`` ``(Bk, *K)`` (``Bk`` is 1 or ``B``) into the C-contiguous ``out`` ``(B, *L)``.
     """
-    B, P, K, L = x_shape[0], x_shape[1:], k.shape[1:], out_shape[1:]
+    B, P, L = x_shape[0], x_shape[1:], out_shape[1:]
     # Row strides of the (B, *P[:-1]) grid of input rows.
     row_strides = tuple(int(np.prod(P[m + 1:-1], dtype=np.int64)) for m in range(-1, len(P) - 1))
     base = _offsets((B, *L[:-1]), row_strides)
