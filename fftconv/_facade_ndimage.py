@@ -1,0 +1,186 @@
+"""scipy.ndimage's argument rules, mapped onto fftconv's engine (behind :mod:`fftconv.ndimage`).
+
+Read from scipy.ndimage's implementation: weights are real float64 (complex128 when
+complex), sums are computed in double precision and cast to the output dtype (C casts:
+integers truncate toward zero); ``origin`` shifts the kernel index that sits on ``x[i]``
+to ``K // 2 + origin`` for both correlate and convolve; weights dimensions map to the
+*sorted* ``axes`` while origins follow ``axes``' order; the output is ``input``'s dtype
+unless ``output`` says otherwise (complex promoted, with a warning).
+"""
+
+from __future__ import annotations
+
+import operator
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+
+from ._api import convolve as engine_convolve
+from ._api import correlate as engine_correlate
+
+__all__ = ["filter_nd", "filter_1d"]
+
+#: ndimage's mode names -> numpy.pad's (ndimage 'reflect' is numpy 'symmetric').
+MODES = {"reflect": "symmetric", "grid-mirror": "symmetric", "mirror": "reflect",
+         "nearest": "edge", "wrap": "wrap", "grid-wrap": "wrap", "constant": "constant",
+         "grid-constant": "constant"}
+_INTEGER = "biu"
+
+try:  # numpy >= 1.25
+    from numpy.exceptions import AxisError
+except ImportError:  # pragma: no cover
+    AxisError = np.AxisError  # type: ignore[attr-defined,misc]
+
+
+def boundary(mode: object) -> str:
+    if not isinstance(mode, str) and isinstance(mode, Iterable):
+        raise RuntimeError(f"mode={mode!r} is invalid: a sequence of modes is not supported")
+    if isinstance(mode, str) and mode in MODES:
+        return MODES[mode]
+    choices = ", ".join(repr(m) for m in sorted(MODES))
+    raise RuntimeError(f"mode={mode!r} is invalid (boundary mode not supported); expected one "
+                       f"of {choices}")
+
+
+def check_axes(axes: object, ndim: int) -> tuple[int, ...]:
+    if axes is None:
+        return tuple(range(ndim))
+    if np.isscalar(axes):
+        axes = (operator.index(axes),)
+    if not isinstance(axes, Iterable):
+        raise ValueError(f"axes={axes!r} is invalid: axes must be an integer, iterable of "
+                         "integers, or None")
+    out = tuple(operator.index(a) for a in axes)
+    for a in out:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axes={axes!r} is invalid: specified axis: {a} is out of range "
+                             f"for an input with {ndim} dimensions")
+    out = tuple(a % ndim for a in out)
+    if len(set(out)) != len(out):
+        raise ValueError(f"axes={axes!r} is invalid: axes must be unique")
+    return out
+
+
+def per_axis(value: object, n: int, name: str) -> list:
+    if not isinstance(value, str) and np.iterable(value):
+        values = list(value)  # type: ignore[call-overload]
+        if len(values) != n:
+            raise RuntimeError(f"{name}={value!r} is invalid: sequence argument must have "
+                               f"length equal to input rank ({n})")
+        return values
+    return [value] * n
+
+
+def output_spec(output: object, x: np.ndarray,
+                complex_output: bool) -> tuple[np.ndarray | None, np.dtype]:
+    """ndimage's ``output`` rules: ``(array to fill or None, output dtype)``."""
+    if output is None:
+        dt = np.promote_types(x.dtype, np.complex64) if complex_output else x.dtype
+        return None, np.dtype(dt)
+    if isinstance(output, (type, np.dtype)):
+        dt = np.dtype(output)
+        if complex_output and dt.kind != "c":
+            warnings.warn("promoting specified output dtype to complex", UserWarning,
+                          stacklevel=5)
+            dt = np.promote_types(dt, np.complex64)
+        return None, dt
+    if isinstance(output, str):
+        dt = np.dtype(output)
+        if complex_output and dt.kind != "c":
+            raise RuntimeError(f"output={output!r} is invalid: output must have complex dtype "
+                               "for complex input or weights")
+        if not issubclass(dt.type, np.number):
+            raise RuntimeError(f"output={output!r} is invalid: output must have numeric dtype")
+        return None, dt
+    out = np.asarray(output)
+    if out.shape != x.shape:
+        raise RuntimeError(f"output shape not correct: {out.shape}, expected {x.shape}")
+    if complex_output and out.dtype.kind != "c":
+        raise RuntimeError("output must have complex dtype for complex input or weights; got "
+                           f"{out.dtype}")
+    return out, out.dtype
+
+
+def _run(x: np.ndarray, w: np.ndarray, output: object, mode: object, cval: object,
+         axes: tuple[int, ...] | None, anchors: tuple[int, ...] | None, flip: bool) -> np.ndarray:
+    """Compute into the output ndimage would return (validation of shapes already done)."""
+    complex_output = x.dtype.kind == "c" or w.dtype.kind == "c"
+    out, out_dtype = output_spec(output, x, complex_output)
+    bnd = boundary(mode)
+    cv = complex(cval) if x.dtype.kind == "c" else float(cval)  # type: ignore[arg-type]
+    op = engine_convolve if flip else engine_correlate
+    options = dict(mode="same", axes=axes, anchor=anchors, boundary=bnd)
+    if x.ndim == 0:
+        options.update(axes=None, anchor=None)
+    exact = (x.dtype.kind in _INTEGER and w.dtype.kind in _INTEGER
+             and (bnd != "constant" or float(cv).is_integer()))
+    if exact:  # integer sums are exact integers, whatever the method
+        res = op(x, w, cval=int(cv) if bnd == "constant" else 0, **options)
+    else:
+        # Integer outputs truncate: the direct sum truncates exactly as ndimage's does.
+        method = "direct" if out_dtype.kind in _INTEGER else "auto"
+        res = op(x, w, cval=cv, method=method,
+                 dtype=np.complex128 if complex_output else np.float64, **options)
+    if out_dtype.kind == "b" and res.dtype.kind == "f":
+        res = np.trunc(res)  # C's cast to npy_bool truncates first: 0.5 -> False
+    if out is None:
+        return res.astype(out_dtype)
+    np.copyto(out, res, casting="unsafe")
+    return out
+
+
+def check_cval(x: np.ndarray, w: np.ndarray, cval: object) -> None:
+    """A complex ``cval`` needs a complex input (checked first, as scipy does)."""
+    if np.iscomplexobj(cval) and x.dtype.kind != "c":
+        if w.dtype.kind == "c":
+            raise ValueError(f"cval={cval!r} is invalid: cannot provide a complex-valued cval "
+                             "when the input is real")
+        raise TypeError(f"cval={cval!r} is invalid: must be a real number for real input")
+
+
+def _anchor(k: int, origin: object) -> int:
+    """The kernel index on ``x[i]``: ``K // 2 + origin``, which must lie in the kernel."""
+    a = k // 2 + operator.index(origin)  # type: ignore[arg-type]
+    if not 0 <= a < k:
+        raise ValueError(f"Invalid origin: origin={origin!r} with a kernel of length {k}; "
+                         f"expected -(K // 2) <= origin <= (K - 1) // 2, i.e. {-(k // 2)} .. "
+                         f"{(k - 1) // 2}")
+    return a
+
+
+def filter_nd(input: object, weights: object, output: object, mode: object, cval: object,
+              origin: object, axes: object, *, flip: bool) -> np.ndarray:
+    """scipy.ndimage.correlate / convolve."""
+    x, w = np.asarray(input), np.asarray(weights)
+    check_cval(x, w, cval)
+    ax = check_axes(axes, x.ndim)
+    filled = sum(s > 0 for s in w.shape) + x.ndim - len(ax)  # scipy's count (empty dims drop)
+    if w.ndim != len(ax) or filled != x.ndim:
+        shown = w.ndim if len(ax) < x.ndim and w.ndim != len(ax) else filled
+        raise RuntimeError(f"weights.ndim ({shown}) must match len(axes) ({len(ax)}); weights "
+                           f"have shape {w.shape}")
+    origins = dict(zip(ax, per_axis(origin, len(ax), "origin")))
+    if not isinstance(mode, str) and isinstance(mode, Iterable):
+        raise RuntimeError(f"mode={mode!r} is invalid: a sequence of modes is not supported")
+    order = tuple(sorted(ax))  # weights' dimensions follow the sorted axes
+    anchors = tuple(_anchor(k, origins[a]) for k, a in zip(w.shape, order))
+    return _run(x, w, output, mode, cval, order, anchors, flip)
+
+
+def filter_1d(input: object, weights: object, axis: object, output: object, mode: object,
+              cval: object, origin: object, *, flip: bool) -> np.ndarray:
+    """scipy.ndimage.correlate1d / convolve1d."""
+    x, w = np.asarray(input), np.asarray(weights)
+    check_cval(x, w, cval)
+    if w.ndim != 1 or w.shape[0] < 1:
+        raise RuntimeError(f"weights with shape {w.shape} are invalid: no filter weights "
+                           "given (expected a non-empty 1-d sequence)")
+    try:
+        a = operator.index(axis)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"axis={axis!r} is invalid; expected an int") from None
+    if not -x.ndim <= a < x.ndim:
+        raise AxisError(a, x.ndim)
+    anchor = _anchor(w.shape[0], origin)
+    return _run(x, w, output, mode, cval, (a % x.ndim,), (anchor,), flip)
