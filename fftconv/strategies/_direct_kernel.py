@@ -47,12 +47,25 @@ def correlate_rows(xrows, base, trow, tcol, tw, rows_per_kernel, out, chunk, t0,
             for j in range(n):
                 orow[j] += (w0 * x0[j] + w1 * x1[j]) + (w2 * x2[j] + w3 * x3[j])
             g += 4
-        while g < T:
+        rest = T - g  # the last 1-3 taps, also in a single pass
+        if rest == 3:
+            x0 = xrows[b + trow[g], c0 + tcol[g]:c1 + tcol[g]]
+            x1 = xrows[b + trow[g + 1], c0 + tcol[g + 1]:c1 + tcol[g + 1]]
+            x2 = xrows[b + trow[g + 2], c0 + tcol[g + 2]:c1 + tcol[g + 2]]
+            w0, w1, w2 = tw[kb, g], tw[kb, g + 1], tw[kb, g + 2]
+            for j in range(n):
+                orow[j] += (w0 * x0[j] + w1 * x1[j]) + w2 * x2[j]
+        elif rest == 2:
+            x0 = xrows[b + trow[g], c0 + tcol[g]:c1 + tcol[g]]
+            x1 = xrows[b + trow[g + 1], c0 + tcol[g + 1]:c1 + tcol[g + 1]]
+            w0, w1 = tw[kb, g], tw[kb, g + 1]
+            for j in range(n):
+                orow[j] += w0 * x0[j] + w1 * x1[j]
+        elif rest == 1:
             x0 = xrows[b + trow[g], c0 + tcol[g]:c1 + tcol[g]]
             w0 = tw[kb, g]
             for j in range(n):
                 orow[j] += w0 * x0[j]
-            g += 1
 
 
 def _offsets(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
