@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["fftconv._api", "fftconv._workers", "fftconv.kernels", "fftconv._kernelspec"]
+MODULES = ["fftconv._api", "fftconv._workers", "fftconv.kernels", "fftconv._kernelspec",
+           "fftconv.signal", "fftconv.ndimage", "fftconv.nn"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,222 @@
+"""The neural-network convolution problem: layouts, padding rules and validation.
+
+Everything is checked here, before any array work, and normalised to the torch layout:
+input ``(N, C, *spatial)``, weight ``(O, C/groups, *k)``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import as_array, check_option, invalid_option
+
+__all__ = ["NNProblem", "DATA_FORMATS", "PADDING_MODES", "METHODS", "make_nn_problem",
+           "to_channels_first", "from_channels_first", "same_padding"]
+
+DATA_FORMATS = ("channels_first", "channels_last")
+#: torch's padding modes -> numpy.pad's.
+PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
+                 "circular": "wrap"}
+METHODS = ("auto", "direct", "fft")
+_AXES = ("W", "HW", "DHW")
+
+
+@dataclass(frozen=True, slots=True)
+class NNProblem:
+    """One ``conv{d}d`` call in the torch layout (hashable: the plan-cache key).
+
+    Attributes
+    ----------
+    batch, channels, out_channels, groups : int
+        ``N``, ``C``, ``O`` and the number of groups.
+    n, k, stride, dilation : tuple of int
+        Per spatial axis: input length, kernel taps, stride, dilation.
+    pad : tuple of (int, int)
+        Per spatial axis, the samples added before and after the input.
+    boundary : str
+        numpy.pad's name of the padding rule.
+    dtype : numpy.dtype
+        Compute and result dtype.
+    """
+
+    batch: int
+    channels: int
+    out_channels: int
+    groups: int
+    n: tuple[int, ...]
+    k: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad: tuple[tuple[int, int], ...]
+    boundary: str
+    dtype: np.dtype
+
+    @property
+    def padded(self) -> tuple[int, ...]:
+        """Length of the padded input per axis."""
+        return tuple(n + lo + hi for n, (lo, hi) in zip(self.n, self.pad))
+
+    @property
+    def span(self) -> tuple[int, ...]:
+        """Length of the dilated kernel, ``(k - 1) * dilation + 1``, per axis."""
+        return tuple((k - 1) * d + 1 for k, d in zip(self.k, self.dilation))
+
+    @property
+    def out_len(self) -> tuple[int, ...]:
+        """Output length per axis, ``(padded - span) // stride + 1``."""
+        return tuple((p - e) // s + 1 for p, e, s in zip(self.padded, self.span, self.stride))
+
+    @property
+    def macs(self) -> int:
+        """Multiply-adds of the direct sum."""
+        return (self.batch * self.out_channels * math.prod(self.out_len)
+                * (self.channels // self.groups) * math.prod(self.k))
+
+
+def _dims(name: str, value: object, d: int, minimum: int) -> tuple[int, ...]:
+    """An int or a length-``d`` sequence of ints ``>= minimum``, as a tuple."""
+    what = "a positive int" if minimum == 1 else "a non-negative int"
+    seq = list(value) if isinstance(value, (Sequence, np.ndarray)) else [value] * d
+    try:
+        if len(seq) != d or any(isinstance(v, (bool, np.bool_)) for v in seq):
+            raise TypeError
+        out = tuple(operator.index(v) for v in seq)
+    except TypeError:
+        raise ValueError(f"{name}={value!r} is invalid; expected {what} or a tuple of {d} "
+                         "such ints") from None
+    if any(v < minimum for v in out):
+        raise ValueError(f"{name}={value!r} is invalid; expected {what} or a tuple of {d} "
+                         "such ints")
+    return out
+
+
+def same_padding(n: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
+    """TensorFlow's ``SAME`` padding ``(lo, hi)``: the output has ``ceil(n / stride)`` samples.
+
+    ``total = max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0)``, ``lo = total // 2``.
+    """
+    total = max((-(-n // stride) - 1) * stride + (k - 1) * dilation + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def _padding(value: object, d: int, n: tuple[int, ...], k: tuple[int, ...],
+             stride: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    if isinstance(value, str):
+        if value == "valid":
+            return ((0, 0),) * d
+        if value == "same":
+            return tuple(same_padding(*a) for a in zip(n, k, stride, dilation))
+        raise invalid_option("padding", value, ("same", "valid"),
+                             "; or an int, a tuple of ints, or ((lo, hi), ...) per axis")
+    if (isinstance(value, Sequence) and len(value) == d
+            and all(isinstance(v, (Sequence, np.ndarray)) for v in value)):
+        pairs = [_dims("padding", v, 2, 0) for v in value]  # type: ignore[arg-type]
+        return tuple((lo, hi) for lo, hi in pairs)
+    return tuple((p, p) for p in _dims("padding", value, d, 0))
+
+
+def _shape_text(d: int, fmt: str, weight: bool) -> str:
+    sp = ", ".join(f"{a}" for a in _AXES[d - 1])
+    ks = ", ".join(f"k{a}" for a in _AXES[d - 1])
+    if weight:
+        return f"(O, C/groups, {ks})" if fmt == "channels_first" else f"({ks}, C/groups, O)"
+    if fmt == "channels_first":
+        return f"(N, C, {sp}) or (C, {sp})"
+    return f"(N, {sp}, C) or ({sp}, C)"
+
+
+def _float_dtype(*dtypes: np.dtype) -> np.dtype:
+    for dt, name in zip(dtypes, ("input", "weight", "bias")):
+        if dt.kind not in "biufc":
+            raise TypeError(f"{name} has dtype {dt}, which fftconv cannot convolve; expected "
+                            "a floating or complex dtype")
+    dt = np.result_type(*dtypes)
+    if dt.kind in "biu":
+        return np.dtype(np.float64)
+    if dt == np.float16:
+        return np.dtype(np.float32)
+    if dt not in (np.float32, np.float64, np.complex64, np.complex128):
+        raise TypeError(f"dtype {dt} (extended precision) is not supported; expected "
+                        "float32, float64, complex64 or complex128")
+    return dt
+
+
+def to_channels_first(a: np.ndarray, fmt: str, weight: bool) -> np.ndarray:
+    """View a channels-last input ``(N, *S, C)`` or weight ``(*k, I, O)`` in torch layout."""
+    if fmt == "channels_first":
+        return a
+    if weight:
+        return np.moveaxis(a, (-1, -2), (0, 1))
+    return np.moveaxis(a, -1, 1)
+
+
+def from_channels_first(y: np.ndarray, fmt: str) -> np.ndarray:
+    """The output ``(N, O, *L)`` in the caller's layout (C-contiguous)."""
+    return y if fmt == "channels_first" else np.ascontiguousarray(np.moveaxis(y, 1, -1))
+
+
+def make_nn_problem(d: int, input: object, weight: object, bias: object, *, stride: object,
+                    padding: object, dilation: object, groups: object, data_format: object,
+                    padding_mode: object, method: object
+                    ) -> tuple[NNProblem, np.ndarray, np.ndarray, np.ndarray | None, bool, str,
+                               str]:
+    """Validate a ``conv{d}d`` call.
+
+    Returns ``(problem, x, w, b, unbatched, data_format, method)`` with ``x`` ``(N, C, *S)``
+    and ``w`` ``(O, C/groups, *k)`` views in the compute dtype, ``b`` ``(O,)`` or None.
+    """
+    fmt = check_option("data_format", data_format, DATA_FORMATS)
+    mode = PADDING_MODES.get(padding_mode) if isinstance(padding_mode, str) else None
+    if mode is None:
+        raise invalid_option("padding_mode", padding_mode, PADDING_MODES)
+    method_s = check_option("method", method, METHODS)
+    x, w = as_array(input, "input"), as_array(weight, "weight")
+    b = None if bias is None else as_array(bias, "bias")
+    dtype = _float_dtype(x.dtype, w.dtype, *(() if b is None else (b.dtype,)))
+    if x.ndim not in (d + 1, d + 2):
+        raise ValueError(f"input has shape {x.shape}; conv{d}d expects "
+                         f"{_shape_text(d, fmt, False)} with data_format={fmt!r}")
+    if w.ndim != d + 2:
+        raise ValueError(f"weight has shape {w.shape}; conv{d}d expects "
+                         f"{_shape_text(d, fmt, True)} with data_format={fmt!r}")
+    unbatched = x.ndim == d + 1
+    x = to_channels_first(x[None] if unbatched else x, fmt, False)
+    w = to_channels_first(w, fmt, True)
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)) \
+            or groups < 1:
+        raise ValueError(f"groups={groups!r} is invalid; expected a positive int")
+    g = int(groups)
+    c, o, cg = x.shape[1], w.shape[0], w.shape[1]
+    if c % g:
+        raise ValueError(f"groups={g} does not divide the input's {c} channels")
+    if o % g:
+        raise ValueError(f"groups={g} does not divide the weight's {o} output channels")
+    if cg * g != c:
+        raise ValueError(f"channel mismatch: the input has {c} channels, but the weight "
+                         f"expects {cg} per group x groups={g} = {cg * g}")
+    if b is not None and b.shape != (o,):
+        raise ValueError(f"bias has shape {b.shape}; expected ({o},), one per output channel")
+    s = _dims("stride", stride, d, 1)
+    dil = _dims("dilation", dilation, d, 1)
+    n, k = tuple(x.shape[2:]), tuple(w.shape[2:])
+    if 0 in k:
+        raise ValueError(f"weight has shape {w.shape}: an empty kernel axis")
+    pad = _padding(padding, d, n, k, s, dil)
+    problem = NNProblem(batch=x.shape[0], channels=c, out_channels=o, groups=g, n=n, k=k,
+                        stride=s, dilation=dil, pad=pad, boundary=mode, dtype=dtype)
+    for axis, (p, e) in enumerate(zip(problem.padded, problem.span)):
+        if e > p:
+            raise ValueError(
+                f"the kernel is larger than the padded input along spatial axis {axis}: "
+                f"{k[axis]} taps with dilation={dil[axis]} span {e} > {n[axis]} + padding "
+                f"{pad[axis]} = {p}; increase padding or use a smaller weight")
+    if mode != "constant" and any(lo or hi for lo, hi in pad) and 0 in n:
+        raise ValueError(f"padding_mode={padding_mode!r} cannot pad an empty input")
+    b_out = None if b is None else b.astype(dtype, copy=False)
+    return (problem, x.astype(dtype, copy=False), w.astype(dtype, copy=False), b_out,
+            unbatched, fmt, method_s)
