@@ -82,14 +82,29 @@ def extend_into(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
 
 
 def gather(xb: np.ndarray, b: int, maps: list[np.ndarray], lo: tuple[int, ...],
-           start: tuple[int, ...], size: tuple[int, ...], cval: complex | float | int,
-           dest: np.ndarray) -> None:
+           start: tuple[int, ...], size: tuple[int, ...], boundary: str,
+           cval: complex | float | int, dest: np.ndarray) -> None:
     """Copy the block ``x~[b, start:start+size]`` into ``dest[:size]`` without extending ``x``.
 
     ``maps`` are :func:`index_map` arrays; ``lo`` the low pads. Interior blocks are plain
-    slices; blocks that reach into the extension use fancy indexing, then ``cval`` fill.
+    slices. A block reaching into a constant extension is ``cval`` plus the slice it
+    overlaps; other extensions use fancy indexing through the maps.
     """
     n = xb.shape[1:]
+    target = dest[tuple(slice(0, z) for z in size)]
+    if boundary == "constant":  # cval, then the part of x the block overlaps
+        src, dst = [], []
+        for l, s, z, ni in zip(lo, start, size, n):
+            a, e = max(s, l), min(s + z, l + ni)
+            if e <= a:
+                target[...] = cval
+                return
+            src.append(slice(a - l, e - l))
+            dst.append(slice(a - s, e - s))
+        if any(d.start or d.stop != z for d, z in zip(dst, size)):
+            target[...] = cval
+        target[tuple(dst)] = xb[(b, *src)]
+        return
     index: list[object] = []
     fills: list[np.ndarray | None] = []
     interior = True
@@ -103,7 +118,6 @@ def gather(xb: np.ndarray, b: int, maps: list[np.ndarray], lo: tuple[int, ...],
             neg = idx < 0
             index.append(np.where(neg, 0, idx))
             fills.append(neg if neg.any() else None)
-    target = dest[tuple(slice(0, z) for z in size)]
     if interior:
         target[...] = xb[(b, *index)]
         return

@@ -47,33 +47,51 @@ def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
     return _best(lambda: run(x, out), repeat) / (side * side * 49)
 
 
-def _pair_time(shape: tuple[int, ...], dtype: str, repeat: int, threads: int = 1) -> float:
+def _pair_time(shape: tuple[int, ...], dtype: str, repeat: int, threads: int = 1,
+               batch: int = 1) -> float:
+    """Seconds of one forward (or inverse) transform of a batch of ``shape`` arrays."""
     from ._fft import TransformPair
 
-    pair = TransformPair(1, shape, np.dtype(dtype), threads)
+    pair = TransformPair(batch, shape, np.dtype(dtype), threads)
     pair.inbuf[...] = 1
     return _best(lambda: (pair.forward(), pair.inverse()), repeat) / 2
 
 
-def _fft_rate(dtype: str, sides: tuple[int, ...], repeat: int) -> float:
-    rates = []
+def _fft_rates(dtype: str, sides: tuple[int, ...], repeat: int) -> dict[str, float]:
+    """Seconds per ``n log2 n`` of square transforms, by number of points."""
+    rates = {}
     for side in sides:
         n = side * side
-        rates.append(_pair_time((side, side), dtype, repeat) / (n * math.log2(n)))
-    return float(np.median(rates))
+        rates[str(n)] = _pair_time((side, side), dtype, repeat) / (n * math.log2(n))
+    return rates
 
 
 def _prime_weights(repeat: int, quick: bool) -> dict[str, float]:
-    """Relative cost per ``log2 p`` of a radix-``p`` pass, from 1-d real transforms."""
-    base = 1 << (14 if quick else 16)
-    t2 = _pair_time((base,), "float64", repeat) / (base * math.log2(base))
+    """Relative cost per ``log2 p`` of a radix-``p`` pass, and of an odd real last axis.
+
+    From square real transforms near 512x512 whose sides carry one factor ``p``:
+    ``time = c * n * (log2(n) + 2 (w_p - 1) log2 p)``, with ``c`` from the power of two.
+    Weights below 1 are measurement noise and are raised to 1. ``odd_real`` is how much
+    slower a real transform with an odd last axis (625 = 5^4) runs than that model says.
+    """
+    from ._fftsize import size_cost
+
+    def per_point(side: int) -> float:
+        return _pair_time((side, side), "float64", repeat) / (side * side)
+
+    bases = (512,) if quick else (256, 512, 1024)
+    rate = {b: per_point(b) / math.log2(b * b) for b in bases}  # c, per size class
     weights = {"2": 1.0}
     for p in (3, 5, 7):
-        m = max(1, round(math.log2(base / (p * p))))
-        n = p * p * (1 << m)
-        per = _pair_time((n,), "float64", repeat) / n
-        w = (per / t2 - m) / (2 * math.log2(p))
-        weights[str(p)] = float(min(max(w, 0.5), 4.0))
+        ws = []
+        for b in bases:
+            side = p << max(1, round(math.log2(b / p)))
+            ws.append(1 + (per_point(side) / rate[b] - math.log2(side * side))
+                      / (2 * math.log2(p)))
+        weights[str(p)] = float(min(max(float(np.median(ws)), 1.0), 4.0))
+    odd = 5 ** 4
+    model = 2 * size_cost(odd, weights) / odd
+    weights["odd_real"] = float(min(max(per_point(odd) / rate[512] / model, 1.0), 8.0))
     return weights
 
 
@@ -84,18 +102,30 @@ def _memory(repeat: int) -> float:
 
 
 def _overheads(repeat: int) -> dict[str, float]:
+    """Fixed costs: a whole tiny call per strategy kind, and the Python work per block."""
     import fftconv
+    from ._validate import make_problem
+    from .strategies import Estimate
+    from .strategies.overlap import OverlapSave
 
     x, k = np.ones(16), np.ones(3)
     call = _best(lambda: fftconv.convolve(x, k, method="direct"), 20 * repeat)
     fft_call = _best(lambda: fftconv.convolve(x, k, method="fft"), 20 * repeat)
-    xb = np.ones((64, 64))
-    kb = np.ones((5, 5))
-    plan = fftconv.plan_convolve(xb.shape, kb, "same", method="overlap", workers=1)
-    blocks = math.prod(-(-n // b) for n, b in zip(xb.shape, plan.block_shape))
-    block = _best(lambda: plan(xb), 5 * repeat) / max(blocks, 1)
-    return {"call": call, "direct": call, "fft": max(fft_call - call, 0.0) + call,
-            "block": block}
+    # 1024 blocks of 48 outputs through 64-point transforms, in batches of 64.
+    n, kk, fb, batch = 1024 * 48, 17, 64, 64
+    problem = make_problem((1, n), np.dtype(np.float64), (1, kk), np.dtype(np.float64),
+                           mode="valid", axes=(1,), boundary="constant", cval=0, anchor=None,
+                           flip=False, conjugate=False, dtype=None, nan_policy="propagate")
+    est = Estimate(seconds=0.0, memory=0, fft_shape=(fb,), block_shape=(fb - kk + 1,),
+                   extra={"batch": batch})
+    run = OverlapSave().build(problem, np.ones((1, kk)), est, 1)
+    xb = np.ones((1, n))
+    out = np.empty((1, n - kk + 1))
+    nblocks = -(-(n - kk + 1) // (fb - kk + 1))
+    total = _best(lambda: run(xb, out), repeat)
+    pairs = _pair_time((fb,), "float64", repeat, batch=batch) * 2 * nblocks / batch
+    block = max(total - pairs, 0.0) / nblocks
+    return {"call": call, "direct": call, "fft": max(fft_call, call), "block": block}
 
 
 def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
@@ -129,11 +159,11 @@ def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
 def _steps(quick: bool) -> Iterator[tuple[str, Callable[[], Any]]]:
     repeat = 3 if quick else 7
     side = 256 if quick else 512
-    sides = (128, 512) if quick else (256, 512, 1024, 2048)
+    sides = (64, 256, 1024) if quick else (32, 64, 128, 256, 512, 1024, 2048)
     for d in _DTYPES_DIRECT:
         yield f"direct sum, {d}", lambda d=d: ("direct_per_mac", d, _direct(d, side, repeat))
     for d in _DTYPES_FFT:
-        yield f"FFT, {d}", lambda d=d: ("fft_per_nlogn", d, _fft_rate(d, sides, repeat))
+        yield f"FFT, {d}", lambda d=d: ("fft_per_nlogn_by_size", d, _fft_rates(d, sides, repeat))
     yield "FFT prime factors", lambda: ("prime_weight", None, _prime_weights(repeat, quick))
     yield "memory bandwidth", lambda: ("memory_per_byte", None, _memory(repeat))
     yield "call overheads", lambda: ("overhead", None, _overheads(repeat))
@@ -153,7 +183,7 @@ def calibrate(*, quick: bool = False, progress: bool = True) -> tuple[dict[str, 
     from tqdm import tqdm
 
     steps = list(_steps(quick))
-    costs: dict[str, Any] = {"direct_per_mac": {}, "fft_per_nlogn": {}}
+    costs: dict[str, Any] = {"direct_per_mac": {}, "fft_per_nlogn_by_size": {}}
     bar = tqdm(steps, desc="calibrating", unit="step", disable=not progress, leave=False)
     for label, step in bar:
         bar.set_postfix_str(label)
@@ -164,6 +194,9 @@ def calibrate(*, quick: bool = False, progress: bool = True) -> tuple[dict[str, 
             costs[key] = value
         else:
             costs[key][sub] = value
+    # the single rate: the median over sizes (used where no size is known)
+    costs["fft_per_nlogn"] = {d: float(np.median(list(r.values())))
+                              for d, r in costs["fft_per_nlogn_by_size"].items()}
     costs["about"] = f"measured by `fftconv calibrate{' --quick' if quick else ''}`"
     path = write_json(_costs.CALIBRATION_FILE, costs)
     from . import _fft

@@ -78,6 +78,20 @@ def direct_rate(costs: dict[str, Any], dtype: np.dtype) -> float:
     return costs["direct_per_mac"][np.dtype(dtype).name]
 
 
-def fft_rate(costs: dict[str, Any], dtype: np.dtype) -> float:
-    """Seconds per ``n log2 n`` unit of a transform of real-space dtype ``dtype``."""
-    return costs["fft_per_nlogn"][np.dtype(dtype).name]
+def fft_rate(costs: dict[str, Any], dtype: np.dtype, points: int | None = None) -> float:
+    """Seconds per ``n log2 n`` unit of a transform of real-space dtype ``dtype``.
+
+    With ``points``, the rate measured for transforms of about that many points
+    (``fft_per_nlogn_by_size``, interpolated in ``log2(points)`` and clamped at the ends):
+    small transforms fit in cache and cost less per point than large ones.
+    """
+    name = np.dtype(dtype).name
+    table = costs.get("fft_per_nlogn_by_size", {}).get(name)
+    if not table or points is None:
+        return costs["fft_per_nlogn"][name]
+    pts = sorted((float(np.log2(float(n))), r) for n, r in table.items())
+    x = float(np.log2(max(points, 2)))
+    if len(pts) >= 2 and x > pts[-1][0]:  # beyond the largest measured size: the rate
+        (x0, r0), (x1, r1) = pts[-2], pts[-1]  # keeps growing (memory-bound passes)
+        return r1 + max(r1 - r0, 0.0) / (x1 - x0) * (x - x1)
+    return float(np.interp(x, [p for p, _ in pts], [r for _, r in pts]))

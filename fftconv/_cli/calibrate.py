@@ -26,8 +26,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"calibration written to {path}")
     for dtype, v in costs["direct_per_mac"].items():
         print(f"  direct sum   {dtype:10s} {v * 1e9:8.3f} ns per multiply-add")
-    for dtype, v in costs["fft_per_nlogn"].items():
-        print(f"  FFT pair     {dtype:10s} {v * 1e9:8.3f} ns per n log2 n")
+    for dtype, table in costs["fft_per_nlogn_by_size"].items():
+        by_size = ", ".join(f"{int(n)}: {v * 1e9:.3f}" for n, v in table.items())
+        print(f"  FFT pair     {dtype:10s} ns per n log2 n by points: {by_size}")
     weights = ", ".join(f"{p}: {w:.2f}" for p, w in costs["prime_weight"].items())
     print(f"  radix cost   {weights} (relative to 2)")
     print(f"  memory       {1 / costs['memory_per_byte'] / 1e9:8.2f} GB/s")

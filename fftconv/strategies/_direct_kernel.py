@@ -8,11 +8,13 @@ import numpy as np
 from numba import njit
 
 from .._threads import parallel_map
+from .direct import PARALLEL_MIN_MACS
 
 __all__ = ["correlate_rows", "prepare"]
 
 #: Output columns per task: a chunk of the output row stays in L1 cache.
 CHUNK = 2048
+
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
@@ -99,7 +101,7 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     ntasks = rows * -(-L[-1] // CHUNK)
     # Few, large contiguous task ranges: enough to balance, few enough to be cheap.
     work = rows * L[-1] * tcol.size
-    nparts = 1 if work < 1_000_000 else min(ntasks, 4 * workers)
+    nparts = 1 if work < PARALLEL_MIN_MACS else min(ntasks, 4 * workers)
     bounds = [ntasks * i // nparts for i in range(nparts + 1)]
 
     def run(xt: np.ndarray, out: np.ndarray) -> None:

@@ -13,7 +13,10 @@ from .._costs import direct_rate, threads_speedup
 from .._problem import Problem
 from . import Estimate, Executor, register
 
-__all__ = ["Direct"]
+__all__ = ["Direct", "PARALLEL_MIN_MACS"]
+
+#: Below this many multiply-adds one thread is faster: waking pool threads costs more.
+PARALLEL_MIN_MACS = 8_000_000
 
 
 class Direct:
@@ -31,9 +34,10 @@ class Direct:
 
     def estimate(self, problem: Problem, costs: dict, workers: int) -> Estimate:
         ext = problem.batch * math.prod(problem.extended) * problem.compute_dtype.itemsize
+        threads = workers if problem.macs >= PARALLEL_MIN_MACS else 1
         seconds = (costs["overhead"]["direct"]
                    + problem.macs * direct_rate(costs, problem.compute_dtype)
-                   / threads_speedup(costs, "direct", workers)
+                   / threads_speedup(costs, "direct", threads)
                    + ext * costs["memory_per_byte"])
         return Estimate(seconds=seconds, memory=0 if problem.pad_is_zero else ext,
                         note=f"{problem.macs:.3g} multiply-adds")

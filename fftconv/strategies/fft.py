@@ -58,7 +58,7 @@ def transform_seconds(shape: tuple[int, ...], count: float, dtype: np.dtype, cos
     w = costs["prime_weight"]
     # Relative cost per axis -> an effective log factor, scaled by the per-nlogn rate.
     logf = sum(size_cost(s, w, real and i == len(shape) - 1) / s for i, s in enumerate(shape))
-    return count * fft_rate(costs, dtype) * n * logf
+    return count * fft_rate(costs, dtype, n) * n * logf
 
 
 def fft_lengths(problem: Problem, costs: dict) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -20,11 +20,14 @@ from .fft import check_exact, fft_lengths, finite_only, transform_seconds
 
 __all__ = ["OverlapSave"]
 
+#: Below this predicted time, blocks run in the calling thread only.
+_PARALLEL_MIN_SECONDS = 2e-3
+
 #: Points per batched block transform (amortises the per-block Python work).
 _BATCH_POINTS = 1 << 16
 
 #: Block edge lengths tried by the planner (then rounded to fast sizes per axis).
-_EDGES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536, 262144)
+_EDGES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536, 262144)
 
 
 def _blocks(problem: Problem, fb: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -108,6 +111,7 @@ class OverlapSave:
         exact = problem.is_exact_integer
         kl1 = float(np.abs(kernel).sum()) if exact else 0.0
         k, out_len, cval = problem.k, problem.out_len, problem.cval
+        boundary = problem.boundary
         lo = tuple(p[0] for p in problem.pad)
         maps = [index_map(n, p0, p1, problem.boundary) for n, (p0, p1) in zip(problem.n, problem.pad)]
         ext = problem.extended
@@ -115,6 +119,8 @@ class OverlapSave:
         local = threading.local()
         batch = estimate.extra.get("batch", 1)
         nf = math.prod(fb)
+        # Waking pool threads costs more than it saves on jobs of a millisecond or two.
+        threads = workers if estimate.seconds > _PARALLEL_MIN_SECONDS else 1
 
         def pair(c: int) -> TransformPair:
             pairs = local.__dict__.setdefault("pairs", {})
@@ -131,7 +137,7 @@ class OverlapSave:
                 size = tuple(min(f, e - oi) for f, e, oi in zip(fb, ext, o))
                 if size != fb:
                     tp.inbuf[i] = 0
-                gather(xb, b, maps, lo, o, size, cval, tp.inbuf[i])
+                gather(xb, b, maps, lo, o, size, boundary, cval, tp.inbuf[i])
                 where.append((b, o))
             s = tp.forward()
             if spec.shape[0] > 1:
@@ -152,7 +158,7 @@ class OverlapSave:
             tasks = [(b, idx) for b in range(xb.shape[0])
                      for idx in itertools.product(*(range(c) for c in counts))]
             chunks = [tasks[i:i + batch] for i in range(0, len(tasks), batch)]
-            parallel_map(lambda chunk: run_chunk(xb, out, chunk), chunks, workers)
+            parallel_map(lambda chunk: run_chunk(xb, out, chunk), chunks, threads)
 
         return execute
 
