@@ -81,7 +81,7 @@ def demo_filter(label: str, x: np.ndarray, kernel: np.ndarray, repeats: int):
 
 def crossover_plot(shape: tuple[int, int], out: Path) -> str:
     """Where direct and FFT methods cross over on this image size: table and plot."""
-    from fftconv._crossover import crossover, plot
+    from fftconv.benchmark import crossover, plot
 
     print(f"\n== Crossover on {shape[0]}x{shape[1]} float64: direct vs FFT by kernel size ==")
     result = crossover([shape], [3, 5, 9, 15, 25, 41, 63], dtype="float64", repeat=3,

@@ -131,8 +131,32 @@ def crossover(shapes: Sequence[tuple[int, ...]], kernels: Sequence[int], *,
               max_macs: float = 4e9, budget: float = 2.0, progress: bool = False) -> CrossoverResult:
     """Time every method on each shape for square (cubic, ...) kernels of each size.
 
-    Direct-sum methods (fftconv ``direct``, ``scipy.ndimage``) are skipped above
-    ``max_macs`` multiply-adds; each timing stops repeating after ``budget`` seconds.
+    Parameters
+    ----------
+    shapes : sequence of tuple of int
+        Input shapes (random data of ``dtype``).
+    kernels : sequence of int
+        Kernel sizes ``K``; each kernel is ``K`` along every axis, random, full rank.
+    dtype : {'float32', 'float64'}, optional
+        Data type of inputs and kernels.
+    repeat : int, optional
+        Timed runs per measurement, after a warm-up; the median is kept.
+    references : bool, optional
+        Also time scipy.signal.correlate, scipy.ndimage.correlate and cv2.filter2D
+        (when OpenCV is installed).
+    max_macs : float, optional
+        Direct-sum methods (fftconv ``direct``, ``scipy.ndimage``) are skipped above this
+        many multiply-adds.
+    budget : float, optional
+        A measurement stops repeating after this many seconds.
+    progress : bool, optional
+        Show a progress bar.
+
+    Returns
+    -------
+    CrossoverResult
+        ``rows`` (times per method, fastest, auto's pick and regret), ``table()`` and
+        ``crossovers()``.
     """
     from tqdm import tqdm
 

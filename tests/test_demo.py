@@ -43,3 +43,14 @@ def test_plan_reuse_example_runs():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "plan" in out.stdout
+
+
+def test_crossover_example_runs(tmp_path):
+    script = SCRIPT.parent / "crossover.py"
+    png = tmp_path / "c.png"
+    out = subprocess.run([sys.executable, str(script), "--shapes", "64x64", "--kernels", "3", "9",
+                          "--repeat", "1", "--plot", str(png)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "64x64: an FFT strategy beats the direct sum" in out.stdout
+    assert png.read_bytes()[:4] == b"\x89PNG"
