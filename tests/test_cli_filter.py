@@ -355,3 +355,39 @@ def test_cli_doc_examples_run(tmp_path, monkeypatch):
         status, _, err = cli(*argv)
         assert status == 0, (command, err)
         assert Path(argv[1]).exists(), command
+
+
+def test_progress_counts_overlap_blocks_with_tqdm(monkeypatch):
+    """One large channel: the bar advances per overlap-save block, to the exact total."""
+    import types
+
+    import fftconv
+
+    bars = []
+
+    class Bar:
+        def __init__(self, **options):
+            self.options, self.n = options, 0
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=Bar))
+    x = RNG.standard_normal((300, 280))
+    plan = fftconv.plan_convolve(x.shape, np.ones((21, 21)), "same", method="overlap",
+                                 max_memory=400_000)
+    blocks = int(np.prod([-(-n // b) for n, b in zip(plan.out_shape, plan.block_shape)]))
+    assert blocks > 4
+    tty = Terminal()
+    for _ in progress(range(2), 5.0, tty, blocks=blocks):
+        plan(x)
+    (bar,) = bars
+    assert bar.options["total"] == 2 * blocks and bar.options["unit"] == "block"
+    assert bar.n == 2 * blocks

@@ -107,16 +107,31 @@ def run(args: argparse.Namespace) -> int:
     return 2
 
 
-def progress(items: range, seconds: float, stream: TextIO | None = None) -> Iterator[int]:
+def progress(items: range, seconds: float, stream: TextIO | None = None,
+             blocks: int = 0) -> Iterator[int]:
     """Yield ``items`` (channel indices), reporting progress if the job looks long.
 
     Quiet unless ``stream`` (default stderr) is a terminal and the planner expects
     ``seconds`` or more in all; uses tqdm if it is installed, else one line per channel.
+    With ``blocks`` (overlap-save blocks per channel) and tqdm, the bar counts blocks, so
+    one large channel shows progress too.
     """
     stream = sys.stderr if stream is None else stream
     if seconds < PROGRESS_SECONDS or not stream.isatty():
         yield from items
         return
+    if blocks > 1:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            pass
+        else:
+            from .._progress import reporting
+
+            with tqdm(total=blocks * len(items), desc=PROG, unit="block", file=stream,
+                      leave=False) as bar, reporting(bar.update):
+                yield from items
+            return
     try:
         from tqdm import tqdm
     except ImportError:
@@ -171,7 +186,10 @@ def _filter(args: argparse.Namespace) -> None:
     result = np.empty(plan.out_shape + (count,), stored)
     clipped = np.zeros(plan.out_shape, bool)
     filtered = range(count - image.alpha)
-    for c in progress(filtered, plan.estimated_seconds * len(filtered)):
+    blocks = 0
+    if plan.method == "overlap" and plan.block_shape:
+        blocks = int(np.prod([-(-n // b) for n, b in zip(plan.out_shape, plan.block_shape)]))
+    for c in progress(filtered, plan.estimated_seconds * len(filtered), blocks=blocks):
         result[..., c], bad = to_dtype(plan(channels[..., c]), stored)
         clipped |= bad
     if image.alpha:

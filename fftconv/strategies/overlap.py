@@ -13,6 +13,7 @@ from .._boundary import gather, index_map
 from .._costs import threads_speedup
 from .._fft import TransformPair, fft_dtypes, kernel_spectrum
 from .._fftsize import best_size
+from .. import _progress as progress
 from .._problem import Problem
 from .._threads import parallel_map
 from . import Estimate, Executor, register
@@ -158,7 +159,14 @@ class OverlapSave:
             tasks = [(b, idx) for b in range(xb.shape[0])
                      for idx in itertools.product(*(range(c) for c in counts))]
             chunks = [tasks[i:i + batch] for i in range(0, len(tasks), batch)]
-            parallel_map(lambda chunk: run_chunk(xb, out, chunk), chunks, threads)
+            report = progress.current()  # captured here: pool threads have no context
+
+            def work(chunk: list[tuple[int, tuple[int, ...]]]) -> None:
+                run_chunk(xb, out, chunk)
+                if report is not None:
+                    report(len(chunk))
+
+            parallel_map(work, chunks, threads)
 
         return execute
 
