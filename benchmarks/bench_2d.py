@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 import fftconv
-from timing import median_time
+from fftconv.benchmark import median_time
 
 DIRECT_LIKE = {"direct", "ndimage"}
 

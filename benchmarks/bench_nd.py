@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 import fftconv
-from timing import median_time
+from fftconv.benchmark import median_time
 
 OURS = ("direct", "fft", "overlap")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CrossoverResult", "crossover", "write_csv", "plot"]
+__all__ = ["CrossoverResult", "crossover", "median_time", "write_csv", "plot"]
 
 FFT_LIKE = ("fft", "overlap")
 
@@ -84,7 +84,9 @@ def _first_crossing(pts: list[tuple[int, float]]) -> float | None:
     return None
 
 
-def _median(fn: Callable[[], object], repeat: int, budget: float) -> float:
+def median_time(fn: Callable[[], object], repeat: int = 5, budget: float = 2.0) -> float:
+    """Median seconds of ``fn()`` over ``repeat`` runs after a warm-up call (fewer runs
+    once ``budget`` seconds are spent)."""
     fn()
     times: list[float] = []
     for _ in range(repeat):
@@ -173,7 +175,7 @@ def crossover(shapes: Sequence[tuple[int, ...]], kernels: Sequence[int], *,
         for name, fn in _contenders(x, k, references).items():
             if name in ("direct", "scipy.ndimage") and macs > max_macs:
                 continue
-            times[name] = _median(fn, repeat, budget)
+            times[name] = median_time(fn, repeat, budget)
         ours = {m: t for m, t in times.items() if m in fftconv.strategies.names()}
         pick = fftconv.explain(shape, k.shape, "same", x_dtype=dtype, operation="correlate").method
         fastest = min(times, key=times.__getitem__)

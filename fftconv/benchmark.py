@@ -10,6 +10,6 @@ The same measurement as ``fftconv bench crossover``, from Python::
     plot(result, "crossover.png")     # needs matplotlib
 """
 
-from ._crossover import CrossoverResult, crossover, plot, write_csv
+from ._crossover import CrossoverResult, crossover, median_time, plot, write_csv
 
-__all__ = ["CrossoverResult", "crossover", "plot", "write_csv"]
+__all__ = ["CrossoverResult", "crossover", "median_time", "plot", "write_csv"]
