@@ -139,3 +139,22 @@ def test_set_workers_rejects_bad_values():
     with raises(ValueError, "workers=-1000 is invalid"):
         with fftconv.set_workers(-1000):
             pass
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: fftconv.explain((4,), (3,), operation="conv"),
+     "operation='conv' is invalid; expected one of 'convolve', 'correlate'"),
+    (lambda: fftconv.plan_convolve((4,), [1.0, 2.0], x_dtype="bogus"),
+     "x_dtype='bogus' is invalid; expected a numpy dtype"),
+    (lambda: fftconv.explain((4,), (3,), kernel_dtype="nope"),
+     "kernel_dtype='nope' is invalid; expected a numpy dtype"),
+    (lambda: fftconv.explain("ab", (3,)),
+     "x_shape='ab' is invalid; expected a tuple of non-negative ints"),
+    (lambda: fftconv.explain((4,), (-3,)),
+     r"kernel_shape=\(-3,\) is invalid; expected a tuple of non-negative ints"),
+    (lambda: fftconv.plan_correlate((4,), [1.0], method="separable"),
+     "method='separable' cannot serve this problem: a 1-d kernel has nothing to separate"),
+])
+def test_planning_entry_point_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
