@@ -36,6 +36,7 @@ class Direct:
         ext = problem.batch * math.prod(problem.extended) * problem.compute_dtype.itemsize
         threads = workers if problem.macs >= PARALLEL_MIN_MACS else 1
         seconds = (costs["overhead"]["direct"]
+                   + (costs["overhead"].get("parallel", 0.0) if threads > 1 else 0.0)
                    + problem.macs * direct_rate(costs, problem.compute_dtype)
                    / threads_speedup(costs, "direct", threads)
                    + ext * costs["memory_per_byte"])

@@ -74,6 +74,7 @@ class OverlapSave:
                      + costs["overhead"]["block"])
         batches = -(-nblocks // batch)
         seconds = (costs["overhead"]["fft"]
+                   + (costs["overhead"].get("parallel", 0.0) if par > 1 else 0.0)
                    + transform_seconds(fb, problem.kernel_batch, rdt, costs, real)
                    + (nblocks * per_block + batches * costs["overhead"]["call"])
                    / threads_speedup(costs, "overlap", par))
