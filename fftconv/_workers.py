@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import threading
 from collections.abc import Iterator
@@ -27,11 +28,14 @@ def resolve_workers(workers: int | None) -> int:
     """
     if workers is None:
         return getattr(_local, "workers", None) or _cpu_count()
-    if isinstance(workers, bool) or not isinstance(workers, (int,)) and not hasattr(workers, "__index__"):
-        raise ValueError(f"workers={workers!r} is invalid; expected a positive int, a negative int counting back from the number of cores, or None")
-    n = int(workers)
-    if n == 0:
-        raise ValueError("workers=0 is invalid; expected a positive int, a negative int counting back from the number of cores, or None")
+    expected = ("expected a positive int, a negative int counting back from the number of "
+                "cores, or None")
+    try:
+        n = operator.index(workers)  # type: ignore[arg-type]
+    except TypeError:
+        n = 0
+    if isinstance(workers, bool) or n == 0:
+        raise ValueError(f"workers={workers!r} is invalid; {expected}")
     if n < 0:
         n = _cpu_count() + 1 + n
         if n < 1:

@@ -37,16 +37,19 @@ def _real(value: object, name: str, *, positive: bool = False) -> float:
     return v
 
 
-def _ndim(ndim: object, default: int) -> int:
-    if ndim is None:
-        return default
+def _positive_int(name: str, value: object) -> int:
+    """``value`` as an int >= 1, else the standard error naming ``name``."""
     try:
-        n = operator.index(ndim)  # type: ignore[arg-type]
+        n = operator.index(value)  # type: ignore[arg-type]
     except TypeError:
         n = 0
-    if isinstance(ndim, (bool, np.bool_)) or n < 1:
-        raise _invalid("ndim", ndim, "an int >= 1")
+    if isinstance(value, (bool, np.bool_)) or n < 1:
+        raise _invalid(name, value, "an int >= 1")
     return n
+
+
+def _ndim(ndim: object, default: int) -> int:
+    return default if ndim is None else _positive_int("ndim", ndim)
 
 
 def _per_axis(value: object, name: str, ndim: object, item: Callable[[object], Any]) -> tuple:
@@ -186,16 +189,7 @@ def box(size: int | Sequence[int], ndim: int | None = None) -> np.ndarray:
     array([0.33333333, 0.33333333, 0.33333333])
     """
 
-    def length(v: object) -> int:
-        try:
-            n = operator.index(v)  # type: ignore[arg-type]
-        except TypeError:
-            n = 0
-        if isinstance(v, (bool, np.bool_)) or n < 1:
-            raise _invalid("size", v, "an int >= 1")
-        return n
-
-    shape = _per_axis(size, "size", ndim, length)
+    shape = _per_axis(size, "size", ndim, lambda v: _positive_int("size", v))
     return np.full(shape, 1.0 / math.prod(shape))
 
 
