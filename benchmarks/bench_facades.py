@@ -19,8 +19,6 @@ after one warm-up call (FFTW planning and numba compilation excluded).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import scipy.ndimage
@@ -28,18 +26,12 @@ import scipy.signal
 
 import fftconv
 from fftconv import ndimage, signal
+from fftconv.benchmark import median_time
 
 
 def median_seconds(func, budget: float) -> float:
     """Median of repeated calls (at least 3, more while within ``budget`` seconds)."""
-    func()
-    times = []
-    start = time.perf_counter()
-    while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < 25):
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_time(func, 25, budget, min_repeat=3)
 
 
 def _fmt(seconds: float) -> str:

@@ -11,7 +11,7 @@ the direct method is predicted to take over 2 s and is not timed. Both libraries
 from __future__ import annotations
 
 import argparse
-import statistics
+import math
 import time
 
 import numpy as np
@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from fftconv import get_workers, nn
+from fftconv.benchmark import median_time
 from fftconv._nn_plan import get_plan
 from fftconv._nn_problem import make_nn_problem
 
@@ -26,20 +27,12 @@ from fftconv._nn_problem import make_nn_problem
 SLOW = 2.0  # seconds: the direct method is not timed when predicted slower
 
 
-def median_time(fn, repeat: int) -> float:
-    """Median wall time of ``repeat`` calls after one warm-up call.
-
-    Starts with a pause: the previous contender's idle threads (OpenMP, BLAS) spin for a
-    while after their last call and would slow down this one.
-    """
+def paused_median(fn, repeat: int) -> float:
+    """Median of ``repeat`` calls after a warm-up, starting with a pause: the previous
+    contender's idle threads (OpenMP, BLAS) spin for a while after their last call and
+    would slow down this one."""
     time.sleep(0.2)
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_time(fn, repeat, math.inf)
 
 
 def main() -> None:
@@ -62,7 +55,7 @@ def main() -> None:
             w = rng.standard_normal((16, 16, k, k)).astype(args.dtype)
             tx, tw = torch.from_numpy(x), torch.from_numpy(w)
             repeat = max(1, args.repeat if k < 31 else args.repeat // 2)
-            t_torch = median_time(lambda: F.conv2d(tx, tw, padding="same"), repeat)
+            t_torch = paused_median(lambda: F.conv2d(tx, tw, padding="same"), repeat)
             problem = make_nn_problem(2, x, w, None, stride=1, padding="same", dilation=1,
                                       groups=1, data_format="channels_first",
                                       padding_mode="zeros", method="auto")[0]
@@ -72,7 +65,7 @@ def main() -> None:
                 if m == "direct" and plan.estimates["direct"] > SLOW:
                     row[m] = float("nan")  # predicted too slow to time
                     continue
-                row[m] = median_time(lambda: nn.conv2d(x, w, padding="same", method=m), repeat)
+                row[m] = paused_median(lambda: nn.conv2d(x, w, padding="same", method=m), repeat)
             print(f"| {size}² | {k} | {t_torch * 1e3:.1f} | {row['auto'] * 1e3:.1f} "
                   f"| {plan.method} | {row['direct'] * 1e3:.1f} | {row['fft'] * 1e3:.1f} "
                   f"| {t_torch / row['auto']:.2f} |", flush=True)

@@ -127,21 +127,14 @@ def _overheads(repeat: int) -> dict[str, float]:
     block = max(total - pairs, 0.0) / nblocks
     from ._threads import parallel_map
 
-    dispatch = _median_of(lambda: parallel_map(lambda i: None, range(4), 2), 50 * repeat) \
-        if _cpu_count() > 1 else 0.0
+    from ._crossover import median_time
+
+    # the median, not the minimum: this cost is itself a wake-up latency
+    dispatch = median_time(lambda: parallel_map(lambda i: None, range(4), 2), 50 * repeat,
+                           math.inf) if _cpu_count() > 1 else 0.0
     return {"call": call, "direct": call, "fft": max(fft_call, call), "block": block,
             "parallel": dispatch}
 
-
-def _median_of(fn: Callable[[], object], repeat: int) -> float:
-    """Median time: for a cost that is itself a wake-up latency, the minimum is too kind."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:

@@ -84,16 +84,17 @@ def _first_crossing(pts: list[tuple[int, float]]) -> float | None:
     return None
 
 
-def median_time(fn: Callable[[], object], repeat: int = 5, budget: float = 2.0) -> float:
-    """Median seconds of ``fn()`` over ``repeat`` runs after a warm-up call (fewer runs
-    once ``budget`` seconds are spent)."""
+def median_time(fn: Callable[[], object], repeat: int = 5, budget: float = 2.0, *,
+                min_repeat: int = 1) -> float:
+    """Median seconds of ``fn()`` over up to ``repeat`` runs after a warm-up call; after
+    ``min_repeat`` runs it stops once ``budget`` seconds are spent."""
     fn()
     times: list[float] = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-        if sum(times) > budget:
+        if len(times) >= min_repeat and sum(times) > budget:
             break
     return statistics.median(times)
 
