@@ -15,7 +15,8 @@ from ._lowrank import separable_rank
 from ._plan import Plan, PlanReport
 from ._planner import build_plan, cached_plan, candidates, _finish, choose
 from ._problem import Problem
-from ._validate import (EFFORTS, as_array, check_option, expand_kernel, make_problem)
+from ._validate import (EFFORTS, as_array, as_dtype, as_shape, check_option, expand_kernel,
+                        make_problem)
 from ._workers import resolve_workers
 from .strategies import names
 
@@ -233,33 +234,13 @@ def correlate(x: object, kernel: object, mode: Mode = "full", *, axes: Axes = No
 
 def _plan(x_shape: object, x_dtype: object, kernel: object, flip: bool, conjugate: bool,
           options: dict) -> Plan:
-    shape = _shape(x_shape, "x_shape")
-    xdt = _dtype(x_dtype, "x_dtype")
+    shape = as_shape(x_shape, "x_shape")
+    xdt = as_dtype(x_dtype, "x_dtype")
     ka = as_array(kernel, "kernel")
     problem, prepared, method, effort, workers = _setup(
         shape, xdt, ka, flip=flip, conjugate=conjugate, **options)
     return build_plan(problem, prepared, method=method, effort=effort, workers=workers,
                       dtype=options["dtype"])
-
-
-def _shape(shape: object, name: str) -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)):
-        shape = (shape,)
-    try:
-        out = tuple(int(s) for s in shape)  # type: ignore[union-attr]
-        ok = all(int(s) == s and s >= 0 for s in shape)  # type: ignore[union-attr]
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{name}={shape!r} is invalid; expected a tuple of non-negative ints")
-    return out
-
-
-def _dtype(dt: object, name: str) -> np.dtype:
-    try:
-        return np.dtype(dt)  # type: ignore[call-overload]
-    except TypeError:
-        raise ValueError(f"{name}={dt!r} is invalid; expected a numpy dtype") from None
 
 
 @fill
@@ -398,9 +379,9 @@ def explain(x_shape: Sequence[int], kernel_shape: Sequence[int], mode: Mode = "f
     op = check_option("operation", operation, ("convolve", "correlate"))
     method_s = _check_method(method)
     nworkers = resolve_workers(workers)  # type: ignore[arg-type]
-    problem = make_problem(_shape(x_shape, "x_shape"), _dtype(x_dtype, "x_dtype"),
-                           _shape(kernel_shape, "kernel_shape"),
-                           _dtype(x_dtype if kernel_dtype is None else kernel_dtype,
+    problem = make_problem(as_shape(x_shape, "x_shape"), as_dtype(x_dtype, "x_dtype"),
+                           as_shape(kernel_shape, "kernel_shape"),
+                           as_dtype(x_dtype if kernel_dtype is None else kernel_dtype,
                                   "kernel_dtype"), mode=mode, axes=axes,
                            boundary=boundary, cval=cval, anchor=anchor,
                            flip=op == "convolve", conjugate=op == "correlate", dtype=dtype,

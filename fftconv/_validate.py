@@ -19,7 +19,7 @@ from ._resources import resolve_max_memory
 __all__ = [
     "MODES", "BOUNDARIES", "BOUNDARY_ALIASES", "EFFORTS", "NAN_POLICIES",
     "invalid_option", "check_option", "canonical_boundary", "make_problem",
-    "as_array", "expand_kernel",
+    "as_array", "as_dtype", "as_shape", "expand_kernel",
 ]
 
 MODES = ("full", "same", "valid")
@@ -66,6 +66,28 @@ def as_array(a: object, name: str) -> np.ndarray:
     except Exception as exc:  # ragged nested sequences and the like
         raise ValueError(f"{name} could not be converted to an array: {exc}") from None
     return arr
+
+
+def as_shape(shape: object, name: str) -> tuple[int, ...]:
+    """A shape argument (an int or a sequence of non-negative ints) as a tuple."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        out = tuple(int(s) for s in shape)  # type: ignore[union-attr]
+        ok = all(int(s) == s and s >= 0 for s in shape)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}={shape!r} is invalid; expected a tuple of non-negative ints")
+    return out
+
+
+def as_dtype(dt: object, name: str) -> np.dtype:
+    """A dtype argument as a numpy dtype, with the standard error."""
+    try:
+        return np.dtype(dt)  # type: ignore[call-overload]
+    except TypeError:
+        raise ValueError(f"{name}={dt!r} is invalid; expected a numpy dtype") from None
 
 
 def _index(value: object, name: str) -> int:
