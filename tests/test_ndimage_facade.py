@@ -8,6 +8,8 @@ every mode, origins, axes and output dtypes. scipy.ndimage is the reference thro
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
+from facade_util import assert_like as facade_assert_like
+from facade_util import random_data
 
 from fftconv import ndimage
 
@@ -18,25 +20,11 @@ FUNCS = ["correlate", "convolve"]
 
 
 def data(shape, dtype="float64", high=50):
-    dtype = np.dtype(dtype)
-    if dtype.kind in "biu":
-        return RNG.integers(0, high, size=shape).astype(dtype)
-    x = RNG.standard_normal(shape)
-    if dtype.kind == "c":
-        x = x + 1j * RNG.standard_normal(shape)
-    return x.astype(dtype)
+    return random_data(RNG, shape, dtype, high)
 
 
 def assert_like(actual, expected):
-    """Same dtype and shape as scipy's result and the same values (float tolerance)."""
-    assert actual.dtype == expected.dtype
-    assert actual.shape == expected.shape
-    if expected.dtype.kind in "biu":
-        np.testing.assert_array_equal(actual, expected)
-    else:
-        tol = 1e-10 if np.finfo(expected.dtype).eps < 1e-15 else 1e-5
-        scale = np.abs(expected).max(initial=1)
-        np.testing.assert_allclose(actual, expected, rtol=0, atol=tol * scale)
+    facade_assert_like(actual, expected, single=1e-5, half=1e-5)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -11,6 +11,8 @@ import sys
 import numpy as np
 import pytest
 import scipy.signal as sps
+from facade_util import assert_like as facade_assert_like
+from facade_util import random_data
 
 from fftconv import signal
 
@@ -20,27 +22,11 @@ TYPES = ["bool", "int8", "uint8", "int16", "uint32", "int64", "uint64", "float16
 
 
 def data(shape, dtype, high=3):
-    """Random values that every dtype holds exactly (small integers, or normal floats)."""
-    dtype = np.dtype(dtype)
-    if dtype.kind in "biu":
-        return RNG.integers(0, high, size=shape).astype(dtype)
-    x = RNG.standard_normal(shape)
-    if dtype.kind == "c":
-        x = x + 1j * RNG.standard_normal(shape)
-    return x.astype(dtype)
+    return random_data(RNG, shape, dtype, high)
 
 
 def assert_like(actual, expected):
-    """Same dtype and shape as scipy's result, and the same values (exact for integers)."""
-    assert actual.dtype == expected.dtype
-    assert actual.shape == expected.shape
-    if expected.dtype.kind in "biu":
-        np.testing.assert_array_equal(actual, expected)
-        return
-    eps = np.finfo(expected.dtype).eps
-    tol = 1e-10 if eps < 1e-15 else 1e-4 if eps < 1e-6 else 2e-2
-    scale = np.abs(expected).max(initial=1)
-    np.testing.assert_allclose(actual, expected, rtol=0, atol=tol * scale)
+    facade_assert_like(actual, expected, single=1e-4, half=2e-2)
 
 
 def outcome(func, *args, **kwargs):
