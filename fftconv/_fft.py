@@ -39,6 +39,8 @@ def _pyfftw() -> Any:
 
 
 _WISDOM_FILE = "fftw_wisdom.json"
+#: (cache directory, wisdom) as last read or written there (to skip no-op writes).
+_stored_wisdom: tuple[str, tuple[bytes, ...]] | None = None
 
 
 def _load_wisdom(pyfftw: Any) -> None:
@@ -47,10 +49,15 @@ def _load_wisdom(pyfftw: Any) -> None:
 
     from ._cache import read_json
 
+    from ._cache import cache_dir
+
+    global _stored_wisdom
     saved = read_json(_WISDOM_FILE)
     if saved:
         try:
-            pyfftw.import_wisdom(tuple(base64.b64decode(w) for w in saved["wisdom"]))
+            wisdom = tuple(base64.b64decode(w) for w in saved["wisdom"])
+            pyfftw.import_wisdom(wisdom)
+            _stored_wisdom = (str(cache_dir()), wisdom)
         except (KeyError, TypeError, ValueError):
             from ._warnings import FFTConvWarning
 
@@ -59,16 +66,23 @@ def _load_wisdom(pyfftw: Any) -> None:
 
 
 def save_wisdom() -> None:
-    """Export FFTW's accumulated wisdom to the cache directory (atomically)."""
+    """Export FFTW's accumulated wisdom to the cache directory (atomically), if FFTW has
+    learnt anything since it was last read or written."""
     import base64
 
-    from ._cache import write_json
+    from ._cache import cache_dir, write_json
 
+    global _stored_wisdom
     fftw = _pyfftw()
-    if fftw is not None:
-        with _plan_lock:
-            wisdom = fftw.export_wisdom()
-        write_json(_WISDOM_FILE, {"wisdom": [base64.b64encode(w).decode() for w in wisdom]})
+    if fftw is None:
+        return
+    with _plan_lock:
+        current = (str(cache_dir()), tuple(fftw.export_wisdom()))
+        if current == _stored_wisdom:
+            return
+        _stored_wisdom = current
+        wisdom = current[1]
+    write_json(_WISDOM_FILE, {"wisdom": [base64.b64encode(w).decode() for w in wisdom]})
 
 
 def backend_name() -> str:
