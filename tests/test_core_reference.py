@@ -98,6 +98,34 @@ def test_large_problems(method, operation, boundary, dtype, x_shape, k_shape):
         assert_close(got, want, x, kernel, cval=options["cval"])
 
 
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_direct_chunks_and_threads(data):
+    """The direct kernel reads x in place: interior columns at a shift, edge columns
+    through the boundary's map. Tiny column chunks and forced threads put chunk borders
+    on both sides of every edge."""
+    from fftconv.strategies import _direct_kernel, direct
+
+    ndim = data.draw(st.integers(1, 2))
+    x_shape = tuple(data.draw(st.lists(st.integers(1, 30), min_size=ndim, max_size=ndim)))
+    k_shape = tuple(data.draw(st.lists(st.integers(1, 9), min_size=ndim, max_size=ndim)))
+    mode = data.draw(st.sampled_from(MODES[:2]))
+    boundary = data.draw(st.sampled_from(BOUNDARIES))
+    options = {"boundary": boundary, "cval": 1.5 if boundary == "constant" else 0}
+    if mode == "same":
+        options["anchor"] = tuple(data.draw(st.integers(0, k - 1)) for k in k_shape)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x, kernel = random_array(x_shape, "float64", rng), random_array(k_shape, "float64", rng)
+    kernel[kernel < -1] = 0  # skipped zero taps
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_direct_kernel, "CHUNK", data.draw(st.integers(1, 7)))
+        mp.setattr(direct, "PARALLEL_MIN_MACS", 0)
+        plan = fftconv.plan_correlate(x_shape, kernel, mode, method="direct", workers=2,
+                                      **options)
+    want = naive(x, kernel, mode, operation="correlate", **options)
+    assert_close(plan(x), want, x, kernel, cval=options["cval"])
+
+
 @pytest.mark.parametrize("alias, canonical", sorted(ALIASES.items()))
 def test_boundary_aliases(alias, canonical):
     rng = np.random.default_rng(8)

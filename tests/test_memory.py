@@ -38,9 +38,18 @@ def test_overlap_under_a_budget_is_still_correct():
     assert_close(plan(x), naive(x, k, "same", boundary="reflect"), x, k)
 
 
-def test_nothing_fits_is_a_clear_error():
-    with pytest.raises(ValueError, match="no strategy can serve this problem .*max_memory budget"):
-        fftconv.convolve(np.ones((64, 64)), np.ones((5, 5)), max_memory=100)
+def test_the_direct_sum_needs_no_scratch_and_serves_any_budget():
+    rng = np.random.default_rng(1)
+    x, k = rng.standard_normal((64, 64)), rng.standard_normal((5, 5))
+    plan = fftconv.plan_convolve(x.shape, k, "same", boundary="wrap", max_memory=1)
+    assert plan.method == "direct" and plan.estimate.memory == 0
+    assert_close(plan(x), naive(x, k, "same", boundary="wrap"), x, k)
+
+
+def test_a_named_method_over_the_budget_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"method='fft' cannot serve this problem: needs "
+                                         r".* over the max_memory budget"):
+        fftconv.convolve(np.ones((64, 64)), np.ones((5, 5)), method="fft", max_memory=100)
 
 
 @pytest.mark.slow

@@ -1,30 +1,36 @@
-"""``direct``: the compiled direct sum over the explicitly extended input."""
+"""``direct``: the compiled direct sum, reading the input in place (never extending it)."""
 
 from __future__ import annotations
 
 import math
-import threading
 from typing import ClassVar
 
 import numpy as np
 
-from .._boundary import extend_into
 from .._costs import direct_rate, threads_speedup
 from .._problem import Problem
 from . import Estimate, Executor, register
 
-__all__ = ["Direct", "PARALLEL_MIN_MACS"]
+__all__ = ["Direct", "threads_for"]
 
-#: Below this many multiply-adds one thread is faster: waking pool threads costs more.
+#: Below this much work one thread is faster: waking pool threads costs more. Work is
+#: multiply-adds plus :data:`ELEMENT_MACS` per element read or written, so that long,
+#: memory-bound jobs with few taps are split too.
 PARALLEL_MIN_MACS = 8_000_000
+ELEMENT_MACS = 4
+
+
+def threads_for(macs: int, elements: int, workers: int) -> int:
+    """Threads worth waking for a direct sum of ``macs`` over ``elements`` in and out."""
+    return workers if macs + ELEMENT_MACS * elements >= PARALLEL_MIN_MACS else 1
 
 
 class Direct:
     """Sum ``k[j] * x~[i + j]`` directly: exact for integers, any dtype, any boundary.
 
-    The input is extended into a buffer each calling thread keeps, then a numba kernel
-    runs the valid correlation in fused row-axpy form, parallel over output rows and
-    column chunks.
+    A numba kernel runs the valid correlation of the extended input in fused row-axpy
+    form, parallel over output rows and column chunks; the extension is never built (the
+    boundary is followed through row and column index maps).
     """
 
     name: ClassVar[str] = "direct"
@@ -33,36 +39,23 @@ class Direct:
         return None
 
     def estimate(self, problem: Problem, costs: dict, workers: int) -> Estimate:
-        ext = problem.batch * math.prod(problem.extended) * problem.compute_dtype.itemsize
-        threads = workers if problem.macs >= PARALLEL_MIN_MACS else 1
+        elements = problem.batch * (math.prod(problem.n) + math.prod(problem.out_len))
+        traffic = elements * problem.compute_dtype.itemsize
+        threads = threads_for(problem.macs, elements, workers)
         seconds = (costs["overhead"]["direct"]
                    + (costs["overhead"].get("parallel", 0.0) if threads > 1 else 0.0)
                    + problem.macs * direct_rate(costs, problem.compute_dtype)
                    / threads_speedup(costs, "direct", threads)
-                   + ext * costs["memory_per_byte"])
-        return Estimate(seconds=seconds, memory=0 if problem.pad_is_zero else ext,
+                   + traffic * costs["memory_per_byte"])
+        return Estimate(seconds=seconds, memory=0,
                         note=f"{problem.macs:.3g} multiply-adds")
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
         from ._direct_kernel import prepare
 
-        pad, boundary, cval = problem.pad, problem.boundary, problem.cval
-        ext_shape = (problem.batch, *problem.extended)
-        run = prepare(ext_shape, kernel, (problem.batch, *problem.out_len), workers)
-        if problem.pad_is_zero:
-            return run
-        local = threading.local()  # the extended input, reused by each calling thread
-
-        def execute(xb: np.ndarray, out: np.ndarray) -> None:
-            buf = getattr(local, "buf", None)
-            ready = buf is not None
-            if not ready:
-                buf = local.buf = np.empty(ext_shape, xb.dtype)
-            extend_into(xb, pad, boundary, cval, buf, borders_ready=ready)
-            run(buf, out)
-
-        return execute
+        return prepare((problem.batch, *problem.n), kernel, (problem.batch, *problem.out_len),
+                       workers, problem.pad, problem.boundary, problem.cval)
 
 
 register(Direct())
