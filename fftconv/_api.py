@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
 from collections.abc import Sequence
@@ -13,7 +16,7 @@ import numpy as np
 from ._docs import fill
 from ._lowrank import separable_rank
 from ._plan import Plan, PlanReport
-from ._planner import build_plan, cached_plan, candidates, _finish, choose
+from ._planner import build_plan, cached_plan, cached_plan_is_kept, candidates, _finish, choose
 from ._problem import Problem
 from ._validate import (EFFORTS, as_array, as_dtype, as_shape, check_option, expand_kernel,
                         make_problem)
@@ -75,14 +78,14 @@ def _with_rank(problem: Problem, rank: int) -> Problem:
     return replace(problem, kernel_rank=rank)
 
 
-def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, flip: bool,
+def _validate_job(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, flip: bool,
            conjugate: bool, mode: object, axes: object, boundary: object, cval: object,
            anchor: object, method: object, effort: object, workers: object, dtype: object,
            nan_policy: object, max_memory: object) -> tuple[Problem, np.ndarray, str, str, int]:
     """Validate everything (shapes, options, kernel values) before any heavy work.
 
-    Validation of a repeated call is a cache hit: the problem depends only on shapes,
-    dtypes, options and two facts about the kernel's values.
+    The problem depends only on shapes, dtypes, options and two facts about the kernel's
+    values, so a repeated call with another kernel of the same kind is a cache hit.
     """
     method_s = _check_method(method)
     effort_s = check_option("effort", effort, EFFORTS)
@@ -110,17 +113,80 @@ def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, f
     return problem, prepared, method_s, effort_s, nworkers
 
 
+#: Validated jobs of recent calls, by shapes, dtypes, options and the kernel's bytes, with
+#: a weak reference to the plan the call used: a repeated one-shot call (the same kernel
+#: again) skips validation, kernel preparation and the plan lookup.
+_JOBS_SIZE = 64
+_JOBS_MAX_KERNEL_BYTES = 1 << 16
+_jobs: OrderedDict[tuple, list] = OrderedDict()
+_jobs_lock = threading.Lock()
+Job = tuple[Problem, np.ndarray, str, str, int]
+
+
+def _job_key(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip: bool,
+             conjugate: bool, options: dict) -> tuple | None:
+    """The memo key of a call, or None when it cannot be remembered."""
+    if kernel.nbytes > _JOBS_MAX_KERNEL_BYTES:
+        return None
+    key = (x_shape, x_dtype, kernel.shape, kernel.dtype, kernel.tobytes(), flip, conjugate,
+           resolve_workers(options["workers"]), *options.values())  # type: ignore[arg-type]
+    try:
+        hash(key)
+    except TypeError:  # lists become tuples; an array cval, say, is not remembered
+        key = key[:8] + tuple(_key(v) for v in options.values())
+        try:
+            hash(key)
+        except TypeError:
+            return None
+    return key
+
+
+def _setup(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, *, flip: bool,
+           conjugate: bool, key: tuple | None = None, **options: object) -> Job:
+    """:func:`_validate_job`, remembered under ``key`` (results are read-only)."""
+    if key is not None:
+        with _jobs_lock:
+            entry = _jobs.get(key)
+            if entry is not None:
+                _jobs.move_to_end(key)
+                return entry[0]
+    job = _validate_job(x_shape, x_dtype, kernel, flip=flip, conjugate=conjugate, **options)  # type: ignore[arg-type]
+    if key is not None:
+        job[1].flags.writeable = False
+        with _jobs_lock:
+            _jobs[key] = [job, None]
+            while len(_jobs) > _JOBS_SIZE:
+                _jobs.popitem(last=False)
+    return job
+
+
+def _recent_plan(key: tuple | None) -> Plan | None:
+    """The plan the last call with ``key`` used, if the plan cache still holds it."""
+    entry = _jobs.get(key) if key is not None else None
+    ref = entry[1] if entry is not None else None
+    return ref() if ref is not None else None
+
+
 def _run(x: object, kernel: object, *, flip: bool, conjugate: bool, **options: object) -> np.ndarray:
     xa, ka = as_array(x, "x"), as_array(kernel, "kernel")
     if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
         return _run(xa.reshape(1), ka.reshape(1), flip=flip, conjugate=conjugate,
                     **options).reshape(())
+    key = _job_key(xa.shape, xa.dtype, ka, flip, conjugate, options)
+    plan = _recent_plan(key)
+    if plan is not None:
+        return plan(xa)
     problem, prepared, method, effort, workers = _setup(
-        xa.shape, xa.dtype, ka, flip=flip, conjugate=conjugate, **options)
+        xa.shape, xa.dtype, ka, flip=flip, conjugate=conjugate, key=key, **options)
     if math.prod(problem.out_shape) == 0:
         return np.zeros(problem.out_shape, problem.result_dtype)
     plan = cached_plan(problem, prepared, method=method, effort=effort, workers=workers,
                        dtype=options["dtype"])
+    if key is not None:
+        with _jobs_lock:
+            entry = _jobs.get(key)
+            if entry is not None and cached_plan_is_kept(plan):
+                entry[1] = weakref.ref(plan)
     return plan(xa)
 
 
@@ -238,7 +304,8 @@ def _plan(x_shape: object, x_dtype: object, kernel: object, flip: bool, conjugat
     xdt = as_dtype(x_dtype, "x_dtype")
     ka = as_array(kernel, "kernel")
     problem, prepared, method, effort, workers = _setup(
-        shape, xdt, ka, flip=flip, conjugate=conjugate, **options)
+        shape, xdt, ka, flip=flip, conjugate=conjugate,
+        key=_job_key(shape, xdt, ka, flip, conjugate, options), **options)
     return build_plan(problem, prepared, method=method, effort=effort, workers=workers,
                       dtype=options["dtype"])
 

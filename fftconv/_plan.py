@@ -150,6 +150,22 @@ class Plan:
         """The planner's report: every candidate, its estimate and why it lost."""
         return self._report
 
+    def __post_init__(self) -> None:
+        # Per-call constants of the fixed problem, so that a call does no planning work.
+        p = self.problem
+        order = p.batch_axes + p.axes
+        self._order = None if order == tuple(range(len(order))) else order
+        self._shape_in = (p.batch, *p.n)
+        self._shape_out = (p.batch, *p.out_len)
+        self._shape_batch = tuple(p.x_shape[a] for a in p.batch_axes)
+        self._dtypes_ok: set[np.dtype] = set()
+        # The compiled direct sum skips zero taps, so it needs the non-finite handling
+        # unless every tap is non-zero; then non-finite inputs go straight through and the
+        # check (a pass over the input) is saved.
+        ieee = (self.method == "direct" and p.nan_policy == "propagate"
+                and p.kernel_batch == 1 and p.kernel_nonzero == math.prod(p.k))
+        self._check_finite = p.compute_dtype.kind in "fc" and not ieee
+
     def __call__(self, x: object, out: np.ndarray | None = None) -> np.ndarray:
         """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
         p = self.problem
@@ -157,10 +173,14 @@ class Plan:
         if x.shape != p.x_shape:
             raise ValueError(f"x has shape {x.shape}, but this plan was made for x_shape="
                              f"{p.x_shape}; make a new plan for other shapes")
-        got = compute_and_result_dtype(x.dtype, p.kernel_dtype, self._dtype_override)[1]
-        if got != p.result_dtype:
-            raise ValueError(f"x has dtype {x.dtype}, which gives {got} results, but this plan "
-                             f"computes {p.result_dtype} (x_dtype={p.x_dtype}); make a new plan")
+        if x.dtype not in self._dtypes_ok:
+            got = compute_and_result_dtype(x.dtype, p.kernel_dtype, self._dtype_override)[1]
+            if got != p.result_dtype:
+                raise ValueError(f"x has dtype {x.dtype}, which gives {got} results, but this "
+                                 f"plan computes {p.result_dtype} (x_dtype={p.x_dtype}); make "
+                                 "a new plan")
+            self._dtypes_ok.add(x.dtype)
+        target = None  # ``out`` itself, when the canonical result can be written into it
         if out is not None:
             if not isinstance(out, np.ndarray) or out.shape != p.out_shape or out.dtype != p.result_dtype:
                 desc = (f"shape {out.shape} and dtype {out.dtype}" if isinstance(out, np.ndarray)
@@ -169,27 +189,22 @@ class Plan:
                                  f"and dtype {p.result_dtype}")
             if not out.flags.writeable:
                 raise ValueError("out is read-only")
-        return _from_canonical(self._compute(_to_canonical(x, p)), p, out)
+            if (self._order is None and out.flags.c_contiguous and out.dtype == p.compute_dtype
+                    and not np.may_share_memory(x, out)):
+                target = out.reshape(self._shape_out)
+        xb = self._canonical(x)
+        if target is not None:
+            self._compute(xb, target)
+            return out  # type: ignore[return-value]
+        outb = np.empty(self._shape_out, p.compute_dtype)
+        return self._result(self._compute(xb, outb), out)
 
-    @property
-    def _ieee_direct(self) -> bool:
-        """Whether the strategy's own arithmetic already gives the direct sum's IEEE result.
-
-        The compiled direct sum skips zero taps, so it needs the non-finite handling
-        unless every tap is non-zero; then non-finite inputs can go straight through and
-        the check (a pass over the input) is saved.
-        """
+    def _compute(self, xb: np.ndarray, outb: np.ndarray) -> np.ndarray:
+        """Fill ``outb`` with the canonical ``(B, *out_len)`` result for the canonical ``xb``."""
         p = self.problem
-        return (self.method == "direct" and p.nan_policy == "propagate"
-                and p.kernel_batch == 1 and p.kernel_nonzero == math.prod(p.k))
-
-    def _compute(self, xb: np.ndarray) -> np.ndarray:
-        """The canonical ``(B, *out_len)`` result for the canonical input ``xb``."""
-        p = self.problem
-        outb = np.empty((p.batch, *p.out_len), p.compute_dtype)
         if outb.size == 0:
             return outb
-        if p.compute_dtype.kind in "fc" and not self._ieee_direct and not _all_finite(xb):
+        if self._check_finite and not _all_finite(xb):
             if p.nan_policy == "raise":
                 raise ValueError("x contains non-finite values (nan_policy='raise'); use "
                                  "nan_policy='propagate' or 'omit' to accept them")
@@ -208,6 +223,21 @@ class Plan:
                                  f"{exc}; use method='direct' or 'auto'") from None
             self._fallback()(xb, outb)
         return outb
+
+    def _canonical(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as a C-contiguous ``(B, *n)`` array in the compute dtype (batch axes first)."""
+        xt = x if self._order is None else x.transpose(self._order)
+        return np.ascontiguousarray(xt.reshape(self._shape_in), dtype=self.problem.compute_dtype)
+
+    def _result(self, outb: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        """The canonical result in the caller's axis order (copied into ``out`` if given)."""
+        y = outb.reshape(self._shape_batch + self.problem.out_len)
+        if self._order is not None:
+            y = y.transpose(np.argsort(self._order))
+        if out is not None:
+            np.copyto(out, y)
+            return out
+        return np.ascontiguousarray(y, dtype=self.problem.result_dtype)
 
     def __repr__(self) -> str:
         return (f"Plan(method={self.method!r}, x_shape={self.problem.x_shape}, "
@@ -249,23 +279,3 @@ def _check_integer_range(xb: np.ndarray, kernel: np.ndarray, p: Problem) -> None
         raise OverflowError(
             f"the exact integer result may not fit {p.result_dtype}: max|x| * sum|kernel| = "
             f"{hi * l1} exceeds {info.max}; pass dtype='float64' to compute in floating point")
-
-
-def _to_canonical(x: np.ndarray, p: Problem) -> np.ndarray:
-    """``x`` as a C-contiguous ``(B, *n)`` array in the compute dtype (batch axes first)."""
-    order = p.batch_axes + p.axes
-    xt = x.transpose(order) if order != tuple(range(x.ndim)) else x
-    return np.ascontiguousarray(xt.reshape((p.batch, *p.n)), dtype=p.compute_dtype)
-
-
-def _from_canonical(outb: np.ndarray, p: Problem, out: np.ndarray | None) -> np.ndarray:
-    """Put the canonical result back in the caller's axis order (into ``out`` if given)."""
-    batch_shape = tuple(p.x_shape[a] for a in p.batch_axes)
-    y = outb.reshape(batch_shape + p.out_len)
-    order = p.batch_axes + p.axes
-    if order != tuple(range(y.ndim)):
-        y = y.transpose(np.argsort(order))
-    if out is not None:
-        np.copyto(out, y)
-        return out
-    return np.ascontiguousarray(y, dtype=p.result_dtype)

@@ -191,6 +191,12 @@ def _make(problem: Problem, kernel: np.ndarray, cands: list[Candidate], chosen: 
                 _explicit=requested != "auto", _dtype_override=dtype)
 
 
+def cached_plan_is_kept(plan: Plan) -> bool:
+    """Whether :func:`cached_plan` keeps ``plan`` (so a weak reference to it is useful)."""
+    with _plans_lock:
+        return any(p is plan for p in _plans.values())
+
+
 def cached_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str,
                 workers: int, dtype: object = None) -> Plan:
     """:func:`build_plan`, reusing a recent plan for the same kernel (one-shot calls)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -108,6 +108,14 @@ class Problem:
         set_(self, "k", k)
         set_(self, "out_len", tuple(out_len))
         set_(self, "pad", tuple(pad))
+
+    def __hash__(self) -> int:
+        """The hash of the compared fields, computed once (a problem keys every cache)."""
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash(tuple(getattr(self, f.name) for f in fields(self) if f.compare))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     # ------------------------------------------------------------------ geometry
     @property

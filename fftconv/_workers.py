@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
 import os
 import threading
@@ -13,7 +14,9 @@ __all__ = ["get_workers", "set_workers", "resolve_workers"]
 _local = threading.local()
 
 
+@functools.cache
 def _cpu_count() -> int:
+    """Cores this process may run on (read once: it is asked on every call)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
