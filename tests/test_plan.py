@@ -69,6 +69,51 @@ def test_out_argument(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("layout", ["in place", "fortran", "strided", "batch axes"])
+def test_out_argument_aliasing_and_layouts(method, layout):
+    # the result goes straight into a C-contiguous out that does not overlap x, and
+    # through a copy otherwise: x must never be overwritten while it is still read
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 30))
+    kernel = rng.standard_normal((5, 4))
+    options = {"mode": "same", "boundary": "wrap"}
+    if layout == "batch axes":
+        options["axes"] = 0
+        kernel = kernel[:, :1]
+    want = naive(x, kernel, options["mode"], boundary="wrap", axes=options.get("axes"))
+    plan = fftconv.plan_convolve(x.shape, kernel, method=method, **options)
+    if layout == "in place":
+        out = x.copy()
+        assert plan(out, out=out) is out
+    else:
+        out = {"fortran": np.asfortranarray(np.empty_like(x)),
+               "strided": np.empty((40, 60))[:, ::2]}.get(layout, np.empty_like(x))
+        assert plan(x, out=out) is out
+    assert_close(out, want, x, kernel)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_repeated_calls_follow_the_kernel_and_the_options(method):
+    # one-shot calls remember their plan by the kernel's bytes: changing the kernel in
+    # place, the options or the thread count must give a new answer
+    rng = np.random.default_rng(4)
+    x, kernel = rng.standard_normal((50, 40)), rng.standard_normal((6, 5))
+    first = fftconv.convolve(x, kernel, "same", method=method)
+    assert_close(first, naive(x, kernel, "same"), x, kernel)
+    kernel[2, 3] += 1.0
+    assert_close(fftconv.convolve(x, kernel, "same", method=method), naive(x, kernel, "same"),
+                 x, kernel)
+    assert_close(fftconv.convolve(x, kernel, "same", method=method, boundary="edge"),
+                 naive(x, kernel, "same", boundary="edge"), x, kernel)
+    with fftconv.set_workers(1):
+        again = fftconv.convolve(x, kernel, "same", method=method, boundary="edge")
+    assert_close(again, naive(x, kernel, "same", boundary="edge"), x, kernel)
+    kernel[0, 0] = np.nan  # a non-finite kernel changes what the planner may use
+    got = fftconv.convolve(x, kernel, "same", method="auto" if method in ("fft", "overlap") else method)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(naive(x, kernel, "same")))
+
+
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("dtype", ["float32", "complex128", "int64"])
 def test_one_plan_called_from_eight_threads(method, dtype):
     kernel = random_array((9, 8), dtype, seed=100)
