@@ -126,6 +126,15 @@ def test_direct_chunks_and_threads(data):
     assert_close(plan(x), want, x, kernel, cval=options["cval"])
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("x_shape, k_shape", [((20,), (3,)), ((9, 12), (3, 4))], ids=str)
+def test_an_all_zero_kernel_gives_zeros(method, x_shape, k_shape):
+    x = random_array(x_shape, "float64", np.random.default_rng(2))
+    for mode in MODES:
+        got = fftconv.convolve(x, np.zeros(k_shape), mode, method=method, cval=2.5)
+        np.testing.assert_array_equal(got, naive(x, np.zeros(k_shape), mode, cval=2.5))
+
+
 @pytest.mark.parametrize("alias, canonical", sorted(ALIASES.items()))
 def test_boundary_aliases(alias, canonical):
     rng = np.random.default_rng(8)

@@ -110,20 +110,22 @@ def correlate_rows(xrows, cval, rowmap, colmap, lo, span, slots, ring, base, tro
                    tw, rows_per_kernel, out, chunk, t0, t1):  # pragma: no cover - compiled
     """Tasks ``t0 .. t1-1`` of the valid correlation of ``x~``, in fused "row-axpy" form.
 
-    ``xrows`` are the rows of ``x`` ``(R, n)``; ``out`` is ``(R_out, L)``. Row ``e`` of the
-    grid of ``x~``'s rows is ``xrows[rowmap[e]]``, or all ``cval[0]`` where
-    ``rowmap[e] < 0``. Column ``c`` of ``x~`` is column ``colmap[c]`` of ``x`` (``-1``:
-    ``cval[0]``), which in the interior is ``c - lo``. The kernel is a list of non-zero
-    taps: tap ``g`` multiplies row ``base[r] + trow[g]`` shifted by ``tcol[g] < span``
-    columns by ``tw[kb, g]``; the taps use at most ``slots`` distinct rows.
+    ``xrows`` are the rows of ``x`` ``(R, n)``; ``out`` is ``(R_out, L)``; ``cval`` holds
+    the fill value and a zero. Row ``e`` of the grid of ``x~``'s rows is
+    ``xrows[rowmap[e]]``, or all ``cval[0]`` where ``rowmap[e] < 0``. Column ``c`` of ``x~``
+    is column ``colmap[c]`` of ``x`` (``-1``: ``cval[0]``), which in the interior is
+    ``c - lo``. The kernel is a list of non-zero taps: tap ``g`` multiplies row
+    ``base[r] + trow[g]`` shifted by ``tcol[g] < span`` columns by ``tw[kb, g]``; the taps
+    use at most ``slots`` distinct rows.
 
     A task is one chunk of ``chunk`` columns of one output row; taps are accumulated by
     :func:`_accumulate`. When a row is one chunk with edge columns and ``ring`` (a power of
     two, at least ``max(trow) + 1``) is not 0, the rows of ``x~`` are built once each,
     through the maps, in a ring of ``ring`` rows that the consecutive output rows share
-    (row ``e`` in slot ``e % ring``). Otherwise taps on a ``cval`` row add a constant, the interior columns
-    read the rows of ``x`` in place, and only for the few edge columns, whose window
-    leaves the row, are the samples gathered through ``colmap`` into a small buffer.
+    (row ``e`` in slot ``e % ring``). Otherwise taps on a ``cval`` row add a constant, the
+    interior columns read the rows of ``x`` in place, and only for the few edge columns,
+    whose window leaves the row, are the samples gathered through ``colmap`` into a small
+    buffer.
     """
     L = out.shape[1]
     T = trow.shape[0]
@@ -146,7 +148,7 @@ def correlate_rows(xrows, cval, rowmap, colmap, lo, span, slots, ring, base, tro
         i0 = min(max(a, c0), c1)
         i1 = min(max(b, c0), c1)
         w = tw[r // rows_per_kernel]
-        const = w[0] * fill * 0  # zero of the output's type
+        const = cval[1]  # zero of the output's type
         nl = 0
         for g in range(T):
             s = rowmap[base[r] + trow[g]]
@@ -215,7 +217,7 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     base = _offsets((B, *L[:-1]), row_strides)
     rowmap = _row_map(B, n[:-1], pad[:-1], boundary)
     colmap = np.ascontiguousarray(index_map(n[-1], *pad[-1], boundary))
-    fill = np.full(1, cval, k.dtype)
+    fill = np.array([cval, 0], k.dtype)  # cval, and a zero of the compute dtype
     # Non-zero taps (of any batch's kernel): x~-row offset, column shift, weights.
     taps = np.nonzero((k != 0).any(axis=0))
     trow = sum((t * s for t, s in zip(taps[:-1], row_strides[1:])), np.zeros(taps[-1].size, np.intp))
