@@ -34,6 +34,14 @@ def _accumulate(o, rows, src, live, nl, w, tcol, s0):  # pragma: no cover - comp
     per four multiply-adds; the innermost loop is contiguous and vectorises.
     """
     n = o.shape[0]
+    if n < 8:  # a few edge columns: a vector loop per tap would cost more than its work
+        for j in range(n):
+            acc = o[j]
+            for k in range(nl):
+                g = live[k]
+                acc += w[g] * rows[src[k], s0 + tcol[g] + j]
+            o[j] = acc
+        return
     k = 0
     while k + 4 <= nl:
         g0, g1, g2, g3 = live[k], live[k + 1], live[k + 2], live[k + 3]
