@@ -10,10 +10,12 @@ where ``g(o)`` is the group of output channel ``o``. For one channel and stride 
 the core's ``fftconv.correlate(x, k, mode='valid', conjugate=False)``.
 
 Two strategies, chosen per problem by a cost model (or by ``method=``): ``'direct'``,
-im2col and a matrix product through BLAS; ``'fft'``, each input channel transformed
-once, the sum over input channels done in the frequency domain, one inverse transform
-per output channel, and strides served by polyphase decomposition or subsampling.
-The weight preparation (and its spectra) is cached for a repeated weight.
+the sum itself -- a compiled kernel that blocks four output channels by four taps over
+strips of outputs, or im2col and a matrix product through BLAS, whichever the cost
+model predicts faster; ``'fft'``, each input channel transformed once, the sum over
+input channels done in the frequency domain, one inverse transform per output channel,
+and strides served by polyphase decomposition or subsampling. The weight preparation
+(and its spectra) is cached for a repeated weight.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Random configurations (seeded): 1-3 spatial dims, stride 1-3, dilation 1-2, grou
 1/2/C, every padding form and padding_mode, bias, float32/float64/complex, unbatched.
 The expected padding is computed here from the formulas (TensorFlow's SAME rule) and
 applied by torch's own ``F.pad``; where torch can take the padding itself (symmetric
-zeros, ``'same'`` at stride 1) it does.
+zeros, ``'same'`` at stride 1) it does. Both implementations of the direct method (the
+compiled kernel and im2col + BLAS) are checked, also with wider layers that fill the
+kernel's blocks of four output channels and chunks of taps, on threads.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import torch.nn.functional as F
 import fftconv
 from fftconv import nn
 from fftconv._costs import machine_costs
-from fftconv._nn_plan import build_fft, fft_layout, get_plan
+import fftconv._nn_plan as nn_plan
+from fftconv._nn_plan import NNPlan, build_fft, fft_layout, get_plan
 from fftconv._nn_problem import make_nn_problem
 
 TORCH_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
@@ -167,6 +170,20 @@ def call(cfg: Config, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
                                          padding_mode=cfg.mode, method=method)
 
 
+def run_plan(cfg: Config, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, method: str,
+             workers: int, direct: str | None = None) -> np.ndarray:
+    """A plan built here (not the cache) with a chosen direct implementation."""
+    p, xc, wc, bc, _, _, _ = make_nn_problem(
+        cfg.d, x, w, b, stride=cfg.stride, padding=cfg.padding, dilation=cfg.dilation,
+        groups=cfg.groups, data_format="channels_first", padding_mode=cfg.mode, method=method)
+    y = NNPlan(p, np.ascontiguousarray(wc), method, workers, direct=direct)(xc, bc)
+    return y if cfg.batch else y[0]
+
+
+def direct_impls(cfg: Config) -> tuple[str, ...]:
+    return ("kernel", "im2col") if np.dtype(cfg.dtype).kind == "f" else ("im2col",)
+
+
 @pytest.mark.parametrize("cfg", CONFIGS, ids=str)
 def test_matches_torch_every_method(cfg: Config) -> None:
     x, w, b = arrays(cfg)
@@ -174,6 +191,102 @@ def test_matches_torch_every_method(cfg: Config) -> None:
     tol = tolerance(cfg, x, w, b)
     for method in ("auto", "direct", "fft"):
         check(cfg, call(cfg, x, w, b, method), ref, tol)
+    for impl in direct_impls(cfg):
+        check(cfg, run_plan(cfg, x, w, b, "direct", 1, impl), ref, tol)
+
+
+def wide_config(seed: int) -> Config:
+    """Wider layers: 1-9 output channels per group (blocks of four and a remainder), up to
+    12 input channels per group (often more taps than one chunk), real dtypes, batch 1-5;
+    every fifth at stride 1 without padding (the input read in place)."""
+    cfg = random_config(10_000 + seed)
+    rng = np.random.default_rng(20_000 + seed)
+    groups = int(rng.choice([1, 2, 3]))
+    cg, og = int(rng.integers(1, 13)), int(rng.integers(1, 10))
+    dtype = (np.float32, np.float64)[seed % 2]
+    stride, padding = (1, "valid") if seed % 5 == 0 else (cfg.stride, cfg.padding)
+    return Config(d=cfg.d, batch=None if seed % 7 == 0 else int(rng.integers(1, 6)),
+                  c=cg * groups, o=og * groups, groups=groups, n=cfg.n, k=cfg.k,
+                  stride=stride, dilation=cfg.dilation, padding=padding,
+                  mode=cfg.mode, bias=cfg.bias, dtype=dtype, seed=10_000 + seed)
+
+
+WIDE = [wide_config(seed) for seed in range(40)]
+
+
+@pytest.mark.parametrize("strip", [2048, 64], ids=["strip2048", "strip64"])
+@pytest.mark.parametrize("cfg", WIDE, ids=str)
+def test_direct_kernel_on_threads_matches_torch(cfg: Config, strip: int,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled kernel on two threads (whole batch items, or strips of the whole batch
+    when the items do not share out evenly), with long strips and with strips shorter than
+    a row (rows cut into column chunks); im2col + BLAS alongside."""
+    monkeypatch.setattr(nn_plan, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(nn_plan, "_STRIP_BYTES", strip)
+    x, w, b = arrays(cfg)
+    ref = torch_reference(cfg, x, w, b)
+    tol = tolerance(cfg, x, w, b)
+    for impl in ("kernel", "im2col"):
+        check(cfg, run_plan(cfg, x, w, b, "direct", 2, impl), ref, tol)
+
+
+def test_direct_kernel_sums_long_float32_sums_accurately() -> None:
+    """147 same-signed float32 products per output (3 channels x 7 x 7 ones over [0, 1)
+    data): within a few ulps of torch's float64 result, as im2col + BLAS is."""
+    rng = np.random.default_rng(11)
+    x = rng.random((1, 3, 96, 96))
+    w = np.ones((1, 3, 7, 7))
+    ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding="same").numpy()
+    ulp = float(np.spacing(np.float32(ref.max())))
+    p = make_nn_problem(2, x.astype(np.float32), w.astype(np.float32), None, stride=1,
+                        padding="same", dilation=1, groups=1, data_format="channels_first",
+                        padding_mode="zeros", method="direct")[0]
+    for impl in ("kernel", "im2col"):
+        y = NNPlan(p, w.astype(np.float32), "direct", 1, direct=impl)(x.astype(np.float32), None)
+        assert np.abs(y - ref).max() < 6 * ulp, impl
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_direct_kernel_puts_nonfinite_values_where_torch_does(dtype: type) -> None:
+    """NaN and inf stay in the direct sum's footprint: the positions the kernel computes
+    between rows (and drops) never leak into the output."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 5, 19, 23)).astype(dtype)
+    x[0, 1, 4, 0] = np.nan
+    x[1, 3, 18, 22] = np.inf
+    x[1, 0, 9, 11] = -np.inf
+    w = rng.standard_normal((6, 5, 3, 4)).astype(dtype)
+    ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=(1, 2), dilation=(1, 2)
+                   ).numpy()
+    p = make_nn_problem(2, x, w, None, stride=1, padding=(1, 2), dilation=(1, 2), groups=1,
+                        data_format="channels_first", padding_mode="zeros", method="direct")[0]
+    y = NNPlan(p, w, "direct", 2, direct="kernel")(x, None)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(ref))
+    np.testing.assert_array_equal(np.isposinf(y), np.isposinf(ref))
+    np.testing.assert_array_equal(np.isneginf(y), np.isneginf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(y[fin], ref[fin], rtol=0,
+                               atol=EPS[dtype] * np.abs(x[np.isfinite(x)]).max()
+                               * np.abs(w).reshape(6, -1).sum(axis=1).max())
+
+
+def test_direct_implementation_follows_the_cost_model_and_the_dtype() -> None:
+    """A 3x3 layer with few channels takes the compiled kernel; a complex one (which the
+    kernel cannot serve) takes im2col, and asking the kernel for it is an error."""
+    x = np.zeros((8, 16, 64, 64), np.float32)
+    w = np.ones((16, 16, 3, 3), np.float32)
+    p = make_nn_problem(2, x, w, None, stride=1, padding="same", dilation=1, groups=1,
+                        data_format="channels_first", padding_mode="zeros", method="auto")[0]
+    plan = NNPlan(p, w, "auto", 2)
+    assert plan.method == "direct" and plan.direct == "kernel"
+    assert plan.direct_estimates["kernel"] < plan.direct_estimates["im2col"]
+    xc, wc = x.astype(np.complex64), w.astype(np.complex64)
+    pc = make_nn_problem(2, xc, wc, None, stride=1, padding="same", dilation=1, groups=1,
+                         data_format="channels_first", padding_mode="zeros", method="direct")[0]
+    assert NNPlan(pc, wc, "direct", 2).direct == "im2col"
+    with pytest.raises(ValueError, match="direct='kernel' cannot serve dtype complex64; "
+                                         "expected one of 'im2col'"):
+        NNPlan(pc, wc, "direct", 2, direct="kernel")
 
 
 @pytest.mark.parametrize("cfg", [c for c in CONFIGS if max(per_axis(c.stride, c.d)) > 1][:30],
@@ -291,11 +404,11 @@ def test_dtype_promotion_follows_numpy() -> None:
 
 
 def test_small_scratch_budgets_split_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Row chunks of the im2col columns and batch chunks of the spectra give the same result."""
-    import fftconv._nn_plan as nn_plan
-
+    """Row chunks of the im2col columns, batch chunks of the spectra and the kernel's
+    shortest strips give the same result."""
     monkeypatch.setattr(nn_plan, "_COLS_BYTES", 1000)
     monkeypatch.setattr(nn_plan, "_SPEC_BYTES", 1000)
+    monkeypatch.setattr(nn_plan, "_STRIP_BYTES", 8)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((5, 4, 12, 11))
     w = rng.standard_normal((6, 2, 3, 4))
@@ -303,6 +416,6 @@ def test_small_scratch_budgets_split_the_work(monkeypatch: pytest.MonkeyPatch) -
                    groups=2).numpy()
     p = make_nn_problem(2, x, w, None, stride=(2, 1), padding=(1, 2), dilation=1, groups=2,
                         data_format="channels_first", padding_mode="zeros", method="auto")[0]
-    for method in ("direct", "fft"):
-        y = nn_plan.NNPlan(p, w, method, 2)(x, None)
+    for method, impl in (("direct", "kernel"), ("direct", "im2col"), ("fft", None)):
+        y = nn_plan.NNPlan(p, w, method, 2, direct=impl)(x, None)
         np.testing.assert_allclose(y, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
