@@ -417,6 +417,8 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
     The plan keeps the weight spectra and, per calling thread, the transform buffers of
     one batch chunk.
     """
+    if p.channels == 0 or p.batch == 0:  # nothing to transform: the bias alone, or no output
+        return (lambda x, out: out.fill(0)), 0
     from ._nn_kernel import blocked, spectral_sum
 
     d, fshape = len(p.n), lay.fft_shape

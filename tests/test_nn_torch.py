@@ -419,3 +419,17 @@ def test_small_scratch_budgets_split_the_work(monkeypatch: pytest.MonkeyPatch) -
     for method, impl in (("direct", "kernel"), ("direct", "im2col"), ("fft", None)):
         y = nn_plan.NNPlan(p, w, method, 2, direct=impl)(x, None)
         np.testing.assert_allclose(y, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("method", ["direct", "fft", "auto"])
+def test_empty_batch_and_no_input_channels(method: str) -> None:
+    # an empty batch gives an empty result, as torch's; with no input channels every
+    # output is the bias alone (an empty sum), which torch does not compute
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((0, 2, 8, 8)), rng.standard_normal((3, 2, 3, 3))
+    want = F.conv2d(torch.from_numpy(x), torch.from_numpy(w)).numpy()
+    got = nn.conv2d(x, w, method=method)
+    assert got.shape == want.shape == (0, 3, 6, 6)
+    bias = np.array([1.0, -2.0, 0.5])
+    got = nn.conv2d(np.zeros((2, 0, 8, 8)), np.zeros((3, 0, 3, 3)), bias, method=method)
+    np.testing.assert_array_equal(got, np.broadcast_to(bias[:, None, None], (2, 3, 6, 6)))
