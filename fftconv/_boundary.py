@@ -48,19 +48,17 @@ def extend(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
 
 
 def extend_into(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
-                cval: complex | float | int, out: np.ndarray, *, borders_ready: bool = False) -> None:
+                cval: complex | float | int, out: np.ndarray) -> None:
     """Write ``x~`` of ``xb`` ``(B, *n)`` into ``out`` ``(B, *(n + lo + hi))`` without allocating.
 
     Axis by axis, each border slab is taken from ``out`` itself through the boundary's
     index map, over the full extent of the other axes (so corners follow the rule as in
-    ``numpy.pad``). With ``borders_ready`` a constant border already in ``out`` is kept.
+    ``numpy.pad``).
     """
     lead = xb.ndim - len(pad)
     inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(xb.shape[lead:], pad))
     out[(slice(None),) * lead + inner] = xb
     if boundary == "constant":
-        if borders_ready:
-            return
         for a, ((lo, hi), n) in enumerate(zip(pad, xb.shape[lead:])):
             sel = [slice(None)] * out.ndim
             sel[lead + a] = slice(0, lo)
