@@ -36,8 +36,8 @@ def floor_time(fft_shape, dtype, repeat: int) -> float:
     """Two forward and one inverse FFTW transform at ``fft_shape``: the FFT method's floor."""
     import pyfftw
 
-    from fftconv._fft import fft_dtypes
-    from fftconv._costs import machine_costs
+    from fftconv._machine.fft import fft_dtypes
+    from fftconv._machine.costs import machine_costs
     from fftconv.strategies.fft import fft_threads
 
     rdt, cdt, _ = fft_dtypes(np.dtype(dtype))

@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from fftconv import get_workers, nn
-from fftconv._nn_plan import NNPlan, get_plan
-from fftconv._nn_problem import make_nn_problem
+from fftconv.nn._plan import NNPlan, get_plan
+from fftconv.nn._problem import make_nn_problem
 from fftconv.benchmark import median_time
 
 SLOW = 2.0  # seconds: a method predicted slower is not timed

@@ -23,7 +23,7 @@ from scipy import ndimage
 
 import fftconv
 from fftconv import kernels
-from fftconv._sample import sample_image
+from fftconv.data import sample_image
 
 TOLERANCE = 1e-9  # pixel values are in [0, 1]
 NDIMAGE_BUDGET = 2.0  # seconds: slower ndimage runs are timed once

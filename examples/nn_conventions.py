@@ -28,7 +28,7 @@ import tensorflow as tf  # noqa: E402
 
 import fftconv  # noqa: E402
 from fftconv import nn  # noqa: E402
-from fftconv._sample import sample_image  # noqa: E402
+from fftconv.data import sample_image  # noqa: E402
 
 failures = 0
 

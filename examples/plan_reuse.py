@@ -30,7 +30,7 @@ from scipy import signal
 
 import fftconv
 from fftconv import kernels
-from fftconv._sample import sample_image
+from fftconv.data import sample_image
 
 TOLERANCE = 1e-4  # float32 pixels in [0, 1]
 OPTIONS = dict(mode="same", boundary="symmetric")

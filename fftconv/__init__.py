@@ -6,13 +6,13 @@ planner picks the direct sum, FFTW or a blocked FFT from a cost model of this ma
 
 from ._api import convolve, correlate, explain, plan_convolve, plan_correlate
 from ._plan import Plan, PlanReport
-from ._warnings import FFTConvWarning
-from ._workers import get_workers, set_workers
+from ._errors import FFTConvWarning
+from ._machine.workers import get_workers, set_workers
 
 __version__ = "0.1.0"
 
 #: Public submodules, imported on first attribute access so ``import fftconv`` stays light.
-_SUBMODULES = ("benchmark", "kernels", "ndimage", "nn", "signal")
+_SUBMODULES = ("benchmark", "data", "kernels", "ndimage", "nn", "signal")
 
 
 def __getattr__(name: str) -> object:

@@ -14,13 +14,13 @@ from typing import Literal, Union
 import numpy as np
 
 from ._docs import fill
-from ._lowrank import separable_rank
+from ._numerics.lowrank import separable_rank
 from ._plan import Plan, PlanReport
 from ._planner import build_plan, cached_plan, cached_plan_is_kept, candidates, _finish, choose
 from ._problem import Problem
 from ._validate import (EFFORTS, as_array, as_dtype, as_shape, check_option, expand_kernel,
                         make_problem)
-from ._workers import resolve_workers
+from ._machine.workers import resolve_workers
 from .strategies import names
 
 __all__ = ["convolve", "correlate", "plan_convolve", "plan_correlate", "explain"]

@@ -8,11 +8,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import _nonfinite
-from ._dtypes import compute_and_result_dtype
+from ._numerics import nonfinite as _nonfinite
+from ._errors import InexactError
+from ._numerics.dtypes import compute_and_result_dtype
 from ._problem import Problem
 from .strategies import Estimate, Executor
-from .strategies.fft import InexactError
 
 __all__ = ["Candidate", "Plan", "PlanReport"]
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ._cache import read_json, write_json
-from ._costs import machine_costs
+from ._machine.cache import read_json, write_json
+from ._machine.costs import machine_costs
 from ._plan import Candidate, Plan, PlanReport
 from ._problem import Problem
-from ._warnings import FFTConvWarning
+from ._errors import FFTConvWarning
 from .strategies import registry
 
 __all__ = ["candidates", "choose", "build_plan", "cached_plan"]
@@ -139,7 +139,7 @@ def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str
         chosen = choose(problem, cands, method)
     plan = _make(problem, kernel, cands, chosen, method, effort, workers, dtype, measured)
     if effort == "measure":
-        from ._fft import save_wisdom
+        from ._machine.fft import save_wisdom
 
         save_wisdom()
     return plan

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ._dtypes import compute_and_result_dtype
+from ._numerics.dtypes import compute_and_result_dtype
 from ._problem import Problem
-from ._resources import resolve_max_memory
+from ._machine.resources import resolve_max_memory
 
 __all__ = [
     "MODES", "BOUNDARIES", "BOUNDARY_ALIASES", "EFFORTS", "NAN_POLICIES",

@@ -33,7 +33,7 @@ from typing import Literal, Union
 
 import numpy as np
 
-from . import _facade_ndimage as _f
+from . import _ndimage_rules as _f
 
 __all__ = ["convolve", "convolve1d", "correlate", "correlate1d"]
 

@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from . import _facade_signal as _f
+from . import _signal_rules as _f
 
 __all__ = ["choose_conv_method", "convolve", "convolve2d", "correlate", "correlate2d",
            "fftconvolve", "oaconvolve"]

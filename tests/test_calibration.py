@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 import fftconv
-from fftconv import _cache, _costs, _planner
-from fftconv._calibration import calibrate
+from fftconv._machine import cache as _cache
+from fftconv._machine import costs as _costs
+from fftconv import _planner
+from fftconv._machine.calibration import calibrate
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def test_calibrate_quick_stores_and_is_used(cache):
     assert _costs.source() == path
     assert _costs.machine_costs()["direct_per_mac"] == costs["direct_per_mac"]
     # and a new process picks it up too
-    out = subprocess.run([sys.executable, "-c", "from fftconv import _costs; print(_costs.source())"],
+    out = subprocess.run([sys.executable, "-c", "from fftconv._machine import costs; print(costs.source())"],
                          capture_output=True, text=True, check=True, env=os.environ.copy())
     assert out.stdout.strip() == path
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from fftconv import _costs
+from fftconv._machine import costs as _costs
 from fftconv._cli import main
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fftconv import _costs
+from fftconv._machine import costs as _costs
 from fftconv._cli import main
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"

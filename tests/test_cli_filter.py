@@ -341,7 +341,7 @@ def test_help_states_the_defaults():
 
 def test_cli_doc_examples_run(tmp_path, monkeypatch):
     """Every ``$ fftconv filter`` line of docs/cli.md runs on the sample photograph."""
-    from fftconv._sample import sample_image
+    from fftconv.data import sample_image
 
     doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     commands = re.findall(r"^\$ (fftconv filter .*)$", doc, re.MULTILINE)

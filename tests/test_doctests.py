@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["fftconv._api", "fftconv._workers", "fftconv.kernels", "fftconv._kernelspec",
+MODULES = ["fftconv._api", "fftconv._machine.workers", "fftconv.kernels", "fftconv._cli._kernelspec",
            "fftconv.signal", "fftconv.ndimage", "fftconv.nn"]
 
 

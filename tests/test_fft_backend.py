@@ -7,8 +7,8 @@ import pytest
 import scipy.signal
 
 import fftconv
-from fftconv import _fft
-from fftconv._fftsize import best_size, size_cost, smooth_numbers
+from fftconv._machine import fft as _fft
+from fftconv._numerics.fftsize import best_size, size_cost, smooth_numbers
 
 
 @pytest.fixture

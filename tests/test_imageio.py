@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fftconv._imageio import read, storage_dtype, to_dtype, write
+from fftconv._cli._imageio import read, storage_dtype, to_dtype, write
 
 RNG = np.random.default_rng(7)
 

@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import ndimage
 
-import fftconv._sample
+import fftconv.data
 from fftconv import kernels
 from fftconv.kernels import box, disk, gaussian, laplacian_of_gaussian, motion, normalize
 
@@ -218,14 +218,14 @@ def test_bad_arguments_name_parameter_and_value(call, text):
     assert text in str(info.value)
 
 
-@pytest.mark.parametrize("module", [kernels, fftconv._sample])
+@pytest.mark.parametrize("module", [kernels, fftconv.data])
 def test_doctests(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
 
 
 def test_sample_image():
-    from fftconv._sample import sample_image
+    from fftconv.data import sample_image
 
     rgb = sample_image()
     gray = sample_image(gray=True)

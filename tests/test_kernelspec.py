@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from fftconv._kernelspec import parse_kernel
+from fftconv._cli._kernelspec import parse_kernel
 
 
 def impulse_response(filter_, shape, **options):
@@ -140,7 +140,7 @@ def test_file_errors(tmp_path, monkeypatch):
 def test_docstring_examples():
     import doctest
 
-    from fftconv import _kernelspec
+    from fftconv._cli import _kernelspec
 
     result = doctest.testmod(_kernelspec, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

@@ -22,10 +22,10 @@ import torch.nn.functional as F
 
 import fftconv
 from fftconv import nn
-from fftconv._costs import machine_costs
-import fftconv._nn_plan as nn_plan
-from fftconv._nn_plan import NNPlan, build_fft, fft_layout, get_plan
-from fftconv._nn_problem import make_nn_problem
+from fftconv._machine.costs import machine_costs
+import fftconv.nn._plan as nn_plan
+from fftconv.nn._plan import NNPlan, build_fft, fft_layout, get_plan
+from fftconv.nn._problem import make_nn_problem
 
 TORCH_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
               "circular": "circular"}

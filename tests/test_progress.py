@@ -5,7 +5,7 @@ import threading
 import numpy as np
 
 import fftconv
-from fftconv._progress import current, reporting
+from fftconv._machine.progress import current, reporting
 
 
 def test_overlap_reports_every_block_once():

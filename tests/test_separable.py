@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fftconv
-from fftconv._lowrank import factorize, separable_rank
+from fftconv._numerics.lowrank import factorize, separable_rank
 from fftconv.strategies import registry
 
 from reference import BOUNDARIES, METHODS, MODES, assert_close, naive

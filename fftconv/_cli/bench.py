@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_crossover(args: argparse.Namespace) -> int:
-    from .._crossover import crossover, plot, write_csv
+    from ..benchmark import crossover, plot, write_csv
 
     if args.plot and not args.plot.lower().endswith(".png"):
         raise SystemExit(f"fftconv bench crossover: error: --plot {args.plot!r}: expected a .png path")

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._calibration import calibrate
+    from .._machine.calibration import calibrate
 
     costs, path = calibrate(quick=args.quick, progress=not args.no_progress and sys.stderr.isatty())
     print(f"calibration written to {path}")

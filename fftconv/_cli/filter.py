@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     Warnings (clipped pixels, conversions) are printed as one line each; an invalid
     argument or input prints one error line and returns 2.
     """
-    from .._warnings import FFTConvWarning
+    from .._errors import FFTConvWarning
 
     error = None
     with warnings.catch_warnings(record=True) as caught:
@@ -126,7 +126,7 @@ def progress(items: range, seconds: float, stream: TextIO | None = None,
         except ImportError:
             pass
         else:
-            from .._progress import reporting
+            from .._machine.progress import reporting
 
             with tqdm(total=blocks * len(items), desc=PROG, unit="block", file=stream,
                       leave=False) as bar, reporting(bar.update):
@@ -146,9 +146,9 @@ def _filter(args: argparse.Namespace) -> None:
     import numpy as np
 
     import fftconv
-    from .._imageio import file_format, read, storage_dtype, to_dtype, write
-    from .._kernelspec import parse_kernel
-    from .._warnings import FFTConvWarning
+    from ._imageio import file_format, read, storage_dtype, to_dtype, write
+    from ._kernelspec import parse_kernel
+    from .._errors import FFTConvWarning
 
     out_format = file_format(args.output, "write")  # fail before any work
     kernel = parse_kernel(args.kernel, normalize=args.normalize)

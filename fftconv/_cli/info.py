@@ -41,9 +41,10 @@ def _signature_status(path: os.PathLike, current: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import _costs, get_workers
-    from .._cache import cache_dir, signature
-    from .._fft import backend_name
+    from .._machine import costs as _costs
+    from .. import get_workers
+    from .._machine.cache import cache_dir, signature
+    from .._machine.fft import backend_name
 
     sig = signature()
     directory = cache_dir()

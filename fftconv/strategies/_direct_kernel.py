@@ -14,9 +14,8 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
-from .._boundary import index_map
-from .._threads import parallel_map
-from .direct import threads_for
+from .._numerics.boundary import index_map
+from .._machine.threads import parallel_map, threads_for
 
 __all__ = ["correlate_rows", "prepare"]
 

@@ -7,23 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._costs import direct_rate, threads_speedup
+from .._machine.costs import direct_rate, threads_speedup
+from .._machine.threads import PARALLEL_MIN_MACS, threads_for
 from .._problem import Problem
 from . import Estimate, Executor, register
 
-__all__ = ["Direct", "threads_for"]
-
-#: Below this much work one thread is faster: waking pool threads costs more. Work is
-#: multiply-adds plus :data:`ELEMENT_MACS` per element read or written, so that long,
-#: memory-bound jobs with few taps are split too.
-PARALLEL_MIN_MACS = 8_000_000
-ELEMENT_MACS = 4
-
-
-def threads_for(macs: int, elements: int, workers: int) -> int:
-    """Threads worth waking for a direct sum of ``macs`` over ``elements`` in and out."""
-    return workers if macs + ELEMENT_MACS * elements >= PARALLEL_MIN_MACS else 1
-
+__all__ = ["Direct", "PARALLEL_MIN_MACS", "threads_for"]
 
 class Direct:
     """Sum ``k[j] * x~[i + j]`` directly: exact for integers, any dtype, any boundary.

@@ -8,10 +8,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._boundary import extend, extend_into
-from .._costs import fft_rate, machine_costs, threads_speedup
-from .._fft import TransformPair, fft_dtypes, kernel_spectrum
-from .._fftsize import best_size, size_cost
+from .._numerics.boundary import extend, extend_into
+from .._machine.costs import fft_rate, machine_costs, threads_speedup
+from .._machine.fft import TransformPair, fft_dtypes, kernel_spectrum
+from .._numerics.fftsize import best_size, size_cost
+from .._errors import InexactError
 from .._problem import Problem
 from . import Estimate, Executor, register
 
@@ -27,10 +28,6 @@ def finite_only(problem: Problem) -> str | None:
         return ("the kernel or cval has non-finite values; only the direct sum gives "
                 "their IEEE result")
     return None
-
-
-class InexactError(ValueError):
-    """A float64 FFT cannot be proven to round to the exact integer result."""
 
 
 def check_exact(xnorm: float, kernel_l1: float, fft_size: int) -> None:

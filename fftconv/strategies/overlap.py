@@ -9,13 +9,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._boundary import gather, index_map
-from .._costs import threads_speedup
-from .._fft import TransformPair, fft_dtypes, kernel_spectrum
-from .._fftsize import best_size
-from .. import _progress as progress
+from .._numerics.boundary import gather, index_map
+from .._machine.costs import threads_speedup
+from .._machine.fft import TransformPair, fft_dtypes, kernel_spectrum
+from .._numerics.fftsize import best_size
+from .._machine import progress
 from .._problem import Problem
-from .._threads import parallel_map
+from .._machine.threads import parallel_map
 from . import Estimate, Executor, register
 from .fft import check_exact, fft_lengths, finite_only, transform_seconds
 

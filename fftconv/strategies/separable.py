@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._boundary import extend
-from .._costs import direct_rate, threads_speedup
-from .._lowrank import factorize
+from .._numerics.boundary import extend
+from .._machine.costs import direct_rate, threads_speedup
+from .._numerics.lowrank import factorize
 from .._problem import Problem
 from . import Estimate, Executor, register
 

@@ -21,8 +21,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._boundary import extend
-from ._problem import Problem
+from .boundary import extend
+from .._problem import Problem
 
 __all__ = ["propagate", "omit"]
 

@@ -11,9 +11,20 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence, TypeVar
 
-from ._workers import _cpu_count
+from .workers import _cpu_count
 
-__all__ = ["parallel_map"]
+__all__ = ["PARALLEL_MIN_MACS", "parallel_map", "threads_for"]
+
+#: Below this much work one thread is faster: waking pool threads costs more. Work is
+#: multiply-adds plus :data:`ELEMENT_MACS` per element read or written, so that long,
+#: memory-bound jobs with few taps are split too.
+PARALLEL_MIN_MACS = 8_000_000
+ELEMENT_MACS = 4
+
+
+def threads_for(macs: int, elements: int, workers: int) -> int:
+    """Threads worth waking for a direct sum of ``macs`` over ``elements`` in and out."""
+    return workers if macs + ELEMENT_MACS * elements >= PARALLEL_MIN_MACS else 1
 
 _T = TypeVar("_T")
 _pool: ThreadPoolExecutor | None = None

@@ -25,9 +25,9 @@ from typing import Literal, Union
 
 import numpy as np
 
-from ._nn_plan import get_plan
-from ._nn_problem import from_channels_first, make_nn_problem
-from ._workers import resolve_workers
+from ._plan import get_plan
+from ._problem import from_channels_first, make_nn_problem
+from .._machine.workers import resolve_workers
 
 __all__ = ["conv1d", "conv2d", "conv3d"]
 

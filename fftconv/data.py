@@ -36,7 +36,7 @@ def sample_image(gray: bool = False) -> np.ndarray:
 
     Examples
     --------
-    >>> from fftconv._sample import sample_image
+    >>> from fftconv.data import sample_image
     >>> sample_image().shape, sample_image(gray=True).dtype
     ((512, 512, 3), dtype('uint8'))
     """

@@ -43,7 +43,7 @@ def machine_costs() -> dict[str, Any]:
     if _costs is None:
         with _lock:
             if _costs is None:
-                from ._cache import cache_dir, read_json
+                from .cache import cache_dir, read_json
 
                 costs = default_costs()
                 measured = read_json(CALIBRATION_FILE)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_option, invalid_option
+from .._validate import as_array, check_option, invalid_option
 
 __all__ = ["NNProblem", "DATA_FORMATS", "PADDING_MODES", "METHODS", "make_nn_problem",
            "to_channels_first", "from_channels_first", "same_padding"]

@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ._warnings import FFTConvWarning
+from .._errors import FFTConvWarning
 
 __all__ = ["cache_dir", "signature", "read_json", "write_json"]
 
@@ -57,7 +57,7 @@ def _cpu_model() -> str:
 @lru_cache(maxsize=1)
 def signature() -> dict[str, Any]:
     """What a calibration or wisdom file must have been made under to be trusted."""
-    from ._workers import _cpu_count
+    from .workers import _cpu_count
 
     return {
         "fftconv": _version("fftconv"), "numpy": _version("numpy"), "scipy": _version("scipy"),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kernels
+from .. import kernels
 from ._imageio import IMAGE_SUFFIXES, read
 
 __all__ = ["GENERATORS", "FORMS", "parse_kernel"]

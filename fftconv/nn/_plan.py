@@ -28,13 +28,13 @@ from typing import Callable
 
 import numpy as np
 
-from ._costs import machine_costs, threads_speedup
-from ._fft import TransformPair, fft_dtypes
-from ._fftsize import best_size
-from ._nn_problem import NNProblem
-from ._threads import parallel_map
-from .strategies.direct import PARALLEL_MIN_MACS
-from .strategies.fft import transform_seconds
+from .._machine.costs import machine_costs, threads_speedup
+from .._machine.fft import TransformPair, fft_dtypes
+from .._numerics.fftsize import best_size
+from ._problem import NNProblem
+from .._machine.threads import parallel_map
+from .._machine.threads import PARALLEL_MIN_MACS
+from ..strategies.fft import transform_seconds
 
 __all__ = ["NNPlan", "DIRECT_IMPLS", "get_plan", "estimates", "direct_estimates"]
 
@@ -310,7 +310,7 @@ def build_kernel(p: NNProblem, w: np.ndarray, workers: int) -> tuple[Runner, int
     demand: whole batch items when they share out evenly -- each thread copies its item
     and convolves it while it is in cache -- else strips of the whole batch, copied first.
     """
-    from ._nn_kernel import direct_sum
+    from ._kernel import direct_sum
 
     phases, m = _phases(p)
     toff = _tap_offsets(p, phases, m)
@@ -419,7 +419,7 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
     """
     if p.channels == 0 or p.batch == 0:  # nothing to transform: the bias alone, or no output
         return (lambda x, out: out.fill(0)), 0
-    from ._nn_kernel import blocked, spectral_sum
+    from ._kernel import blocked, spectral_sum
 
     d, fshape = len(p.n), lay.fft_shape
     nf = math.prod(fshape)

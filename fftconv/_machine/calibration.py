@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _costs
-from ._cache import write_json
-from ._workers import _cpu_count
+from . import costs as _costs
+from .cache import write_json
+from .workers import _cpu_count
 
 __all__ = ["calibrate"]
 
@@ -37,7 +37,7 @@ def _best(fn: Callable[[], object], repeat: int) -> float:
 
 
 def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
-    from .strategies._direct_kernel import prepare
+    from ..strategies._direct_kernel import prepare
 
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((1, side + 6, side + 6)) * 8).astype(dtype)
@@ -50,7 +50,7 @@ def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
 def _pair_time(shape: tuple[int, ...], dtype: str, repeat: int, threads: int = 1,
                batch: int = 1) -> float:
     """Seconds of one forward (or inverse) transform of a batch of ``shape`` arrays."""
-    from ._fft import TransformPair
+    from .fft import TransformPair
 
     pair = TransformPair(batch, shape, np.dtype(dtype), threads)
     pair.inbuf[...] = 1
@@ -74,7 +74,7 @@ def _prime_weights(repeat: int, quick: bool) -> dict[str, float]:
     Weights below 1 are measurement noise and are raised to 1. ``odd_real`` is how much
     slower a real transform with an odd last axis (625 = 5^4) runs than that model says.
     """
-    from ._fftsize import size_cost
+    from .._numerics.fftsize import size_cost
 
     def per_point(side: int) -> float:
         return _pair_time((side, side), "float64", repeat) / (side * side)
@@ -104,9 +104,9 @@ def _memory(repeat: int) -> float:
 def _overheads(repeat: int) -> dict[str, float]:
     """Fixed costs: a whole tiny call per strategy kind, and the Python work per block."""
     import fftconv
-    from ._validate import make_problem
-    from .strategies import Estimate
-    from .strategies.overlap import OverlapSave
+    from .._validate import make_problem
+    from ..strategies import Estimate
+    from ..strategies.overlap import OverlapSave
 
     x, k = np.ones(16), np.ones(3)
     call = _best(lambda: fftconv.convolve(x, k, method="direct"), 20 * repeat)
@@ -125,9 +125,9 @@ def _overheads(repeat: int) -> dict[str, float]:
     total = _best(lambda: run(xb, out), repeat)
     pairs = _pair_time((fb,), "float64", repeat, batch=batch) * 2 * nblocks / batch
     block = max(total - pairs, 0.0) / nblocks
-    from ._threads import parallel_map
+    from .threads import parallel_map
 
-    from ._crossover import median_time
+    from ..benchmark import median_time
 
     # the median, not the minimum: this cost is itself a wake-up latency
     dispatch = median_time(lambda: parallel_map(lambda i: None, range(4), 2), 50 * repeat,
@@ -208,7 +208,7 @@ def calibrate(*, quick: bool = False, progress: bool = True) -> tuple[dict[str, 
                               for d, r in costs["fft_per_nlogn_by_size"].items()}
     costs["about"] = f"measured by `fftconv calibrate{' --quick' if quick else ''}`"
     path = write_json(_costs.CALIBRATION_FILE, costs)
-    from . import _fft
+    from . import fft as _fft
 
     _fft.save_wisdom()
     _costs.reload()

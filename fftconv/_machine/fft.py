@@ -28,7 +28,7 @@ def _pyfftw() -> Any:
     try:
         import pyfftw
     except ImportError:
-        from ._warnings import FFTConvWarning
+        from .._errors import FFTConvWarning
 
         warnings.warn("pyfftw is not installed; fftconv falls back to scipy.fft, which is "
                       "slower. Install it with `pip install pyfftw`.", FFTConvWarning,
@@ -47,9 +47,9 @@ def _load_wisdom(pyfftw: Any) -> None:
     """Import the FFTW wisdom saved by earlier processes (same versions and CPU)."""
     import base64
 
-    from ._cache import read_json
+    from .cache import read_json
 
-    from ._cache import cache_dir
+    from .cache import cache_dir
 
     global _stored_wisdom
     saved = read_json(_WISDOM_FILE)
@@ -59,7 +59,7 @@ def _load_wisdom(pyfftw: Any) -> None:
             pyfftw.import_wisdom(wisdom)
             _stored_wisdom = (str(cache_dir()), wisdom)
         except (KeyError, TypeError, ValueError):
-            from ._warnings import FFTConvWarning
+            from .._errors import FFTConvWarning
 
             warnings.warn(f"ignoring the FFTW wisdom file {_WISDOM_FILE}: malformed",
                           FFTConvWarning, stacklevel=5)
@@ -70,7 +70,7 @@ def save_wisdom() -> None:
     learnt anything since it was last read or written."""
     import base64
 
-    from ._cache import cache_dir, write_json
+    from .cache import cache_dir, write_json
 
     global _stored_wisdom
     fftw = _pyfftw()
