@@ -11,8 +11,10 @@ Adding a strategy is adding a module that calls :func:`register`, and one line i
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Protocol
+from collections.abc import Mapping
+from types import MappingProxyType
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Protocol
 
 import numpy as np
 
@@ -43,6 +45,8 @@ class Estimate:
         Transform size and output block size, for FFT strategies.
     note : str
         A short description for reports.
+    batch : int
+        Signals (``fft``) or blocks (``overlap``) transformed together, for FFT strategies.
     """
 
     seconds: float
@@ -50,7 +54,7 @@ class Estimate:
     fft_shape: tuple[int, ...] | None = None
     block_shape: tuple[int, ...] | None = None
     note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    batch: int = 1
 
 
 class Strategy(Protocol):
@@ -75,13 +79,19 @@ def register(strategy: Strategy) -> Strategy:
     return strategy
 
 
-def registry() -> dict[str, Strategy]:
+_ordered: dict[str, Strategy] = {}
+_view = MappingProxyType(_ordered)
+
+
+def registry() -> Mapping[str, Strategy]:
     """All registered strategies, by name (imports the built-in modules on first use)."""
-    for mod in _BUILTIN:
-        importlib.import_module(f"{__name__}.{mod}")
-    ordered = {n: _REGISTRY[n] for n in _BUILTIN}
-    ordered.update(_REGISTRY)
-    return ordered
+    if len(_ordered) != len(_REGISTRY) or not _ordered:
+        for mod in _BUILTIN:
+            importlib.import_module(f"{__name__}.{mod}")
+        _ordered.clear()
+        _ordered.update({n: _REGISTRY[n] for n in _BUILTIN})
+        _ordered.update(_REGISTRY)
+    return _view
 
 
 def names() -> tuple[str, ...]:

@@ -10,8 +10,9 @@ import numpy as np
 
 from .._numerics.boundary import extend, extend_into
 from .._machine.costs import fft_rate, machine_costs, threads_speedup
-from .._machine.fft import TransformPair, fft_dtypes, kernel_spectrum
-from .._numerics.fftsize import best_size, size_cost
+from .._machine.fft import TransformPair, kernel_spectrum
+from .._numerics.dtypes import fft_dtypes
+from .._numerics.fftsize import best_size, log_factor
 from .._errors import InexactError
 from .._problem import Problem
 from . import Estimate, Executor, register
@@ -52,10 +53,8 @@ def transform_seconds(shape: tuple[int, ...], count: float, dtype: np.dtype, cos
     n = math.prod(shape)
     if n <= 1:
         return 0.0
-    w = costs["prime_weight"]
     # Relative cost per axis -> an effective log factor, scaled by the per-nlogn rate.
-    logf = sum(size_cost(s, w, real and i == len(shape) - 1) / s for i, s in enumerate(shape))
-    return count * fft_rate(costs, dtype, n) * n * logf
+    return count * fft_rate(costs, dtype, n) * n * log_factor(shape, costs["prime_weight"], real)
 
 
 def fft_lengths(problem: Problem, costs: dict) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -68,7 +67,8 @@ def fft_lengths(problem: Problem, costs: dict) -> tuple[tuple[int, ...], tuple[i
         else:
             mins.append(n + lo + hi)
     w = costs["prime_weight"]
-    chosen = tuple(best_size(m, w, real and i == len(mins) - 1) for i, m in enumerate(mins))
+    last = len(mins) - 1
+    chosen = tuple([best_size(m, w, real and i == last) for i, m in enumerate(mins)])
     return tuple(mins), chosen
 
 
@@ -117,7 +117,7 @@ class WholeFFT:
         return Estimate(seconds=costs["overhead"]["fft"] + t + passes,
                         memory=chunk * buf + ext + spec, fft_shape=fshape,
                         note="x".join(map(str, fshape)) + (" real" if real else " complex"),
-                        extra={"chunk": chunk})
+                        batch=chunk)
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
@@ -127,7 +127,7 @@ class WholeFFT:
         nf = math.prod(fshape)
         threads = fft_threads(nf, machine_costs(), workers)
         spec = kernel_spectrum(kernel, fshape, compute, threads, effort)
-        chunk = estimate.extra.get("chunk", 1)
+        chunk = estimate.batch
         exact = problem.is_exact_integer
         kl1 = float(np.abs(kernel).sum()) if exact else 0.0
         if problem.zero_fill:
