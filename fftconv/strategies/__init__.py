@@ -58,7 +58,12 @@ class Estimate:
 
 
 class Strategy(Protocol):
-    """What the planner needs from a strategy."""
+    """What the planner needs from a strategy.
+
+    A strategy may also set ``conditional = True`` when it serves only some problems of
+    every kind (``separable``: low-rank kernels); the test suite then skips, rather than
+    fails, the cases it declines.
+    """
 
     name: ClassVar[str]
 
@@ -74,13 +79,29 @@ _REGISTRY: dict[str, Strategy] = {}
 
 
 def register(strategy: Strategy) -> Strategy:
-    """Add ``strategy`` to the registry under ``strategy.name``."""
-    _REGISTRY[strategy.name] = strategy
+    """Add ``strategy`` to the registry under ``strategy.name``.
+
+    Raises ``ValueError`` if another strategy already has that name (registering one of
+    the same class again, as a reloaded module does, is allowed).
+    """
+    name = strategy.name
+    if not isinstance(name, str) or not name.isidentifier() or name == "auto":
+        raise ValueError(f"strategy name {name!r} is invalid; expected an identifier other "
+                         "than 'auto'")
+    old = _REGISTRY.get(name)
+    if old is not None and _kind(old) != _kind(strategy):
+        raise ValueError(f"a strategy named {name!r} is already registered ({old!r}); "
+                         "choose another name")
+    _REGISTRY[name] = strategy
     return strategy
 
 
 _ordered: dict[str, Strategy] = {}
 _view = MappingProxyType(_ordered)
+
+
+def _kind(strategy: object) -> tuple[str, str]:
+    return type(strategy).__module__, type(strategy).__qualname__
 
 
 def registry() -> Mapping[str, Strategy]:

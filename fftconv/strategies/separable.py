@@ -34,6 +34,8 @@ class Separable:
     """
 
     name: ClassVar[str] = "separable"
+    #: Serves low-rank kernels only.
+    conditional: ClassVar[bool] = True
 
     def applicable(self, problem: Problem) -> str | None:
         if problem.is_exact_integer:
