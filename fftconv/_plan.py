@@ -15,7 +15,7 @@ from ._numerics.dtypes import compute_and_result_dtype
 from ._problem import Problem
 from .strategies import Estimate, Executor
 
-__all__ = ["Candidate", "LazyExecutor", "Plan", "PlanReport", "needs_finite_check"]
+__all__ = ["Candidate", "LazyExecutor", "Plan", "PlanReport", "candidate_table", "needs_finite_check"]
 
 
 def _fmt_seconds(s: float | None) -> str:
@@ -63,6 +63,20 @@ class Candidate:
     chosen: bool = False
 
 
+def candidate_table(candidates: tuple[Candidate, ...]) -> str:
+    """The candidates as an aligned text table (``*`` marks the chosen one)."""
+    rows = [("", "strategy", "estimate", "measured", "memory", "detail")]
+    for c in candidates:
+        e = c.estimate
+        detail = c.rejected if c.rejected else (e.note if e else "")
+        rows.append(("*" if c.chosen else "", c.name,
+                     _fmt_seconds(e.seconds if e else None), _fmt_seconds(c.measured),
+                     _fmt_bytes(e.memory if e else None), detail))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r[:5], widths)) + "  " + r[5] for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
 @dataclass(frozen=True)
 class PlanReport:
     """Why the planner chose what it chose; ``str()`` is a table of every candidate."""
@@ -78,17 +92,7 @@ class PlanReport:
         head = (f"fftconv plan: {self.problem.describe()}\n"
                 f"output {self.problem.out_shape}, method={self.requested!r} -> "
                 f"{self.method!r}, effort={self.effort!r}, workers={self.workers}\n")
-        rows = [("", "strategy", "estimate", "measured", "memory", "detail")]
-        for c in self.candidates:
-            e = c.estimate
-            detail = c.rejected if c.rejected else (e.note if e else "")
-            rows.append(("*" if c.chosen else "", c.name,
-                         _fmt_seconds(e.seconds if e else None), _fmt_seconds(c.measured),
-                         _fmt_bytes(e.memory if e else None), detail))
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  ".join(v.ljust(w) for v, w in zip(r[:5], widths)) + "  " + r[5]
-                 for r in rows]
-        return head + "\n".join(line.rstrip() for line in lines)
+        return head + candidate_table(self.candidates)
 
     def _repr_pretty_(self, p, cycle):  # pragma: no cover - IPython only
         p.text(str(self))
