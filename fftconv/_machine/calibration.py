@@ -3,7 +3,8 @@
 Each constant is the minimum time of a few runs (the least disturbed by other load) of
 the real code path it models: the compiled direct sum per dtype, FFTW transform pairs
 per dtype and prime factor, a memory pass, the fixed costs of a call and of a block, and
-how much a second thread adds to each strategy. The result replaces the shipped
+how much a second thread adds to each strategy, and :mod:`fftconv.nn`'s BLAS, im2col,
+direct-kernel and spectral-sum rates (:mod:`.calibration_nn`). The result replaces the shipped
 defaults for every later plan in every process (same versions and CPU).
 """
 
@@ -177,6 +178,13 @@ def _steps(quick: bool) -> Iterator[tuple[str, Callable[[], Any]]]:
     yield "memory bandwidth", lambda: ("memory_per_byte", None, _memory(repeat))
     yield "call overheads", lambda: ("overhead", None, _overheads(repeat))
     yield "threads", lambda: ("threads", None, _parallel(repeat, quick))
+    yield "fftconv.nn kernels", lambda: ("nn", None, _nn(repeat))
+
+
+def _nn(repeat: int) -> dict[str, Any]:
+    from .calibration_nn import nn_constants
+
+    return nn_constants(repeat, _costs.default_costs()["nn"])
 
 
 def calibrate(*, quick: bool = False, progress: bool = True) -> tuple[dict[str, Any], str]:
