@@ -6,14 +6,14 @@ only this module. The rest of :mod:`fftconv.stream` imports these names from ``.
 
 from __future__ import annotations
 
-from .._costs import direct_rate, fft_rate, machine_costs
 from .._docs import fill
-from .._dtypes import check_supported, compute_and_result_dtype
-from .._fft import TransformPair, backend_name, fft_dtypes
+from .._errors import FFTConvWarning
+from .._machine.costs import direct_rate, fft_rate, machine_costs
+from .._machine.fft import TransformPair, backend_name, fft_dtypes
+from .._machine.workers import resolve_workers
+from .._numerics.dtypes import check_supported, compute_and_result_dtype
 from .._plan import _fmt_bytes, _fmt_seconds
 from .._validate import as_array, check_option, invalid_option
-from .._warnings import FFTConvWarning
-from .._workers import resolve_workers
 
 __all__ = [
     "FFTConvWarning", "TransformPair", "as_array", "backend_name", "check_option",
