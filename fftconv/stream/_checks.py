@@ -9,7 +9,7 @@ import numpy as np
 from ._core import as_array, check_option, check_supported
 from ._partition import METHODS
 
-__all__ = ["as_kernel", "as_count", "as_latency", "as_method", "as_axis"]
+__all__ = ["as_axis", "as_count", "as_kernel", "as_latency", "as_method"]
 
 
 def as_count(value: object, name: str, minimum: int = 1) -> int:

@@ -89,7 +89,7 @@ class StreamConvolver:
         tap_axis = 0 if k.ndim == 1 else as_axis(axis, k.ndim)
         self._kernel = k
         self._k = k.shape[tap_axis]
-        guess = np.dtype(dtype) if dtype is not None else (
+        guess = np.dtype(dtype) if dtype is not None else (  # type: ignore[call-overload]
             k.dtype if k.dtype.kind in "fc" else np.dtype(np.float64))
         self._plan(None, guess)
         self._engine: Engine | None = None
@@ -203,7 +203,7 @@ class StreamConvolver:
         xm = np.moveaxis(x, self._axis, -1)
         om = np.moveaxis(out, self._axis, -1)
         x2, o2 = _view2d(xm, self._channels), _view2d(om, self._channels)
-        m, b, lat = xm.shape[-1], self._block, self._latency
+        m, b = xm.shape[-1], self._block
         start = 0
         while start < m:
             step = min(m - start, b - eng.received % b)

@@ -17,7 +17,7 @@ import numpy as np
 from ._core import direct_rate, fft_dtypes, fft_rate, machine_costs
 from ._partition import Partitioning, Segment, direct, nonuniform, uniform
 
-__all__ = ["Estimate", "estimate", "candidates", "STAGE_SECONDS", "CALL_SECONDS"]
+__all__ = ["CALL_SECONDS", "STAGE_SECONDS", "Estimate", "candidates", "estimate"]
 
 #: Fixed cost of running one FFT stage's chunk (ring copy, two transforms' dispatch,
 #: delay-line product, accumulate), and of one internal block of ``process``; measured

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import TransformPair, fft_dtypes
-from ._kernels import (direct_fir, ring_add, ring_read, ring_take, ring_take_mix, ring_write,
-                       spectral_mac)
+from ._core import TransformPair
+from ._kernels import (
+    direct_fir,
+    ring_add,
+    ring_read,
+    ring_take,
+    ring_take_mix,
+    ring_write,
+    spectral_mac,
+)
 from ._partition import Partitioning, Segment
 
-__all__ = ["Engine", "THREADED_FFT", "pow2_at_least"]
+__all__ = ["THREADED_FFT", "Engine", "pow2_at_least"]
 
 #: FFT stages at least this large (transform points) may use several FFTW threads.
 THREADED_FFT = 16384

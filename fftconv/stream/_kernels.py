@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from numba import njit
 
-__all__ = ["ring_write", "ring_read", "ring_add", "ring_take", "ring_take_mix", "direct_fir",
-           "spectral_mac"]
+__all__ = [
+    "direct_fir",
+    "ring_add",
+    "ring_read",
+    "ring_take",
+    "ring_take_mix",
+    "ring_write",
+    "spectral_mac",
+]
 
-_JIT = dict(cache=True, nogil=True, fastmath={"contract"})
-
-
-@njit(**_JIT)
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def ring_write(ring, t, src):  # type: ignore[no-untyped-def]
     """``ring[c, t + i] = src[c, i]``."""
     mask = ring.shape[1] - 1
@@ -24,7 +28,7 @@ def ring_write(ring, t, src):  # type: ignore[no-untyped-def]
             ring[c, (t + i) & mask] = src[c, i]
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def ring_read(ring, t, dst):  # type: ignore[no-untyped-def]
     """``dst[c, i] = ring[c, t + i]`` (``t`` may be negative before the stream's start:
     those slots have never been written and hold zeros)."""
@@ -34,7 +38,7 @@ def ring_read(ring, t, dst):  # type: ignore[no-untyped-def]
             dst[c, i] = ring[c, (t + i) & mask]
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def ring_add(ring, t, src, lo):  # type: ignore[no-untyped-def]
     """``ring[c, t + i] += src[c, lo + i]`` for every ``i`` from 0 to the end of ``src``."""
     mask = ring.shape[1] - 1
@@ -43,7 +47,7 @@ def ring_add(ring, t, src, lo):  # type: ignore[no-untyped-def]
             ring[c, (t + i) & mask] += src[c, lo + i]
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def ring_take(ring, t, dst):  # type: ignore[no-untyped-def]
     """Move ``ring[c, t + i]`` into ``dst[c, i]`` and clear the slot."""
     mask = ring.shape[1] - 1
@@ -54,7 +58,7 @@ def ring_take(ring, t, dst):  # type: ignore[no-untyped-def]
             ring[c, j] = 0
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def ring_take_mix(old, new, t, dst, done, length):  # type: ignore[no-untyped-def]
     """Crossfade while moving out: ``dst = (1 - g) old + g new``, ``g = (done + i + 1) /
     length`` capped at 1, where ``done`` samples of the fade have already been emitted."""
@@ -68,7 +72,7 @@ def ring_take_mix(old, new, t, dst, done, length):  # type: ignore[no-untyped-de
             new[c, j] = 0
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def direct_fir(xr, t, count, h, shift, acc):  # type: ignore[no-untyped-def]
     """``acc[c, n + shift] += sum_j h[c, j] x[c, n - j]`` for ``n`` in ``t .. t+count-1``,
     with ``x`` read from the input ring ``xr``."""
@@ -85,7 +89,7 @@ def direct_fir(xr, t, count, h, shift, acc):  # type: ignore[no-untyped-def]
             acc[c, (n + shift) & amask] += s
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def spectral_mac(fdl, slot, spec, out):  # type: ignore[no-untyped-def]
     """Frequency-domain delay line product: ``out[c] = sum_k spec[c, k] * fdl[c, slot - k]``
     (slots modulo the line's length), i.e. partition ``k`` of the kernel meets the input

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Segment", "Partitioning", "METHODS", "direct", "uniform", "nonuniform", "feasible"]
+__all__ = ["METHODS", "Partitioning", "Segment", "direct", "feasible", "nonuniform", "uniform"]
 
 #: The partitionings ``method=`` may name (``'auto'`` lets the cost model choose).
 METHODS = ("direct", "nonuniform", "uniform")
