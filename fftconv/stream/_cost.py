@@ -24,9 +24,9 @@ __all__ = ["CALL_SECONDS", "STAGE_SECONDS", "Estimate", "candidates", "estimate"
 #: with benchmarks/bench_stream.py on the reference 2-core machine.
 STAGE_SECONDS = 6e-6
 CALL_SECONDS = 4e-6
-#: The time-domain segment's loop reads a ring, which defeats SIMD: relative to the core's
-#: compiled direct sum it runs this much slower per multiply-add.
-DIRECT_SLOWDOWN = 3.0
+#: The time-domain segment (a window copied out of the ring, then a tap-by-tap update):
+#: relative to the core's compiled direct sum it runs this much slower per multiply-add.
+DIRECT_SLOWDOWN = 4.0
 #: Direct segments are cheap only when short: partitionings whose direct part would
 #: exceed this many taps are not offered by ``'auto'`` (an explicit method still is).
 DIRECT_AUTO_MAX = 4096

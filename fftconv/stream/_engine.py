@@ -36,9 +36,12 @@ def pow2_at_least(n: int) -> int:
 class _DirectStage:
     """Time-domain taps ``offset .. offset + size - 1``, computed as samples arrive."""
 
-    def __init__(self, seg: Segment, kc: int, dtype: np.dtype) -> None:
+    def __init__(self, seg: Segment, channels: int, kc: int, dtype: np.dtype,
+                 block: int) -> None:
         self.seg = seg
         self.banks = [np.zeros((kc, seg.size), dtype)]
+        self.window = np.zeros((channels, seg.size - 1 + block), dtype)
+        self.row = np.zeros(block, dtype)
 
     def load(self, h: np.ndarray, bank: np.ndarray) -> None:
         part = h[:, self.seg.offset:self.seg.end]
@@ -50,7 +53,7 @@ class _DirectStage:
 
     def run(self, xr: np.ndarray, t: int, count: int, banks: list, accs: list) -> None:
         for bank, acc in zip(banks, accs):
-            direct_fir(xr, t, count, bank, self.seg.offset, acc)
+            direct_fir(xr, t, count, bank, self.seg.offset, acc, self.window, self.row)
 
     def computed_until(self, received: int) -> int:
         """Input samples whose contributions this stage has added: all of them."""
@@ -129,7 +132,7 @@ class Engine:
         self.stages: list = []
         for seg in part.segments:
             if seg.kind == "direct":
-                self.stages.append(_DirectStage(seg, kc, compute))
+                self.stages.append(_DirectStage(seg, channels, kc, compute, b))
             else:
                 self.stages.append(_FFTStage(seg, channels, kc, compute, threads))
         self.received = 0

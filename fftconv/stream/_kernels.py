@@ -73,20 +73,32 @@ def ring_take_mix(old, new, t, dst, done, length):  # type: ignore[no-untyped-de
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def direct_fir(xr, t, count, h, shift, acc):  # type: ignore[no-untyped-def]
+def direct_fir(xr, t, count, h, shift, acc, window, row):  # type: ignore[no-untyped-def]
     """``acc[c, n + shift] += sum_j h[c, j] x[c, n - j]`` for ``n`` in ``t .. t+count-1``,
-    with ``x`` read from the input ring ``xr``."""
+    with ``x`` read from the input ring ``xr``.
+
+    ``window`` (``(channels, >= taps - 1 + count)``) and ``row`` (``>= count``) are
+    scratch: the input window is copied out of the ring once, and the taps loop runs
+    outside the samples loop, so the inner loop is a contiguous, vectorisable update.
+    """
     xmask = xr.shape[1] - 1
     amask = acc.shape[1] - 1
     taps = h.shape[1]
+    span = taps - 1 + count
+    first = t - taps + 1
     for c in range(xr.shape[0]):
         kc = c if h.shape[0] > 1 else 0
+        for i in range(span):
+            window[c, i] = xr[c, (first + i) & xmask]
         for i in range(count):
-            n = t + i
-            s = acc[c, (n + shift) & amask] * 0
-            for j in range(taps):
-                s += h[kc, j] * xr[c, (n - j) & xmask]
-            acc[c, (n + shift) & amask] += s
+            row[i] = 0
+        for j in range(taps):
+            hj = h[kc, j]
+            base = taps - 1 - j
+            for i in range(count):
+                row[i] += hj * window[c, base + i]
+        for i in range(count):
+            acc[c, (t + i + shift) & amask] += row[i]
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
