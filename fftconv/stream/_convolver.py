@@ -45,8 +45,10 @@ class StreamConvolver:
         Delay of the output in samples (default: ``block_size``). With a latency
         shorter than a block, a direct-form head partition computes the first taps as
         samples arrive; ``latency=0`` gives zero-delay output.
-    %(dtype)s
-        Integer inputs compute in float64. Fixed by the first block.
+    dtype : {'float32', 'float64', 'complex64', 'complex128'}, optional
+        Computation and result dtype. By default the core's rule on the first block and
+        the kernel: float32 stays float32, float64 and complex likewise, mixed inputs
+        take ``numpy.result_type``; integer inputs compute in float64 (as lfilter).
     method : {'auto', 'uniform', 'nonuniform', 'direct'}, optional
         The partitioning: ``'uniform'`` (UPOLS, block-sized partitions, frequency-domain
         delay line), ``'nonuniform'`` (partitions doubling in size after the first,
