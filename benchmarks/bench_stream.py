@@ -16,7 +16,8 @@ process that this script starts and stops itself:
   linearly in the length (its cost is exactly proportional); the table says so.
 
 Per-block figures are the median over repeats of the mean over a run of blocks
-(fftconv.benchmark.median_time). ``--plot`` sweeps the kernel length and draws the cost
+(fftconv.benchmark.median_time); the fir_filter contenders are timed in turn, call by
+call, so that load elsewhere hits them alike. ``--plot`` sweeps the kernel length and draws the cost
 per block of each partitioning (docs/img/stream_cost.png in the docs).
 
     python benchmarks/bench_stream.py [--quick] [--output results.md] [--plot cost.png]
@@ -98,20 +99,32 @@ def stream_case(k, block, latency, nblocks, lfilter_blocks, quick):
     return rows, ref
 
 
+def interleaved(fns: dict, repeat: int) -> dict:
+    """Median seconds of each callable, the calls taken in turn (after one warm-up each),
+    so that a burst of load elsewhere hits every contender alike (the ratio is what counts)."""
+    times: dict = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
 def fir_case(quick):
     n, k = 1 << 20, 16384
     x = RNG.standard_normal(n)
     b = RNG.standard_normal(k)
     zi = np.zeros(k - 1)
-    repeat, budget = (3, 2.0) if quick else (7, 10.0)
+    repeat, budget = (5, 2.0) if quick else (9, 10.0)
     with fftconv.set_workers(1):  # fir_filter's convolution runs on the default workers
-        times = {
-            "fir_filter (with zi)": median_time(lambda: fir_filter(b, x, zi=zi), repeat,
-                                                budget),
-            "fftconv.convolve": median_time(lambda: fftconv.convolve(x, b, workers=1),
-                                            repeat, budget),
-            "scipy oaconvolve": median_time(lambda: signal.oaconvolve(x, b), repeat, budget),
-        }
+        times = interleaved({
+            "fir_filter (with zi)": lambda: fir_filter(b, x, zi=zi),
+            "fftconv.convolve": lambda: fftconv.convolve(x, b, workers=1),
+            "scipy oaconvolve": lambda: signal.oaconvolve(x, b),
+        }, repeat)
     prefix = 1 << 14 if quick else n
     if prefix < n:  # a median of a few short runs, scaled
         lf = median_time(lambda: signal.lfilter(b, [1.0], x[:prefix], zi=zi), 3, budget,
