@@ -216,3 +216,15 @@ def test_separate_convolvers_in_threads():
         t.join()
     for x, y in zip(xs, results):
         np.testing.assert_allclose(y[128:], signal.oaconvolve(x, h), atol=tol(h, x))
+
+
+def test_empty_blocks_and_out_on_a_strided_axis():
+    h = RNG.standard_normal(50)
+    x = RNG.standard_normal((300, 2))
+    sc = StreamConvolver(h, 32, axis=0, latency=0)
+    assert sc.process(np.zeros((0, 2))).shape == (0, 2)
+    out = np.empty((2, 300)).T  # a Fortran-ordered destination
+    assert sc.process(x, out=out) is out
+    tail = sc.flush()
+    got = np.concatenate([out, tail])
+    np.testing.assert_allclose(got, signal.oaconvolve(x, h[:, None], axes=0), atol=tol(h, x))

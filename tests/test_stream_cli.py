@@ -176,3 +176,17 @@ def test_normalize_gives_unit_energy(tmp_path):
                "--normalize")[0] == 0
     y = wavfile.read(tmp_path / "out.wav")[1]
     np.testing.assert_allclose(y, expected(x, ir / 5.0, full=False)[:, 0], atol=1e-6)
+
+
+def test_progress_bar_on_a_terminal_for_long_jobs(tmp_path, monkeypatch):
+    from fftconv._cli import filter as filter_cmd
+
+    wavfile.write(tmp_path / "in.wav", 8000, pcm(np.int16, 5000, 1))
+    wavfile.write(tmp_path / "ir.wav", 8000, pcm(np.int16, 100, 1, 0.05))
+    monkeypatch.setattr(filter_cmd, "PROGRESS_SECONDS", 0.0)
+    err = io.StringIO()
+    err.isatty = lambda: True
+    with contextlib.redirect_stderr(err):
+        assert main(["filter", str(tmp_path / "in.wav"), str(tmp_path / "out.wav"),
+                     "--kernel", str(tmp_path / "ir.wav"), "--block", "100"]) == 0
+    assert "block/s" in err.getvalue() or "s/block" in err.getvalue()
