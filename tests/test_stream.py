@@ -228,3 +228,17 @@ def test_empty_blocks_and_out_on_a_strided_axis():
     tail = sc.flush()
     got = np.concatenate([out, tail])
     np.testing.assert_allclose(got, signal.oaconvolve(x, h[:, None], axes=0), atol=tol(h, x))
+
+
+def test_shared_kernel_replaces_per_channel_kernels():
+    x = RNG.standard_normal((2, 600))
+    h1 = RNG.standard_normal((2, 80))
+    h2 = RNG.standard_normal(60)
+    sc = StreamConvolver(h1, 16, method="uniform")
+    first = sc.process(x[:, :250])
+    sc.set_kernel(h2)
+    got = np.concatenate([first, sc.process(x[:, 250:]), sc.flush()], axis=1)[:, 16:]
+    old = signal.oaconvolve(x, h1, axes=1)
+    new = np.pad(signal.oaconvolve(x, h2[None], axes=1), ((0, 0), (0, 20)))
+    want = np.where(np.arange(old.shape[1]) < 250 - 16, old, new)
+    np.testing.assert_allclose(got, want, atol=tol(h1, x))
