@@ -190,3 +190,15 @@ def test_progress_bar_on_a_terminal_for_long_jobs(tmp_path, monkeypatch):
         assert main(["filter", str(tmp_path / "in.wav"), str(tmp_path / "out.wav"),
                      "--kernel", str(tmp_path / "ir.wav"), "--block", "100"]) == 0
     assert "block/s" in err.getvalue() or "s/block" in err.getvalue()
+
+
+def test_uint8_wav_round_trip_through_a_unit_impulse(tmp_path):
+    x = RNG.integers(0, 256, (3000, 2)).astype(np.uint8)
+    wavfile.write(tmp_path / "in.wav", 8000, x)
+    wavfile.write(tmp_path / "ir.wav", 8000, np.array([1.0, 0.0, 0.0], np.float32))
+    status, _, err = cli(tmp_path / "in.wav", tmp_path / "out.wav", "--kernel",
+                         tmp_path / "ir.wav", "--block", "700")
+    assert status == 0 and "clipped" not in err
+    y = wavfile.read(tmp_path / "out.wav")[1]
+    assert y.dtype == np.uint8
+    np.testing.assert_array_equal(y, x)
