@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
     kernels = iter(rng.standard_normal((7, 7)) for _ in range(4))
     k = rng.standard_normal((7, 7))
-    repeat = lambda: fftconv.convolve(x, k)  # noqa: E731
+    repeat = lambda: fftconv.convolve(x, k)
     rows = [("first call (new problem)", profile(lambda: fftconv.convolve(x, next(kernels)),
                                                  _forget)),
             ("repeated call (same kernel)", profile(repeat, repeat))]

@@ -102,15 +102,18 @@ class LazyExecutor:
     """An executor built on first use (once, also when called from several threads)."""
 
     def __init__(self, build: Callable[[], Executor]) -> None:
-        self._build, self._built = build, None
+        self._build = build
+        self._built: Executor | None = None
         self._lock = threading.Lock()
 
     def __call__(self, xb: np.ndarray, out: np.ndarray) -> None:
-        if self._built is None:
+        built = self._built
+        if built is None:
             with self._lock:
                 if self._built is None:
                     self._built = self._build()
-        self._built(xb, out)
+                built = self._built
+        built(xb, out)
 
 
 def needs_finite_check(problem: Problem, method: str) -> bool:
@@ -294,7 +297,7 @@ def _check_integer_range(xb: np.ndarray, kernel: np.ndarray, p: Problem) -> None
     """
     hi = max(int(xb.max(initial=0)), -int(xb.min(initial=0)))
     if p.boundary == "constant":
-        hi = max(hi, abs(int(p.cval)))
+        hi = max(hi, abs(int(p.cval.real)))
     k = kernel.reshape(kernel.shape[0], -1)
     l1 = float(np.abs(k.astype(np.float64)).sum(axis=1).max(initial=0))
     if float(hi) * l1 < 2.0 ** 62:  # far from the limit: no exact arithmetic needed

@@ -15,11 +15,15 @@ import operator
 import timeit
 import warnings
 
+from collections.abc import Callable
+from typing import cast
+
 import numpy as np
 
 from ._api import convolve as engine_convolve
 from ._api import correlate as engine_correlate
 from ._api import explain
+from ._typing import Mode
 
 __all__ = ["signal_conv", "freq_conv", "conv2d", "choose_method"]
 
@@ -31,9 +35,9 @@ BOUNDARIES = {"fill": "constant", "pad": "constant", "symm": "symmetric",
 _INTEGER = "biu"
 
 
-def check_mode(mode: object) -> str:
+def check_mode(mode: object) -> Mode:
     if isinstance(mode, str) and mode in MODES:
-        return mode
+        return cast(Mode, mode)
     raise ValueError(f"mode={mode!r} is invalid; acceptable mode flags are 'valid', 'same', "
                      "or 'full'")
 
@@ -45,7 +49,7 @@ def check_method(method: object) -> str:
                      "'direct', or 'fft'")
 
 
-def swap_needed(mode: str, s1: tuple[int, ...], s2: tuple[int, ...], axes=None) -> bool:
+def swap_needed(mode: object, s1: tuple[int, ...], s2: tuple[int, ...], axes=None) -> bool:
     """Whether ``'valid'`` mode must swap the inputs (the second is the larger)."""
     if mode != "valid" or not s1:
         return False
@@ -112,7 +116,7 @@ def _axes(axes: object, ndim: int) -> list[int]:
     if isinstance(axes, numbers.Number):
         axes = (axes,)
     try:
-        out = [operator.index(a) for a in axes]  # type: ignore[union-attr]
+        out = [operator.index(a) for a in axes]  # type: ignore[attr-defined]  # TypeError if not
     except TypeError:
         raise ValueError(f"axes={axes!r} is invalid: axes must be a scalar or iterable of "
                          "integers") from None
@@ -232,7 +236,8 @@ def _seconds(func) -> float:
     return min(timer.repeat(3, number)) / number
 
 
-def choose_method(in1: object, in2: object, mode: object, measure: bool, convolve) -> object:
+def choose_method(in1: object, in2: object, mode: object, measure: bool,
+                  convolve: Callable[..., object]) -> str | tuple[str, dict[str, float]]:
     """scipy.signal.choose_conv_method, answered by fftconv's planner."""
     a, b = np.asarray(in1), np.asarray(in2)
     if measure:

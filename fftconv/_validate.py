@@ -74,8 +74,9 @@ def as_shape(shape: object, name: str) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
-        out = tuple(int(s) for s in shape)  # type: ignore[union-attr]
-        ok = all(int(s) == s and s >= 0 for s in shape)  # type: ignore[union-attr]
+        items = list(shape)  # type: ignore[call-overload]  # TypeError for a non-sequence
+        out = tuple(int(s) for s in items)
+        ok = all(int(s) == s and s >= 0 for s in items)
     except (TypeError, ValueError):
         ok = False
     if not ok:
@@ -186,7 +187,7 @@ def _cval(cval: object, compute: np.dtype) -> complex | float | int:
     if isinstance(cval, (bool, np.bool_)) or not isinstance(cval, numbers.Number):
         raise ValueError(f"cval={cval!r} is invalid; expected a number")
     if compute.kind in "iu":
-        c = complex(cval)  # type: ignore[arg-type]
+        c = complex(cval)  # type: ignore[call-overload]  # any numbers.Number
         if c.imag != 0 or not math.isfinite(c.real) or c.real != int(c.real):
             raise ValueError(
                 f"cval={cval!r} is invalid for integer inputs, whose results are exact integers; "
@@ -197,7 +198,7 @@ def _cval(cval: object, compute: np.dtype) -> complex | float | int:
             raise ValueError(f"cval={cval!r} is out of range for {compute}")
         return v
     if compute.kind == "c":
-        return complex(cval)  # type: ignore[arg-type]
+        return complex(cval)  # type: ignore[call-overload]  # any numbers.Number
     if isinstance(cval, (complex, np.complexfloating)) and complex(cval).imag != 0:
         raise ValueError(f"cval={cval!r} is invalid for real inputs; expected a real number")
     return float(complex(cval).real) if isinstance(cval, complex) else float(cval)  # type: ignore[arg-type]

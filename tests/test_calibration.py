@@ -57,7 +57,8 @@ def test_calibrate_quick_stores_and_is_used(cache):
 def test_stale_file_is_ignored_with_a_warning_naming_it(cache):
     write(cache / "calibration.json", {"signature": {**_cache.signature(), "numpy": "0.0"},
                                        "payload": {"memory_per_byte": 1.0}})
-    with pytest.warns(fftconv.FFTConvWarning, match=r"ignoring .*calibration\.json: it was made with other versions"):
+    with pytest.warns(fftconv.FFTConvWarning,
+                      match=r"ignoring .*calibration\.json: it was made with other versions"):
         costs = _costs.machine_costs()
     assert costs["memory_per_byte"] == _costs.default_costs()["memory_per_byte"]
 

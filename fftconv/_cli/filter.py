@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 from collections.abc import Iterator
@@ -167,7 +168,7 @@ def _filter(args: argparse.Namespace) -> None:
                          f"kernel's shape {kernel.shape}")
     d = kernel.ndim
     channels = x.reshape(x.shape[:d] + (-1,))
-    count = channels.shape[-1]
+    count = math.prod(x.shape[d:])  # the channels of each sample
     out_dtype = np.dtype(args.dtype or x.dtype)
     compute = np.dtype(np.float32 if out_dtype == np.float32 else np.float64)
     options = dict(boundary=args.boundary, cval=args.cval, workers=args.workers)

@@ -10,6 +10,7 @@ defaults for every later plan in every process (same versions and CPU).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -166,14 +167,20 @@ def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
     return {k: float(min(max(v, 0.0), 1.0)) for k, v in eff.items()}, threshold
 
 
+def _entry(key: str, sub: str, measure: Callable[..., Any], *args: Any) -> tuple[str, str, Any]:
+    return key, sub, measure(*args)
+
+
 def _steps(quick: bool) -> Iterator[tuple[str, Callable[[], Any]]]:
     repeat = 3 if quick else 7
     side = 256 if quick else 512
     sides = (64, 256, 1024) if quick else (32, 64, 128, 256, 512, 1024, 2048)
     for d in _DTYPES_DIRECT:
-        yield f"direct sum, {d}", lambda d=d: ("direct_per_mac", d, _direct(d, side, repeat))
+        yield f"direct sum, {d}", functools.partial(_entry, "direct_per_mac", d, _direct, d,
+                                                   side, repeat)
     for d in _DTYPES_FFT:
-        yield f"FFT, {d}", lambda d=d: ("fft_per_nlogn_by_size", d, _fft_rates(d, sides, repeat))
+        yield f"FFT, {d}", functools.partial(_entry, "fft_per_nlogn_by_size", d, _fft_rates, d,
+                                            sides, repeat)
     yield "FFT prime factors", lambda: ("prime_weight", None, _prime_weights(repeat, quick))
     yield "memory bandwidth", lambda: ("memory_per_byte", None, _memory(repeat))
     yield "call overheads", lambda: ("overhead", None, _overheads(repeat))

@@ -60,7 +60,6 @@ def _im2col(gemm_f32: float, repeat: int, shipped: float) -> float:
 
 def _kernel(dtype: str, repeat: int, shipped: dict[str, Any]) -> tuple[float, float]:
     """(seconds per modelled multiply-add, fixed cost) of the compiled direct kernel."""
-    from .. import nn as _  # noqa: F401  (the package, for its modules' imports)
     from ..nn._direct import _kernel_seconds, build_kernel
     from .costs import machine_costs
 

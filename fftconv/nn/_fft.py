@@ -16,6 +16,8 @@ import math
 import threading
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
 
 from .._machine.costs import threads_speedup
@@ -94,9 +96,11 @@ def _split(a: np.ndarray, lead: int, ps: tuple[int, ...], size: tuple[int, ...],
     out = np.zeros((*a.shape[:lead], len(phases), *size), a.dtype)
     for i, flat in enumerate(phases):
         q = np.unravel_index(flat, ps)
-        src = a[(Ellipsis, *(slice(qa, None, s) for qa, s in zip(q, ps)))]
+        phase: tuple[Any, ...] = (Ellipsis, *(slice(qa, None, s) for qa, s in zip(q, ps)))
+        src = a[phase]
         sub = tuple(slice(0, min(m, n)) for m, n in zip(size, src.shape[lead:]))
-        out[(slice(None),) * lead + (i, *sub)] = src[(Ellipsis, *sub)]
+        head: tuple[Any, ...] = (Ellipsis, *sub)
+        out[(slice(None),) * lead + (i, *sub)] = src[head]
     return out
 
 

@@ -111,7 +111,7 @@ def _dims(name: str, value: object, d: int, minimum: int) -> tuple[int, ...]:
     try:
         if len(seq) != d or any(isinstance(v, (bool, np.bool_)) for v in seq):
             raise TypeError
-        out = tuple(operator.index(v) for v in seq)
+        out = tuple(operator.index(v) for v in seq)  # type: ignore[arg-type]  # checked
     except TypeError:
         raise ValueError(f"{name}={value!r} is invalid; expected {what} or a tuple of {d} "
                          "such ints") from None
@@ -141,7 +141,7 @@ def _padding(value: object, d: int, n: tuple[int, ...], k: tuple[int, ...],
                              "; or an int, a tuple of ints, or ((lo, hi), ...) per axis")
     if (isinstance(value, Sequence) and len(value) == d
             and all(isinstance(v, (Sequence, np.ndarray)) for v in value)):
-        pairs = [_dims("padding", v, 2, 0) for v in value]  # type: ignore[arg-type]
+        pairs = [_dims("padding", v, 2, 0) for v in value]
         return tuple((lo, hi) for lo, hi in pairs)
     return tuple((p, p) for p in _dims("padding", value, d, 0))
 
