@@ -39,13 +39,22 @@ def _best(fn: Callable[[], object], repeat: int) -> float:
 
 
 def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
-    from ..strategies._direct_kernel import prepare
+    """Seconds per multiply-add of the direct strategy's executor (a valid 7x7 sum)."""
+    from .._engine import Options
+    from .._validate import make_problem
+    from ..strategies import registry
 
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((1, side + 6, side + 6)) * 8).astype(dtype)
     k = (rng.standard_normal((1, 7, 7)) * 8 + 1).astype(dtype)
     out = np.empty((1, side, side), dtype)
-    run = prepare(x.shape, k, out.shape, workers)
+    problem, prepared = make_problem((side + 6, side + 6), x.dtype, (7, 7), k.dtype,
+                                     Options(mode="valid", conjugate=False, dtype=None),
+                                     flip=False, kernel=k[0])
+    assert prepared is not None
+    direct = registry()["direct"]
+    run = direct.build(problem, prepared, direct.estimate(problem, _costs.machine_costs(),
+                                                          workers), workers)
     return _best(lambda: run(x, out), repeat) / (side * side * 49)
 
 

@@ -60,7 +60,7 @@ def _im2col(gemm_f32: float, repeat: int, shipped: float) -> float:
 
 def _kernel(dtype: str, repeat: int, shipped: dict[str, Any]) -> tuple[float, float]:
     """(seconds per modelled multiply-add, fixed cost) of the compiled direct kernel."""
-    from ..nn._direct import _kernel_seconds, build_kernel
+    from ..nn._direct import kernel_seconds, build_kernel
     from .costs import machine_costs
 
     def timed(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> tuple[float, float]:
@@ -68,7 +68,7 @@ def _kernel(dtype: str, repeat: int, shipped: dict[str, Any]) -> tuple[float, fl
         run = build_kernel(p, w, 1)[0]
         out = np.empty((p.batch, p.out_channels, *p.out_len), p.dtype)
         unit = {**shipped, "kernel_per_mac": {dtype: 1.0}, "kernel_overhead": 0.0}
-        return _best(lambda: run(x, out), repeat), _kernel_seconds(p, machine_costs(), unit, 1)
+        return _best(lambda: run(x, out), repeat), kernel_seconds(p, machine_costs(), unit, 1)
 
     tiny, _ = timed((1, 1, 8), (1, 1, 3))
     total, units = timed((4, 16, 64, 64), (16, 16, 5, 5))

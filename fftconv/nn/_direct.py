@@ -22,7 +22,8 @@ from .._machine.costs import threads_speedup
 from .._machine.threads import PARALLEL_MIN_MACS, parallel_map
 from ._problem import NNProblem, Runner, kept_phases, nn_costs, pad
 
-__all__ = ["DIRECT_IMPLS", "build_direct", "build_im2col", "build_kernel", "direct_estimates"]
+__all__ = ["DIRECT_IMPLS", "build_direct", "build_im2col", "build_kernel", "direct_estimates",
+           "kernel_seconds"]
 
 
 #: Scratch bytes per chunk of im2col columns. The columns come in large chunks: each BLAS
@@ -40,7 +41,7 @@ _ROUND = 16
 DIRECT_IMPLS = ("kernel", "im2col")
 
 
-def _kernel_seconds(p: NNProblem, costs: dict, nn: dict, workers: int) -> float:
+def kernel_seconds(p: NNProblem, costs: dict, nn: dict, workers: int) -> float:
     """The compiled direct kernel (:func:`build_kernel`).
 
     Work is counted over the positions it computes: strips of fused rows (rounded up to
@@ -61,8 +62,8 @@ def _kernel_seconds(p: NNProblem, costs: dict, nn: dict, workers: int) -> float:
         nseg, wide = rows // inner * -(-inner // per), (per - 1) * pitch + lc
     taps = p.channels // p.groups * math.prod(p.k)
     positions = p.batch * nseg * (-(-wide // _ROUND) * _ROUND + nn["kernel_pass_positions"]) * taps
-    og = p.out_channels // p.groups
-    channels = (og - og % 4 + og % 4 * nn["kernel_single_factor"]) * p.groups
+    out_per_group = p.out_channels // p.groups
+    channels = (out_per_group - out_per_group % 4 + out_per_group % 4 * nn["kernel_single_factor"]) * p.groups
     t = positions * channels * nn["kernel_per_mac"][p.dtype.name]
     if max(p.stride) > 1 or any(lo or hi for lo, hi in p.pad):
         t += 2 * p.batch * p.channels * len(phases) * math.prod(m) * p.dtype.itemsize \
@@ -82,7 +83,7 @@ def direct_estimates(p: NNProblem, workers: int) -> dict[str, float]:
                          + p.macs // (p.out_channels // p.groups) * nn["im2col_per_element"])
                       / threads_speedup(costs, "direct", workers))}
     if p.dtype.kind == "f":
-        out["kernel"] = _kernel_seconds(p, costs, nn, workers)
+        out["kernel"] = kernel_seconds(p, costs, nn, workers)
     return out
 
 
@@ -96,8 +97,9 @@ def build_im2col(p: NNProblem, w: np.ndarray, workers: int) -> Runner:
     product) would oversubscribe the cores.
     """
     d, g = len(p.n), p.groups
-    cg, og = p.channels // g, p.out_channels // g
-    wg = [np.ascontiguousarray(w[i * og:(i + 1) * og].reshape(og, -1)) for i in range(g)]
+    cg, out_per_group = p.channels // g, p.out_channels // g
+    wg = [np.ascontiguousarray(w[i * out_per_group:(i + 1) * out_per_group]
+                               .reshape(out_per_group, -1)) for i in range(g)]
     length, nb = p.out_len, p.batch
     row = nb * cg * math.prod(p.k) * math.prod(length[1:]) * p.dtype.itemsize
     rows = max(1, min(length[0], _COLS_BYTES // max(row, 1)))
@@ -116,8 +118,8 @@ def build_im2col(p: NNProblem, w: np.ndarray, workers: int) -> Runner:
                 cols = v[(slice(None),) * (d + 2) + (slice(r0, r1),)].reshape(
                     wg[i].shape[1], nb * (r1 - r0) * math.prod(length[1:]))
                 res = wg[i] @ cols
-                out[:, i * og:(i + 1) * og, r0:r1] = res.reshape(
-                    og, nb, r1 - r0, *length[1:]).transpose(out_axes)
+                out[:, i * out_per_group:(i + 1) * out_per_group, r0:r1] = res.reshape(
+                    out_per_group, nb, r1 - r0, *length[1:]).transpose(out_axes)
 
     return run
 
@@ -139,7 +141,7 @@ def _tap_offsets(p: NNProblem, phases: tuple[int, ...], m: tuple[int, ...]) -> n
     """The flat offset of every tap, in the weight's ``(C/groups, *k)`` order, from an
     output's position in the phase planes of its group (see :func:`_phases`)."""
     kept = kept_phases(p.k, p.dilation, p.stride)
-    mstr = [math.prod(m[a + 1:]) for a in range(len(m))]
+    plane_strides = [math.prod(m[a + 1:]) for a in range(len(m))]
     nstr = [math.prod(len(q) for q in kept[a + 1:]) for a in range(len(kept))]
     phase = np.zeros(p.k, np.intp)
     off = np.zeros(p.k, np.intp)
@@ -148,10 +150,10 @@ def _tap_offsets(p: NNProblem, phases: tuple[int, ...], m: tuple[int, ...]) -> n
         shape = [1] * len(p.k)
         shape[a] = k
         phase += (np.searchsorted(kept[a], j % s) * nstr[a]).reshape(shape)
-        off += ((j // s) * mstr[a]).reshape(shape)
+        off += ((j // s) * plane_strides[a]).reshape(shape)
     c = np.arange(p.channels // p.groups, dtype=np.intp)[:, None]
-    toff = (c * len(phases) + phase.ravel()) * math.prod(m) + off.ravel()
-    return np.ascontiguousarray(toff.ravel())
+    tap_offsets = (c * len(phases) + phase.ravel()) * math.prod(m) + off.ravel()
+    return np.ascontiguousarray(tap_offsets.ravel())
 
 
 def _segments(rows: np.ndarray, length: int, pitch: int, strip: int) -> np.ndarray:
@@ -211,21 +213,21 @@ def build_kernel(p: NNProblem, w: np.ndarray, workers: int) -> tuple[Runner, int
     from ._kernel import direct_sum
 
     phases, m = _phases(p)
-    toff = _tap_offsets(p, phases, m)
-    d, length, nph = len(p.n), p.out_len, len(phases)
-    mstr = [math.prod(m[a + 1:]) for a in range(d)]
+    tap_offsets = _tap_offsets(p, phases, m)
+    d, length, n_phases = len(p.n), p.out_len, len(phases)
+    plane_strides = [math.prod(m[a + 1:]) for a in range(d)]
     rows = np.zeros(length[:-1], np.intp)
     for a in range(d - 1):
         shape = [1] * (d - 1)
         shape[a] = length[a]
-        rows = rows + (np.arange(length[a], dtype=np.intp) * mstr[a]).reshape(shape)
+        rows = rows + (np.arange(length[a], dtype=np.intp) * plane_strides[a]).reshape(shape)
     rows = np.ascontiguousarray(rows.ravel())
     strip = max(_STRIP_BYTES // p.dtype.itemsize, 1)
     segs = _segments(rows, length[-1], m[-1], strip)
     nseg = len(segs)
-    og = p.out_channels // p.groups
-    group_step = p.channels // p.groups * nph * math.prod(m)
-    size = p.channels * nph * math.prod(m)  # per batch item
+    out_per_group = p.out_channels // p.groups
+    group_step = p.channels // p.groups * n_phases * math.prod(m)
+    size = p.channels * n_phases * math.prod(m)  # per batch item
     wt = np.ascontiguousarray(w.reshape(p.out_channels, -1))
     threads = 1 if p.macs < PARALLEL_MIN_MACS else workers
     per_item = threads == 1 or p.batch % threads == 0 or p.batch >= 4 * threads
@@ -249,14 +251,14 @@ def build_kernel(p: NNProblem, w: np.ndarray, workers: int) -> tuple[Runner, int
         flat = bufs.get(len(xs))
         if flat is None:
             flat = bufs[len(xs)] = np.zeros(len(xs) * size + _ROUND, p.dtype)
-        buf = flat[:len(xs) * size].reshape(len(xs), p.channels, nph, *m)
+        buf = flat[:len(xs) * size].reshape(len(xs), p.channels, n_phases, *m)
         for dst, src in copies:
             buf[dst] = xs[src]
         return flat
 
     def run(x: np.ndarray, out: np.ndarray) -> None:
         ov = out.reshape(p.batch, p.out_channels, rows.size, length[-1])
-        if not toff.size:  # no input channels: an empty sum
+        if not tap_offsets.size:  # no input channels: an empty sum
             out.fill(0)
             return
         # Work is handed out on demand (next() on a shared iterator holds the GIL), so a
@@ -266,21 +268,21 @@ def build_kernel(p: NNProblem, w: np.ndarray, workers: int) -> tuple[Runner, int
 
             def worker(_: int) -> None:
                 for n in items:
-                    direct_sum(planes(x[n:n + 1]), size, toff, wt, og, group_step, rows, segs,
-                               strip, _ROUND, ov[n:n + 1], 0, nseg)
+                    direct_sum(planes(x[n:n + 1]), size, tap_offsets, wt, out_per_group,
+                               group_step, rows, segs, strip, _ROUND, ov[n:n + 1], 0, nseg)
         else:
             xf = planes(x)
             parts = iter(range(nparts))
 
             def worker(_: int) -> None:
                 for i in parts:
-                    direct_sum(xf, size, toff, wt, og, group_step, rows, segs, strip, _ROUND,
-                               ov, bounds[i], bounds[i + 1])
+                    direct_sum(xf, size, tap_offsets, wt, out_per_group, group_step, rows,
+                               segs, strip, _ROUND, ov, bounds[i], bounds[i + 1])
         parallel_map(worker, range(threads), threads)
 
     item_bytes = 0 if in_place else size * p.dtype.itemsize
     held = threads * item_bytes if per_item else p.batch * item_bytes
-    return run, wt.nbytes + toff.nbytes + held
+    return run, wt.nbytes + tap_offsets.nbytes + held
 
 
 def build_direct(p: NNProblem, w: np.ndarray, workers: int, impl: str) -> tuple[Runner, int]:

@@ -65,13 +65,13 @@ def fft_layout(p: NNProblem, polyphase: bool, weights: dict) -> FFTLayout:
 
 def fft_seconds(p: NNProblem, lay: FFTLayout, costs: dict, nn: dict, workers: int) -> float:
     rdt, cdt, real = fft_dtypes(p.dtype)
-    ce = p.channels * len(lay.phases)
+    phase_channels = p.channels * len(lay.phases)
     nbins = math.prod(lay.fft_shape[:-1]) * (lay.fft_shape[-1] // 2 + 1 if real else
                                              lay.fft_shape[-1])
-    t = transform_seconds(lay.fft_shape, p.batch * (ce + p.out_channels), rdt, costs, real)
-    t += (p.batch * p.out_channels * (ce // p.groups) * nbins
+    t = transform_seconds(lay.fft_shape, p.batch * (phase_channels + p.out_channels), rdt, costs, real)
+    t += (p.batch * p.out_channels * (phase_channels // p.groups) * nbins
           * nn["spectral_per_mac"][cdt.name])
-    passes = (ce + p.out_channels) * math.prod(lay.fft_shape) * 3
+    passes = (phase_channels + p.out_channels) * math.prod(lay.fft_shape) * 3
     if max(lay.phase_stride) > 1:  # zero-extend, reorder and select the input phases
         passes += p.channels * math.prod(m * s for m, s in zip(lay.in_len, lay.phase_stride)) * 4
     t += p.batch * passes * rdt.itemsize * costs["memory_per_byte"]
@@ -118,7 +118,7 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
     d, fshape = len(p.n), lay.fft_shape
     nf = math.prod(fshape)
     ph = len(lay.phases)
-    ce, o = p.channels * ph, p.out_channels
+    phase_channels, o = p.channels * ph, p.out_channels
     # Weight spectrum: dilate, split into phases, reverse (correlation), transform.
     wd = np.zeros((o, w.shape[1], *p.span), p.dtype)
     wd[(slice(None), slice(None), *(slice(None, None, dl) for dl in p.dilation))] = w
@@ -131,7 +131,7 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
     wr, wi = blocked(wspec.real), blocked(wspec.imag)
     # Batch chunks: one per thread at least, more if the spectra would be too large.
     rdt, cdt, _ = fft_dtypes(p.dtype)  # each pair: input, spectrum, output buffers
-    per_item = (ce + o) * (2 * nf * rdt.itemsize + wr.shape[0] * wr.shape[3] * cdt.itemsize)
+    per_item = (phase_channels + o) * (2 * nf * rdt.itemsize + wr.shape[0] * wr.shape[3] * cdt.itemsize)
     chunks = _chunks(p.batch, max(workers, -(-p.batch * per_item // _SPEC_BYTES)))
     threads = max(1, workers // len(chunks))
     crop = (slice(None), *(slice(q - 1, q - 1 + (n - 1) * s + 1, s)
@@ -143,7 +143,7 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
     def pairs(nb: int) -> tuple[TransformPair, TransformPair]:
         cache = local.__dict__.setdefault("pairs", {})
         if nb not in cache:
-            cache[nb] = (TransformPair(nb * ce, fshape, p.dtype, threads),
+            cache[nb] = (TransformPair(nb * phase_channels, fshape, p.dtype, threads),
                          TransformPair(nb * o, fshape, p.dtype, threads))
         return cache[nb]
 
@@ -154,7 +154,7 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
         if split:
             xp = _split(xp, 2, lay.phase_stride, lay.in_len, lay.phases)
         fwd.inbuf[region] = xp.reshape(-1, *xp.shape[-d:])
-        xs = fwd.forward().reshape(b - a, ce, -1)
+        xs = fwd.forward().reshape(b - a, phase_channels, -1)
         spectral_sum(xs, wr, wi, inv.spec.reshape(b - a, o, -1), p.groups)
         out[a:b] = inv.inverse()[crop].reshape(b - a, o, *p.out_len)
 
