@@ -21,6 +21,7 @@ import numpy as np
 from ._api import convolve as engine_convolve
 from ._api import correlate as engine_correlate
 from ._typing import Method
+from ._validate import AxesRules, normalise_axes
 
 __all__ = ["filter_nd", "filter_1d"]
 
@@ -46,23 +47,19 @@ def boundary(mode: object) -> str:
                        f"of {choices}")
 
 
+#: scipy.ndimage's rules for ``axes``, in its words (a non-integer raises its TypeError).
+_AXES = AxesRules(
+    is_scalar=np.isscalar, bools=True, not_int=None,
+    not_iterable="axes={axes!r} is invalid: axes must be an integer, iterable of integers, "
+                 "or None",
+    empty=None,
+    out_of_range="axes={axes!r} is invalid: specified axis: {value} is out of range for an "
+                 "input with {ndim} dimensions",
+    repeated="axes={axes!r} is invalid: axes must be unique")
+
+
 def check_axes(axes: object, ndim: int) -> tuple[int, ...]:
-    if axes is None:
-        return tuple(range(ndim))
-    if np.isscalar(axes):
-        axes = (operator.index(axes),)  # type: ignore[arg-type]  # TypeError if not
-    if not isinstance(axes, Iterable):
-        raise ValueError(f"axes={axes!r} is invalid: axes must be an integer, iterable of "
-                         "integers, or None")
-    out = tuple(operator.index(a) for a in axes)
-    for a in out:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axes={axes!r} is invalid: specified axis: {a} is out of range "
-                             f"for an input with {ndim} dimensions")
-    out = tuple(a % ndim for a in out)
-    if len(set(out)) != len(out):
-        raise ValueError(f"axes={axes!r} is invalid: axes must be unique")
-    return out
+    return normalise_axes(axes, ndim, _AXES)
 
 
 def per_axis(value: object, n: int, name: str) -> list:

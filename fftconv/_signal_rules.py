@@ -11,7 +11,6 @@ computed exactly by the engine and cast (wrapping like scipy's integer arithmeti
 from __future__ import annotations
 
 import numbers
-import operator
 import timeit
 import warnings
 
@@ -24,6 +23,7 @@ from ._api import convolve as engine_convolve
 from ._api import correlate as engine_correlate
 from ._api import explain
 from ._typing import Mode
+from ._validate import AxesRules, normalise_axes
 
 __all__ = ["signal_conv", "freq_conv", "conv2d", "choose_method"]
 
@@ -109,26 +109,19 @@ def signal_conv(in1: object, in2: object, mode: object, method: object, *,
     return np.ascontiguousarray(out, dtype=rtype)
 
 
+#: scipy.fft's rules for ``axes``, in its words.
+_AXES = AxesRules(
+    is_scalar=lambda axes: isinstance(axes, numbers.Number), bools=True,
+    not_int="axes={axes!r} is invalid: axes must be a scalar or iterable of integers",
+    not_iterable="axes={axes!r} is invalid: axes must be a scalar or iterable of integers",
+    empty="axes=[] is invalid: when provided, axes cannot be empty",
+    out_of_range="axes={axes!r} is invalid: axes exceeds dimensionality of input ({ndim})",
+    repeated="axes={axes!r} is invalid: all axes must be unique")
+
+
 def _axes(axes: object, ndim: int) -> list[int]:
     """scipy.fft's rules for ``axes`` (``None``: all axes)."""
-    if axes is None:
-        return list(range(ndim))
-    if isinstance(axes, numbers.Number):
-        axes = (axes,)
-    try:
-        out = [operator.index(a) for a in axes]  # type: ignore[attr-defined]  # TypeError if not
-    except TypeError:
-        raise ValueError(f"axes={axes!r} is invalid: axes must be a scalar or iterable of "
-                         "integers") from None
-    if not out:
-        raise ValueError("axes=[] is invalid: when provided, axes cannot be empty")
-    out = [a + ndim if a < 0 else a for a in out]
-    if any(a >= ndim or a < 0 for a in out):
-        raise ValueError(f"axes={axes!r} is invalid: axes exceeds dimensionality of input "
-                         f"({ndim})")
-    if len(set(out)) != len(out):
-        raise ValueError(f"axes={axes!r} is invalid: all axes must be unique")
-    return out
+    return list(normalise_axes(axes, ndim, _AXES))
 
 
 def _fft_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
