@@ -1,0 +1,162 @@
+"""``fftconv.dask.convolve``/``correlate``/``explain``: validate -> plan chunks -> build the graph."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal, Union
+
+import numpy as np
+
+from ._chunks import ChunkReport, normalise_chunks, plan_chunks
+from ._core import EFFORTS, Problem, check_option, make_problem, resolve_max_memory, \
+    resolve_workers, strategy_names
+from ._halo import Axis, bounds, block_spec, out_bounds
+from ._tasks import ChunkJob, chunk_plan, compute_block
+
+__all__ = ["run", "explain_job", "is_dask"]
+
+Chunks = Union[Literal["auto"], int, Sequence[Any], dict]
+
+
+def is_dask(a: object) -> bool:
+    """Whether ``a`` is a dask collection (checked without importing dask)."""
+    return type(a).__module__.split(".", 1)[0] == "dask" and hasattr(a, "__dask_graph__")
+
+
+def _inputs(x: object, kernel: object) -> tuple[Any, np.ndarray]:
+    import dask.array as da
+
+    if is_dask(kernel):
+        raise TypeError("kernel is a dask array; expected an in-memory array (numpy or "
+                        "array_like): call kernel.compute() first (the kernel is shipped "
+                        "to every worker once)")
+    if not isinstance(x, da.Array):
+        if is_dask(x):
+            raise TypeError(f"x is a {type(x).__name__}; expected a dask.array.Array")
+        x = da.asarray(x)
+    try:
+        k = np.asarray(kernel)
+    except Exception as exc:
+        raise ValueError(f"kernel could not be converted to an array: {exc}") from None
+    return x, k
+
+
+def _problem(x: Any, k: np.ndarray, flip: bool, conjugate: bool, o: dict) -> Problem:
+    return make_problem(x.shape, x.dtype, k.shape, k.dtype, mode=o["mode"], axes=o["axes"],
+                        boundary=o["boundary"], cval=o["cval"], anchor=o["anchor"], flip=flip,
+                        conjugate=conjugate, dtype=o["dtype"], nan_policy=o["nan_policy"],
+                        max_memory=o["max_memory"])
+
+
+def _block_dtype(problem: Problem) -> np.dtype:
+    """The dtype of assembled blocks: ``x``'s, unless ``cval`` does not fit it exactly."""
+    xdt = problem.x_dtype
+    if problem.boundary != "constant" or problem.pad_is_zero:
+        return xdt
+    try:
+        with np.errstate(all="ignore"):
+            fits = bool(np.array(problem.cval).astype(xdt) == problem.cval)
+    except (TypeError, ValueError, OverflowError):
+        fits = False
+    if fits or (isinstance(problem.cval, float) and math.isnan(problem.cval) and xdt.kind in "fc"):
+        return xdt
+    return problem.compute_dtype
+
+
+def _plan(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
+          o: dict) -> tuple[Problem, ChunkReport, dict]:
+    """Validate everything and choose the chunking; no graph, no array work."""
+    problem = _problem(x, k, flip, conjugate, o)
+    method = check_option("method", o["method"], ("auto", *strategy_names()))
+    effort = check_option("effort", o["effort"], EFFORTS)
+    explicit = normalise_chunks(o.setdefault("chunks", "auto"), x)
+    cores = resolve_workers(None)
+    per_task = resolve_workers(o["workers"]) if o["workers"] is not None else None
+    budget = resolve_max_memory(o["max_memory"])
+    import dask
+    from dask.utils import parse_bytes
+
+    chunk_bytes = parse_bytes(dask.config.get("array.chunk-size", "128MiB"))
+    bdt = _block_dtype(problem)
+    options = dict(x_dtype=bdt, kernel_dtype=k.dtype,
+                   operation="convolve" if flip else "correlate", axes=problem.axes,
+                   method=method, workers=per_task or 1, dtype=o["dtype"],
+                   nan_policy=problem.nan_policy, max_memory=budget)
+    report = plan_chunks(tuple(x.chunks), problem, explicit=explicit, requested=o["chunks"],
+                         block_itemsize=bdt.itemsize, options=options, cores=cores,
+                         budget=max(budget // cores, 1), chunk_bytes=chunk_bytes)
+    if per_task is None and report.tasks < cores:
+        report = _with_workers(report, max(cores // max(report.tasks, 1), 1))
+    return problem, report, dict(method=method, effort=effort, block_dtype=bdt, budget=budget)
+
+
+def _with_workers(report: ChunkReport, workers: int) -> ChunkReport:
+    from dataclasses import replace
+
+    return replace(report, workers=workers)
+
+
+def explain_job(x: object, kernel: object, *, flip: bool, conjugate: bool,
+                **o: object) -> ChunkReport:
+    """The chunk planner's report for a job, building nothing."""
+    xa, k = _inputs(x, kernel)
+    return _plan(xa, k, flip, conjugate, o)[1]
+
+
+def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) -> Any:
+    """The lazy result of a convolution/correlation of a dask array."""
+    import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    xa, k = _inputs(x, kernel)
+    if xa.ndim == 0 and k.ndim == 0:
+        return run(xa.reshape(1), k.reshape(1), flip=flip, conjugate=conjugate,
+                   **o).reshape(())
+    problem, report, extra = _plan(xa, k, flip, conjugate, o)
+    result_dtype = problem.result_dtype
+    if math.prod(problem.out_shape) == 0:
+        return da.zeros(problem.out_shape, dtype=result_dtype)
+    if report.rechunk:
+        xa = xa.rechunk(report.chunks)
+    token = tokenize(k)
+    job = ChunkJob(token=token, flip=flip, conjugate=bool(conjugate), axes=problem.axes,
+                   block_dtype=extra["block_dtype"].str, result_dtype=result_dtype.str,
+                   cval=problem.cval, method=extra["method"], effort=extra["effort"],
+                   workers=report.workers, dtype=None if o["dtype"] is None
+                   else np.dtype(o["dtype"]).str,  # type: ignore[call-overload]
+                   nan_policy=problem.nan_policy, max_memory=extra["budget"])
+    axes = []
+    pads = dict(zip(problem.axes, problem.pad))
+    for a, n in enumerate(problem.x_shape):
+        ib = bounds(xa.chunks[a])
+        if a in pads:
+            kk = problem.kernel_shape[a]
+            lo, hi = pads[a]
+            ob = out_bounds(n, kk, lo, problem.out_shape[a], problem.mode, ib)
+            axes.append(Axis(n, kk, lo, hi, problem.boundary, ib, ob))
+        else:
+            axes.append(Axis(n, 1, 0, 0, "constant", ib, ib))
+    kernel_batched = tuple(problem.kernel_batched and a not in pads and k.ndim == xa.ndim
+                           and k.shape[a] != 1 for a in range(xa.ndim))
+    nblocks = [len(ax.out_bounds) - 1 for ax in axes]
+    specs = {idx: block_spec(axes, idx, kernel_batched) for idx in np.ndindex(*nblocks)}
+    # Validate the kernel's values (and warm this process's cache) on the commonest shape.
+    shapes: dict[tuple, int] = {}
+    for spec in specs.values():
+        shapes[spec.shape] = shapes.get(spec.shape, 0) + 1
+    main = max(specs.values(), key=lambda s: shapes[s.shape])
+    chunk_plan(job, main.shape, k, main.kernel_index)
+    op = "convolve" if flip else "correlate"
+    name = f"fftconv-{op}-" + tokenize(xa.name, token, job, report.chunks, repr(problem))
+    kname = f"fftconv-kernel-{token}"
+    layer: dict = {kname: k}
+    for idx, spec in specs.items():
+        deps = [(xa.name, *d) for d in spec.deps]
+        layer[(name, *idx)] = (compute_block, job, spec, kname, deps)
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=[xa])
+    out_chunks = tuple(tuple(int(e - s) for s, e in zip(ax.out_bounds[:-1], ax.out_bounds[1:]))
+                       for ax in axes)
+    meta = np.empty((0,) * xa.ndim, dtype=result_dtype)
+    return da.Array(graph, name, chunks=out_chunks, dtype=result_dtype, meta=meta)
