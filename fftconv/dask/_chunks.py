@@ -18,7 +18,7 @@ import numpy as np
 
 import fftconv
 
-from ._core import Problem, invalid_option
+from ._core import Problem, fmt_bytes as _fmt_bytes, fmt_seconds as _fmt_seconds, invalid_option
 from ._halo import bounds, depth, shift
 
 __all__ = ["ChunkCandidate", "ChunkReport", "plan_chunks", "check_holds", "normalise_chunks"]
@@ -151,8 +151,6 @@ class ChunkReport:
         return max(self.blocks, key=lambda b: b[1])[2] if self.blocks else "none"
 
     def __str__(self) -> str:
-        from .._plan import _fmt_bytes, _fmt_seconds
-
         p = self.problem
         depths = _depths(p)
         halo = ", ".join(f"axis {a}: {b}+{f}" for a, (b, f) in depths.items())

@@ -7,19 +7,21 @@ changes only this file.
 
 from __future__ import annotations
 
-from .._boundary import index_map
+from .._numerics.boundary import index_map
 from .._docs import fill
-from .._facade_ndimage import MODES as NDIMAGE_MODES
-from .._facade_ndimage import _anchor as ndimage_anchor
-from .._facade_ndimage import boundary as ndimage_boundary
-from .._facade_ndimage import check_cval as ndimage_check_cval
+from .._ndimage_rules import MODES as NDIMAGE_MODES
+from .._ndimage_rules import _anchor as ndimage_anchor
+from .._ndimage_rules import boundary as ndimage_boundary
+from .._ndimage_rules import check_cval as ndimage_check_cval
+from .._plan import _fmt_bytes as fmt_bytes
+from .._plan import _fmt_seconds as fmt_seconds
 from .._problem import Problem
-from .._resources import resolve_max_memory
+from .._machine.resources import resolve_max_memory
 from .._validate import check_option, invalid_option, make_problem
-from .._workers import resolve_workers
+from .._machine.workers import resolve_workers
 
 __all__ = [
-    "NDIMAGE_MODES", "Problem", "check_option", "fill", "index_map", "invalid_option",
+    "NDIMAGE_MODES", "Problem", "fmt_bytes", "fmt_seconds", "check_option", "fill", "index_map", "invalid_option",
     "make_problem", "ndimage_anchor", "ndimage_boundary", "ndimage_check_cval",
     "resolve_max_memory", "resolve_workers",
 ]
