@@ -14,7 +14,7 @@ from ._core import EFFORTS, Problem, check_option, make_problem, resolve_max_mem
 from ._halo import Axis, bounds, block_spec, out_bounds
 from ._tasks import ChunkJob, chunk_plan, compute_block
 
-__all__ = ["run", "explain_job", "is_dask"]
+__all__ = ["build", "run", "explain_job", "is_dask"]
 
 Chunks = Union[Literal["auto"], int, Sequence[Any], dict]
 
@@ -104,29 +104,24 @@ def explain_job(x: object, kernel: object, *, flip: bool, conjugate: bool,
     return _plan(xa, k, flip, conjugate, o)[1]
 
 
-def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) -> Any:
-    """The lazy result of a convolution/correlation of a dask array."""
-    import dask.array as da
+def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
+          **o: object) -> tuple[Problem, ChunkReport, ChunkJob, Any, np.ndarray, dict]:
+    """Validate, plan the chunks and describe every task: ``(problem, report, job, x, kernel,
+    {block index: BlockSpec})`` (``x`` rechunked as planned). No array work."""
     from dask.base import tokenize
-    from dask.highlevelgraph import HighLevelGraph
 
     xa, k = _inputs(x, kernel)
-    if xa.ndim == 0 and k.ndim == 0:
-        return run(xa.reshape(1), k.reshape(1), flip=flip, conjugate=conjugate,
-                   **o).reshape(())
     problem, report, extra = _plan(xa, k, flip, conjugate, o)
-    result_dtype = problem.result_dtype
-    if math.prod(problem.out_shape) == 0:
-        return da.zeros(problem.out_shape, dtype=result_dtype)
     if report.rechunk:
         xa = xa.rechunk(report.chunks)
-    token = tokenize(k)
-    job = ChunkJob(token=token, flip=flip, conjugate=bool(conjugate), axes=problem.axes,
-                   block_dtype=extra["block_dtype"].str, result_dtype=result_dtype.str,
+    job = ChunkJob(token=tokenize(k), flip=flip, conjugate=bool(conjugate), axes=problem.axes,
+                   block_dtype=extra["block_dtype"].str, result_dtype=problem.result_dtype.str,
                    cval=problem.cval, method=extra["method"], effort=extra["effort"],
                    workers=report.workers, dtype=None if o["dtype"] is None
                    else np.dtype(o["dtype"]).str,  # type: ignore[call-overload]
                    nan_policy=problem.nan_policy, max_memory=extra["budget"])
+    if math.prod(problem.out_shape) == 0:
+        return problem, report, job, xa, k, {}
     axes = []
     pads = dict(zip(problem.axes, problem.pad))
     for a, n in enumerate(problem.x_shape):
@@ -142,6 +137,21 @@ def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) 
                            and k.shape[a] != 1 for a in range(xa.ndim))
     nblocks = [len(ax.out_bounds) - 1 for ax in axes]
     specs = {idx: block_spec(axes, idx, kernel_batched) for idx in np.ndindex(*nblocks)}
+    return problem, report, job, xa, k, specs
+
+
+def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) -> Any:
+    """The lazy result of a convolution/correlation of a dask array."""
+    import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    if getattr(x, "ndim", None) == 0 and np.ndim(kernel) == 0:  # type: ignore[arg-type]
+        return run(x.reshape(1), np.reshape(kernel, 1), flip=flip,  # type: ignore[attr-defined]
+                   conjugate=conjugate, **o).reshape(())
+    problem, report, job, xa, k, specs = build(x, kernel, flip=flip, conjugate=conjugate, **o)
+    if not specs:
+        return da.zeros(problem.out_shape, dtype=problem.result_dtype)
     # Validate the kernel's values (and warm this process's cache) on the commonest shape.
     shapes: dict[tuple, int] = {}
     for spec in specs.values():
@@ -149,14 +159,13 @@ def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) 
     main = max(specs.values(), key=lambda s: shapes[s.shape])
     chunk_plan(job, main.shape, k, main.kernel_index)
     op = "convolve" if flip else "correlate"
-    name = f"fftconv-{op}-" + tokenize(xa.name, token, job, report.chunks, repr(problem))
-    kname = f"fftconv-kernel-{token}"
+    name = f"fftconv-{op}-" + tokenize(xa.name, job, report.chunks, repr(problem))
+    kname = f"fftconv-kernel-{job.token}"
     layer: dict = {kname: k}
     for idx, spec in specs.items():
         deps = [(xa.name, *d) for d in spec.deps]
         layer[(name, *idx)] = (compute_block, job, spec, kname, deps)
     graph = HighLevelGraph.from_collections(name, layer, dependencies=[xa])
-    out_chunks = tuple(tuple(int(e - s) for s, e in zip(ax.out_bounds[:-1], ax.out_bounds[1:]))
-                       for ax in axes)
-    meta = np.empty((0,) * xa.ndim, dtype=result_dtype)
-    return da.Array(graph, name, chunks=out_chunks, dtype=result_dtype, meta=meta)
+    out_chunks = report.out_chunks
+    meta = np.empty((0,) * xa.ndim, dtype=problem.result_dtype)
+    return da.Array(graph, name, chunks=out_chunks, dtype=problem.result_dtype, meta=meta)
