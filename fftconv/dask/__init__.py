@@ -28,8 +28,9 @@ from ._api import Chunks, explain_job, run
 from ._chunks import ChunkCandidate, ChunkReport
 from ._core import fill
 from ._tasks import plan_cache_info
+from . import ndfilters
 
-__all__ = ["ChunkCandidate", "ChunkReport", "convolve", "correlate", "explain",
+__all__ = ["ChunkCandidate", "ChunkReport", "convolve", "correlate", "explain", "ndfilters",
            "plan_cache_info"]
 
 Mode = Literal["full", "same", "valid"]

@@ -23,8 +23,8 @@ __all__ = ["Axis", "BlockSpec", "Run", "block_spec", "bounds", "depth", "out_bou
            "shift"]
 
 #: A run of an output block's extended input along one axis: the input chunk it comes
-#: from (``-1``: a ``cval`` fill), the local selector in that chunk, and its length.
-Run = tuple[int, "slice | np.ndarray", int]
+#: from (``-1``: a ``cval`` fill), the slice of that chunk, and the run's length.
+Run = tuple[int, slice, int]
 
 
 @dataclass(frozen=True)
@@ -72,25 +72,40 @@ def out_bounds(n: int, k: int, lo: int, out_len: int, mode: str,
 
 
 def runs(axis: Axis, o0: int, o1: int) -> tuple[Run, ...]:
-    """The runs of ``x~[o0 : o1 + k - 1]`` along ``axis``, in order."""
+    """The runs of ``x~[o0 : o1 + k - 1]`` along ``axis``, in order.
+
+    Every run is a slice of one input chunk: ascending (the chunk itself, ``wrap``),
+    descending (the mirrors of ``reflect``/``symmetric``) or one sample repeated (``edge``,
+    a length-1 slice that broadcasts), so a block is assembled from views, copied once.
+    """
     m = index_map(axis.n, axis.lo, axis.hi, axis.boundary) if axis.k > 1 or axis.lo or axis.hi \
         else np.arange(axis.n, dtype=np.intp)
     src = m[o0:o1 + axis.k - 1]
     chunk = np.searchsorted(np.asarray(axis.in_bounds), src, side="right") - 1
     chunk[src < 0] = -1
-    cuts = np.flatnonzero(np.diff(chunk)) + 1
+    s, c = src.tolist(), chunk.tolist()
     out: list[Run] = []
-    for part_src, part_chunk in zip(np.split(src, cuts), np.split(chunk, cuts)):
-        j = int(part_chunk[0])
-        length = int(part_src.size)
+    i, total = 0, len(s)
+    while i < total:
+        j, e = c[i], i + 1
         if j < 0:
-            out.append((-1, slice(0, 0), length))
+            while e < total and c[e] < 0:
+                e += 1
+            out.append((-1, slice(0, 0), e - i))
+            i = e
             continue
-        local = part_src - axis.in_bounds[j]
-        if length == 1 or bool(np.all(np.diff(local) == 1)):
-            out.append((j, slice(int(local[0]), int(local[0]) + length), length))
+        step = s[i + 1] - s[i] if e < total and c[e] == j else 1
+        while e < total and c[e] == j and s[e] - s[e - 1] == step:
+            e += 1
+        a = s[i] - axis.in_bounds[j]
+        length = e - i
+        if step == 0:
+            sel = slice(a, a + 1)
         else:
-            out.append((j, local.astype(np.intp), length))
+            stop = a + step * length
+            sel = slice(a, stop if stop >= 0 else None, step)
+        out.append((j, sel, length))
+        i = e
     return tuple(out)
 
 

@@ -89,18 +89,12 @@ def _assemble(job: ChunkJob, spec: BlockSpec, chunks: list[np.ndarray]) -> np.nd
     dt = np.dtype(job.block_dtype)
     if len(spec.pieces) == 1 and not spec.fill:
         dep, sel, _ = spec.pieces[0]
-        if all(isinstance(s, slice) for s in sel):
-            view = chunks[dep][sel]
-            if view.shape == spec.shape and view.dtype == dt:
-                return view
+        view = chunks[dep][sel]
+        if view.shape == spec.shape and view.dtype == dt:
+            return view
     block = np.full(spec.shape, job.cval, dt) if spec.fill else np.empty(spec.shape, dt)
     for dep, sel, dst in spec.pieces:
-        piece = chunks[dep]
-        piece = piece[tuple(s if isinstance(s, slice) else slice(None) for s in sel)]
-        for axis, s in enumerate(sel):
-            if not isinstance(s, slice):
-                piece = np.take(piece, s, axis=axis)
-        block[dst] = piece
+        block[dst] = chunks[dep][sel]  # a length-1 slice (edge) broadcasts
     return block
 
 
