@@ -19,7 +19,8 @@ import numpy as np
 import fftconv
 
 from ._core import Problem, fmt_bytes as _fmt_bytes, fmt_seconds as _fmt_seconds, invalid_option
-from ._halo import bounds, depth, shift
+from ._halo import bounds, depth
+from ._tasks import task_scratch
 
 __all__ = ["ChunkCandidate", "ChunkReport", "plan_chunks", "check_holds", "normalise_chunks"]
 
@@ -215,7 +216,9 @@ def _estimate(problem: Problem, shape: tuple[int, ...], options: dict) -> tuple[
     """The core planner's strategy, seconds and scratch bytes for one block shape."""
     kshape = tuple(z if problem.kernel_batched and a not in problem.axes and k != 1 else k
                    for a, (z, k) in enumerate(zip(shape, problem.kernel_shape)))
-    rep = fftconv.explain(shape, kshape, "valid", **options)
+    itemsize = np.dtype(options["x_dtype"]).itemsize  # type: ignore[arg-type]
+    scratch = task_scratch(shape, itemsize, options["max_memory"])  # type: ignore[arg-type]
+    rep = fftconv.explain(shape, kshape, "valid", **{**options, "max_memory": scratch})
     chosen = next(c for c in rep.candidates if c.chosen)
     est = chosen.estimate
     return rep.method, float(est.seconds if est else 0.0), int(est.memory if est else 0)

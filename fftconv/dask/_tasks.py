@@ -9,6 +9,7 @@ and the FFTW plans are made once per chunk shape and reused across chunks.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import fftconv
 
 from ._halo import BlockSpec
 
-__all__ = ["ChunkJob", "compute_block", "chunk_plan", "plan_cache_info"]
+__all__ = ["ChunkJob", "compute_block", "chunk_plan", "plan_cache_info", "task_scratch"]
 
 _PLANS_SIZE = 32
 _plans: OrderedDict[tuple, fftconv.Plan] = OrderedDict()
@@ -50,6 +51,16 @@ class ChunkJob:
     max_memory: int
 
 
+#: Scratch memory a task's plan may always use, whatever its block size.
+MIN_SCRATCH = 4 << 20
+
+
+def task_scratch(shape: tuple[int, ...], itemsize: int, budget: int) -> int:
+    """Scratch bytes a task's plan may use: about its block's size (so a task holds at most
+    ~3x its chunk plus halo: the block, the output and the scratch), within ``budget``."""
+    return max(min(budget, max(math.prod(shape) * itemsize, MIN_SCRATCH)), 1)
+
+
 def chunk_plan(job: ChunkJob, shape: tuple[int, ...], kernel: np.ndarray,
                kernel_index: tuple[tuple[int, int] | None, ...] | None = None) -> fftconv.Plan:
     """The plan for blocks of ``shape``, built once per process and reused."""
@@ -65,7 +76,9 @@ def chunk_plan(job: ChunkJob, shape: tuple[int, ...], kernel: np.ndarray,
         kernel = kernel[tuple(slice(None) if r is None else slice(*r) for r in kernel_index)]
     options = dict(mode="valid", x_dtype=job.block_dtype, axes=job.axes, method=job.method,
                    effort=job.effort, workers=job.workers, dtype=job.dtype,
-                   nan_policy=job.nan_policy, max_memory=job.max_memory)
+                   nan_policy=job.nan_policy,
+                   max_memory=task_scratch(shape, np.dtype(job.block_dtype).itemsize,
+                                           job.max_memory))
     if job.flip:
         plan = fftconv.plan_convolve(shape, kernel, **options)  # type: ignore[arg-type]
     else:
