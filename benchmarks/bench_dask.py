@@ -138,7 +138,6 @@ def cluster_rows(n: int, chunk: int, ks: list[int], budget: float) -> list[tuple
                               3, budget, min_repeat=2)
             rows.append(("LocalCluster 2 procs vs in-memory", "idle", k, y.dtype.name,
                          _fmt(t), _fmt(mem), f"{t / mem:.2f}x time", "(reported)", ""))
-        del client
     return rows
 
 

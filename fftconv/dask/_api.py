@@ -1,4 +1,4 @@
-"""``fftconv.dask.convolve``/``correlate``/``explain``: validate -> plan chunks -> build the graph."""
+"""``fftconv.dask`` convolve/correlate/explain: validate -> plan the chunks -> build the graph."""
 
 from __future__ import annotations
 
@@ -147,7 +147,8 @@ def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) 
     from dask.highlevelgraph import HighLevelGraph
 
     if getattr(x, "ndim", None) == 0 and np.ndim(kernel) == 0:  # type: ignore[arg-type]
-        return run(x.reshape(1), np.reshape(kernel, 1), flip=flip,  # type: ignore[attr-defined]
+        return run(x.reshape(1), np.reshape(kernel, 1),  # type: ignore[attr-defined,call-overload]
+                   flip=flip,
                    conjugate=conjugate, **o).reshape(())
     problem, report, job, xa, k, specs = build(x, kernel, flip=flip, conjugate=conjugate, **o)
     if not specs:
@@ -164,7 +165,7 @@ def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) 
     layer: dict = {kname: k}
     for idx, spec in specs.items():
         deps = [(xa.name, *d) for d in spec.deps]
-        layer[(name, *idx)] = (compute_block, job, spec, kname, deps)
+        layer[(name,) + tuple(idx)] = (compute_block, job, spec, kname, deps)
     graph = HighLevelGraph.from_collections(name, layer, dependencies=[xa])
     out_chunks = report.out_chunks
     meta = np.empty((0,) * xa.ndim, dtype=problem.result_dtype)

@@ -12,6 +12,7 @@ chunk spec is honoured as it is, or refused with the reason.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -174,7 +175,7 @@ class ChunkReport:
         return "\n".join(head + ["", *lines, "", *_table(blocks)])
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
 
@@ -184,7 +185,8 @@ def _shape(chunks: tuple[tuple[int, ...], ...]) -> str:
     return "(" + ", ".join(_fmt_chunks(c) if c else "0" for c in chunks) + ")"
 
 
-def out_chunks_of(chunks: tuple[tuple[int, ...], ...], problem: Problem) -> tuple[tuple[int, ...], ...]:
+def out_chunks_of(chunks: tuple[tuple[int, ...], ...],
+                  problem: Problem) -> tuple[tuple[int, ...], ...]:
     """The result's chunks when the job runs on ``chunks``."""
     from ._halo import out_bounds
 
@@ -216,8 +218,8 @@ def _estimate(problem: Problem, shape: tuple[int, ...], options: dict) -> tuple[
     """The core planner's strategy, seconds and scratch bytes for one block shape."""
     kshape = tuple(z if problem.kernel_batched and a not in problem.axes and k != 1 else k
                    for a, (z, k) in enumerate(zip(shape, problem.kernel_shape)))
-    itemsize = np.dtype(options["x_dtype"]).itemsize  # type: ignore[arg-type]
-    scratch = task_scratch(shape, itemsize, options["max_memory"])  # type: ignore[arg-type]
+    itemsize = np.dtype(options["x_dtype"]).itemsize
+    scratch = task_scratch(shape, itemsize, options["max_memory"])
     rep = fftconv.explain(shape, kshape, "valid", **{**options, "max_memory": scratch})
     chosen = next(c for c in rep.candidates if c.chosen)
     est = chosen.estimate

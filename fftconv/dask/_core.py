@@ -17,16 +17,12 @@ from .._plan import _fmt_bytes as fmt_bytes
 from .._plan import _fmt_seconds as fmt_seconds
 from .._problem import Problem
 from .._machine.resources import resolve_max_memory
-from .._validate import check_option, invalid_option, make_problem
+from .._validate import EFFORTS, check_option, invalid_option, make_problem
 from .._machine.workers import resolve_workers
+from ..strategies import names as strategy_names
 
 __all__ = [
-    "NDIMAGE_MODES", "Problem", "fmt_bytes", "fmt_seconds", "check_option", "fill", "index_map", "invalid_option",
-    "make_problem", "ndimage_anchor", "ndimage_boundary", "ndimage_check_cval",
-    "resolve_max_memory", "resolve_workers",
+    "EFFORTS", "NDIMAGE_MODES", "Problem", "check_option", "fill", "fmt_bytes", "fmt_seconds",
+    "index_map", "invalid_option", "make_problem", "ndimage_anchor", "ndimage_boundary",
+    "ndimage_check_cval", "resolve_max_memory", "resolve_workers", "strategy_names",
 ]
-
-from .._validate import EFFORTS  # noqa: E402
-from ..strategies import names as strategy_names  # noqa: E402
-
-__all__ += ["EFFORTS", "strategy_names"]

@@ -102,12 +102,12 @@ def _assemble(job: ChunkJob, spec: BlockSpec, chunks: list[np.ndarray]) -> np.nd
     dt = np.dtype(job.block_dtype)
     if len(spec.pieces) == 1 and not spec.fill:
         dep, sel, _ = spec.pieces[0]
-        view = chunks[dep][sel]
+        view = chunks[dep][sel]  # type: ignore[index]
         if view.shape == spec.shape and view.dtype == dt:
             return view
     block = np.full(spec.shape, job.cval, dt) if spec.fill else np.empty(spec.shape, dt)
     for dep, sel, dst in spec.pieces:
-        block[dst] = chunks[dep][sel]  # a length-1 slice (edge) broadcasts
+        block[dst] = chunks[dep][sel]  # type: ignore[index]  # length-1 slices broadcast
     return block
 
 

@@ -69,7 +69,7 @@ def _filter(image: Any, weights: Any, mode: object, cval: object, origin: object
     complex_out = image.dtype.kind == "c" or w.dtype.kind == "c"
     out_dtype = np.dtype(np.promote_types(image.dtype, np.complex64) if complex_out
                          else image.dtype)
-    cv = complex(cval) if image.dtype.kind == "c" else float(cval)  # type: ignore[arg-type]
+    cv = complex(cval) if image.dtype.kind == "c" else float(cval)  # type: ignore[call-overload,arg-type]
     options = dict(mode="same", axes=None, boundary=bnd, anchor=anchors if image.ndim else None,
                    effort="estimate", workers=None, nan_policy="propagate", max_memory=None,
                    chunks="auto")
