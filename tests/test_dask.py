@@ -255,3 +255,10 @@ def test_error_bad_option_before_any_graph():
         fd.explain(da.zeros((8, 8), chunks=4), np.ones((3, 3)), operation="conv")
     with pytest.raises(ValueError, match="nan_policy='omit' needs a kernel that does not sum"):
         fd.convolve(da.zeros((8, 8), chunks=4), np.array([[1.0, -1.0]]), nan_policy="omit")
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(fd, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
