@@ -9,7 +9,7 @@ decision. ``fftconv.convolve(dask_array, ...)`` comes here too.
 
 >>> import numpy as np, dask.array as da, fftconv.dask
 >>> x = da.ones((8, 8), chunks=4)
->>> y = fftconv.dask.correlate(x, np.ones((3, 3)), mode="same", boundary="edge")
+>>> y = fftconv.dask.correlate(x, np.ones((3, 3)), mode="same", boundary="edge", chunks=4)
 >>> y.chunks
 ((4, 4), (4, 4))
 >>> float(y.sum().compute())
