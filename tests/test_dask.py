@@ -262,3 +262,35 @@ def test_docstring_examples():
 
     result = doctest.testmod(fd, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0)])
+@pytest.mark.parametrize("mode", ["full", "same"])
+def test_empty_arrays(shape, mode):
+    y = fd.convolve(da.zeros(shape, chunks=2), np.ones((3, 3)), mode)
+    want = fftconv.convolve(np.zeros(shape), np.ones((3, 3)), mode)
+    assert y.shape == want.shape and y.compute().shape == want.shape
+    assert fd.explain(da.zeros(shape, chunks=2), np.ones((3, 3)), mode).tasks == 0
+
+
+def test_scalars_and_numpy_input():
+    y = fd.convolve(da.from_array(np.array(3.0)), np.array(2.0))
+    assert y.shape == () and y.compute() == 6.0
+    got = fd.convolve(np.arange(10.0), [1.0, 2.0, 3.0], "same")
+    assert isinstance(got, da.Array)
+    close(got.compute(), fftconv.convolve(np.arange(10.0), [1.0, 2.0, 3.0], "same"))
+
+
+def test_full_and_valid_output_chunks_follow_the_input():
+    y = fd.convolve(da.ones((20, 20), chunks=5), np.ones((3, 3)), "full", chunks=5)
+    assert y.chunks == ((6, 5, 5, 6),) * 2
+    y = fd.convolve(da.ones((20, 20), chunks=5), np.ones((3, 3)), "valid", chunks=5)
+    assert y.chunks == ((4, 5, 5, 4),) * 2
+    np.testing.assert_array_equal(y.compute(), np.full((18, 18), 9.0))
+
+
+def test_nan_policy_raise_at_compute_time():
+    y = fd.convolve(da.from_array(np.full((8, 8), np.nan), chunks=4), np.ones((3, 3)),
+                    nan_policy="raise")
+    with pytest.raises(ValueError, match="non-finite values"):
+        y.compute()

@@ -145,6 +145,8 @@ class ChunkReport:
     @property
     def tasks(self) -> int:
         """Number of output blocks (convolution tasks)."""
+        if math.prod(self.problem.out_shape) == 0:
+            return 0
         return math.prod(len(c) for c in self.out_chunks)
 
     @property
@@ -262,6 +264,10 @@ def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
                 block_itemsize: int, options: dict, cores: int, budget: int,
                 chunk_bytes: int) -> ChunkReport:
     """Choose the chunking (``explicit`` is honoured) and report the decision."""
+    if math.prod(problem.out_shape) == 0:  # nothing to compute: no tasks
+        return ChunkReport(problem=problem, requested=str(requested), input_chunks=x_chunks,
+                           chunks=x_chunks, out_chunks=tuple((n,) for n in problem.out_shape),
+                           rechunk=False, candidates=(), workers=options["workers"])
     cands: list[ChunkCandidate] = []
     if explicit is not None:
         check_holds(explicit, problem, requested)
