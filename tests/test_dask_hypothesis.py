@@ -94,3 +94,47 @@ def test_random_chunkings_equal_in_memory(job):
     scale = max(float(np.nanmax(np.abs(want), initial=0)), 1.0)
     np.testing.assert_allclose(np.nan_to_num(got), np.nan_to_num(want), rtol=0,
                                atol=tol * scale)
+
+
+NDIMAGE_MODES = ("reflect", "mirror", "nearest", "wrap", "constant")
+
+
+@st.composite
+def filter_jobs(draw):
+    ndim = draw(st.integers(1, 3))
+    shape = tuple(draw(st.integers(1, 9 if ndim < 3 else 6)) for _ in range(ndim))
+    wshape = tuple(draw(st.integers(1, 6)) for _ in range(ndim))
+    origin = tuple(draw(st.integers(-(k // 2), (k - 1) // 2)) for k in wshape)
+    return dict(shape=shape, wshape=wshape, origin=origin,
+                chunks=tuple(draw(chunking(n)) for n in shape),
+                mode=draw(st.sampled_from(NDIMAGE_MODES)), flip=draw(st.booleans()),
+                integer=draw(st.booleans()), seed=draw(st.integers(0, 2**31 - 1)))
+
+
+@settings(max_examples=1000 if DEEP else 40)
+@given(filter_jobs())
+def test_ndfilters_equal_scipy_ndimage_on_random_chunkings(job):
+    """fftconv.dask.ndfilters against scipy.ndimage: modes, origins, even kernels, dtypes."""
+    import scipy.ndimage
+
+    from fftconv.dask import ndfilters
+
+    rng = np.random.default_rng(job["seed"])
+    if job["integer"]:
+        x = rng.integers(-100, 100, job["shape"]).astype(np.int32)
+        w = rng.integers(-5, 5, job["wshape"]).astype(np.int32)
+    else:
+        x = rng.standard_normal(job["shape"])
+        w = rng.standard_normal(job["wshape"])
+    ours = ndfilters.convolve if job["flip"] else ndfilters.correlate
+    ref = scipy.ndimage.convolve if job["flip"] else scipy.ndimage.correlate
+    want = ref(x, w, mode=job["mode"], origin=job["origin"], cval=1.25)
+    lazy = ours(da.from_array(x, chunks=job["chunks"]), w, mode=job["mode"],
+                origin=job["origin"], cval=1.25)
+    with dask.config.set(scheduler="sync"):
+        got = lazy.compute()
+    assert got.dtype == want.dtype == x.dtype
+    if job["integer"]:
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-10 * max(np.abs(want).max(), 1))
