@@ -7,6 +7,8 @@ changes only this file.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._numerics.boundary import index_map
 from .._docs import fill
 from .._ndimage_rules import MODES as NDIMAGE_MODES
@@ -17,7 +19,10 @@ from .._plan import _fmt_bytes as fmt_bytes
 from .._plan import _fmt_seconds as fmt_seconds
 from .._problem import Problem
 from .._machine.resources import resolve_max_memory
-from .._validate import EFFORTS, check_option, invalid_option, make_problem
+from .._engine import Options
+from .._errors import invalid_option
+from .._validate import EFFORTS, check_option
+from .._validate import make_problem as _make_problem
 from .._machine.workers import resolve_workers
 from ..strategies import names as strategy_names
 
@@ -26,3 +31,16 @@ __all__ = [
     "index_map", "invalid_option", "make_problem", "ndimage_anchor", "ndimage_boundary",
     "ndimage_check_cval", "resolve_max_memory", "resolve_workers", "strategy_names",
 ]
+
+
+def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tuple[int, ...],
+                 kernel_dtype: np.dtype, *, mode: object, axes: object, boundary: object,
+                 cval: object, anchor: object, flip: bool, conjugate: bool, dtype: object,
+                 nan_policy: object, max_memory: object) -> Problem:
+    """The core's validation of a whole job (shapes and options; no kernel values)."""
+    options = Options(mode=mode, axes=axes, boundary=boundary, cval=cval, anchor=anchor,
+                      dtype=dtype, nan_policy=nan_policy, max_memory=max_memory,
+                      conjugate=conjugate)
+    return _make_problem(tuple(int(s) for s in x_shape), np.dtype(x_dtype),
+                         tuple(int(s) for s in kernel_shape), np.dtype(kernel_dtype), options,
+                         flip=flip)[0]
