@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -294,3 +295,16 @@ def test_nan_policy_raise_at_compute_time():
                     nan_policy="raise")
     with pytest.raises(ValueError, match="non-finite values"):
         y.compute()
+
+
+def test_mosaic_example_runs(tmp_path):
+    """examples/dask_mosaic.py writes the blurred mosaic and its tile check passes."""
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "dask_mosaic.py"
+    out = subprocess.run([sys.executable, str(script), "--size", "512", "--chunk", "128",
+                          "--sigma", "2", "--out", str(tmp_path / "m.zarr")],
+                         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
+                         env={**os.environ, "PYTHONPATH": str(script.parents[1])}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "tile check: max |difference|" in out.stdout and "wrote (512, 512)" in out.stdout
