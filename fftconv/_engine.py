@@ -146,8 +146,17 @@ def _validate(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, f
     return problem, prepared, method, effort
 
 
+def _is_dask(a: object) -> bool:
+    """Whether ``a`` is a dask collection, checked without importing dask."""
+    return type(a).__module__.split(".", 1)[0] == "dask"
+
+
 def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
     """A one-shot convolve (``flip``) or correlate, through the call memo."""
+    if _is_dask(x) or _is_dask(kernel):  # lazy in, lazy out: never compute it silently
+        from .dask._api import run as run_dask
+
+        return run_dask(x, kernel, flip=flip, **options._asdict())
     xa, ka = as_array(x, "x"), as_array(kernel, "kernel")
     if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
         return run(xa.reshape(1), ka.reshape(1), flip, options).reshape(())
