@@ -92,7 +92,9 @@ class PlanReport:
         head = (f"fftconv plan: {self.problem.describe()}\n"
                 f"output {self.problem.out_shape}, method={self.requested!r} -> "
                 f"{self.method!r}, effort={self.effort!r}, workers={self.workers}\n")
-        return head + candidate_table(self.candidates)
+        chosen = next((c.estimate for c in self.candidates if c.chosen and c.estimate), None)
+        note = _nonfinite.describe(self.problem, self.method, chosen.seconds) if chosen else ""
+        return head + candidate_table(self.candidates) + (f"\n{note}" if note else "")
 
     def _repr_pretty_(self, p, cycle):  # pragma: no cover - IPython only
         p.text(str(self))
@@ -194,6 +196,15 @@ class Plan:
         """The planner's report: every candidate, its estimate and why it lost."""
         return self._report
 
+    def _missing(self) -> _nonfinite.NonFinite:
+        """The non-finite handling of this plan (built on first need)."""
+        nf = self.__dict__.get("_nonfinite")
+        if nf is None:
+            nf = _nonfinite.NonFinite(self.problem, self._kernel, self._execute, self.method,
+                                      self.estimate.seconds)
+            object.__setattr__(self, "_nonfinite", nf)
+        return nf
+
     def __call__(self, x: object, out: np.ndarray | None = None) -> np.ndarray:
         """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
         p = self.problem
@@ -231,14 +242,11 @@ class Plan:
         p = self.problem
         if outb.size == 0:
             return outb
-        if self._check_finite and not _all_finite(xb):
-            if p.nan_policy == "raise":
+        if self._check_finite and not (_nonfinite.fill_is_finite(p) and _all_finite(xb)):
+            if p.nan_policy == "raise" and not _all_finite(xb):
                 raise ValueError("x contains non-finite values (nan_policy='raise'); use "
                                  "nan_policy='propagate' or 'omit' to accept them")
-            if p.nan_policy == "omit":
-                _nonfinite.omit(p, xb, self._kernel, self._execute, outb)
-                return outb
-            _nonfinite.propagate(p, xb, self._kernel, self._execute, outb)
+            self._missing().run(xb, outb)
             return outb
         if p.is_exact_integer:
             _check_integer_range(xb, self._kernel, p)
