@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import _masked
 from ._numerics import nonfinite as _nonfinite
 from ._errors import InexactError
 from ._numerics.dtypes import compute_and_result_dtype
@@ -201,13 +202,20 @@ class Plan:
         nf = self.__dict__.get("_nonfinite")
         if nf is None:
             nf = _nonfinite.NonFinite(self.problem, self._kernel, self._execute, self.method,
-                                      self.estimate.seconds)
+                                      self.estimate.seconds, self.estimate.memory)
             object.__setattr__(self, "_nonfinite", nf)
         return nf
 
     def __call__(self, x: object, out: np.ndarray | None = None) -> np.ndarray:
-        """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
+        """Convolve ``x`` (of the planned shape) and return the result (or ``out``).
+
+        A ``numpy.ma.MaskedArray`` gives a ``MaskedArray``: masked samples are missing
+        under ``nan_policy`` (see :mod:`fftconv._masked`).
+        """
         p = self.problem
+        mask = None
+        if isinstance(x, np.ma.MaskedArray):  # masked samples are missing (nan_policy)
+            x, mask = _masked.split(x, self)
         x = np.asarray(x)
         if x.shape != p.x_shape:
             raise ValueError(f"x has shape {x.shape}, but this plan was made for x_shape="
@@ -231,6 +239,8 @@ class Plan:
                     and not np.may_share_memory(x, out)):
                 target = out.reshape((p.batch, *p.out_len))
         xb = self._canonical(x)
+        if mask is not None:
+            return _masked.finish(self, xb, mask, out)
         if target is not None:
             self._compute(xb, target)
             return out  # type: ignore[return-value]

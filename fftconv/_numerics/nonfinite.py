@@ -94,8 +94,9 @@ class NonFinite:
 
     def __init__(self, problem: Problem, kernel: np.ndarray,
                  execute: Callable[[np.ndarray, np.ndarray], None], method: str,
-                 seconds: float) -> None:
+                 seconds: float, memory: int = 0) -> None:
         self.p, self.kernel, self.execute, self.method = problem, kernel, execute, method
+        self.memory = memory  # the plan's own scratch
         p = problem
         self.raw = method == "direct"  # the direct sum's own arithmetic is IEEE
         nz = kernel != 0
@@ -103,8 +104,9 @@ class NonFinite:
         self.nnz = nz.reshape(nz.shape[0], -1).sum(axis=1)
         self.full_box = bool(nz.all())
         self.zero_taps = None if self.full_box else ~nz
-        self.total = kernel.reshape(kernel.shape[0], -1).sum(axis=1).reshape(
-            (-1,) + (1,) * p.ndim)
+        with np.errstate(invalid="ignore", over="ignore"):  # only omit uses it (finite)
+            self.total = kernel.reshape(kernel.shape[0], -1).sum(axis=1).reshape(
+                (-1,) + (1,) * p.ndim)
         self.threshold = thresholds(p, seconds)
         self.batchable = method in ("fft", "overlap") and kernel.shape[0] == 1
         self.fill_bad = (p.boundary == "constant" and not p.pad_is_zero
@@ -255,6 +257,13 @@ class NonFinite:
         return empty
 
     # ------------------------------------------------------------------ entry
+    def scratch(self) -> int:
+        """Bytes of scratch one signal of the batch needs here (dense ``omit``, the most)."""
+        p = self.p
+        size = p.compute_dtype.itemsize
+        n, ext, out = math.prod(p.n), math.prod(p.extended), math.prod(p.out_len)
+        return n * (2 * size + 1) + 5 * ext + out * (2 * size + 5)
+
     def run(self, xb: np.ndarray, out: np.ndarray, masked: np.ndarray | None = None,
             keep_inf: bool = False) -> np.ndarray | None:
         """Fill ``out`` for ``xb`` under the plan's ``nan_policy``.
@@ -263,7 +272,28 @@ class NonFinite:
         outputs without a valid value (propagate: the window covers a masked sample; omit:
         no valid weight), else None. ``keep_inf`` (``omit`` only): only ``nan`` is
         missing; infinities are data, and propagate (astropy's ``convolve`` rule).
+
+        Within the plan's memory budget: the batch is served in chunks of signals whose
+        scratch fits what the plan itself leaves of ``max_memory``.
         """
+        B = xb.shape[0]
+        chunk = B
+        if self.batchable and B > 1:
+            room = self.p.max_memory - self.memory
+            chunk = int(min(B, max(1, room // max(self.scratch(), 1))))
+        if chunk >= B:
+            return self._run(xb, out, masked, keep_inf)
+        result = None if masked is None else np.empty(out.shape, np.bool_)
+        for b0 in range(0, B, chunk):
+            sel = slice(b0, b0 + chunk)
+            got = self._run(xb[sel], out[sel], None if masked is None else masked[sel],
+                            keep_inf)
+            if result is not None and got is not None:
+                result[sel] = got
+        return result
+
+    def _run(self, xb: np.ndarray, out: np.ndarray, masked: np.ndarray | None,
+             keep_inf: bool) -> np.ndarray | None:
         p = self.p
         if p.nan_policy == "omit":
             floating = p.compute_dtype.kind in "fc"
