@@ -207,11 +207,7 @@ class Plan:
         return nf
 
     def __call__(self, x: object, out: np.ndarray | None = None) -> np.ndarray:
-        """Convolve ``x`` (of the planned shape) and return the result (or ``out``).
-
-        A ``numpy.ma.MaskedArray`` gives a ``MaskedArray``: masked samples are missing
-        under ``nan_policy`` (see :mod:`fftconv._masked`).
-        """
+        """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
         p = self.problem
         mask = None
         if isinstance(x, np.ma.MaskedArray):  # masked samples are missing (nan_policy)

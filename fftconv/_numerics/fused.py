@@ -16,7 +16,7 @@ __all__ = ["normalise", "prepare"]
 def _kernels() -> tuple[Callable, Callable]:
     from numba import njit
 
-    @njit(cache=True, nogil=True)
+    @njit(cache=True, nogil=True, error_model="numpy")
     def prep(x, missing, data, weight, c):  # pragma: no cover - compiled
         """``data = x`` with missing samples 0; ``weight`` = the missing mask (``c == 0``)
         or ``c`` times the valid mask (so a border filled with ``c`` is valid weight)."""
@@ -28,7 +28,7 @@ def _kernels() -> tuple[Callable, Callable]:
                 data[i] = x[i]
                 weight[i] = c if c != 0 else 0
 
-    @njit(cache=True, nogil=True)
+    @njit(cache=True, nogil=True, error_model="numpy")
     def post(num, conv, hits, total, nnz, c, out, empty):  # pragma: no cover - compiled
         """``out = num * total / weight`` where a window has gaps; nan where it has no
         valid weight. ``weight = conv / c`` (``c != 0``) or ``total - conv``."""

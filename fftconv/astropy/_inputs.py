@@ -1,0 +1,70 @@
+"""Input handling shared by both façades: astropy's conversions, checks and messages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._plan import Plan
+
+__all__ = ["copy_input", "engine_dtype", "masked_kernel_error", "run_plan"]
+
+MASKED_KERNEL = ("The kernel is a masked array with masked values. Use "
+                 "kernel.filled(fill_value) to fill masked values before passing to convolve.")
+
+
+def masked_kernel_error(kernel: object) -> None:
+    if np.ma.is_masked(kernel):
+        raise ValueError(MASKED_KERNEL)
+
+
+def copy_input(value: object, *, nan_treatment: str | None = None, mask: object = None,
+               fill_value: float = np.nan, dtype: object = float) -> np.ndarray:
+    """astropy's ``_copy_input_if_needed``: a float array (a copy when it will be written),
+    ``Kernel`` and ``Quantity`` unwrapped, masked samples (of the array and of ``mask``)
+    set to ``fill_value``."""
+    from astropy.convolution import Kernel
+
+    value = value.array if isinstance(value, Kernel) else value
+    if hasattr(value, "unit"):
+        value = value.value
+    try:
+        if nan_treatment == "fill" or np.ma.is_masked(value) or mask is not None:
+            if np.ma.is_masked(value):
+                out = np.asanyarray(value, dtype=dtype, order="C").filled(fill_value)
+            else:
+                out = np.array(value, dtype=dtype, copy=True, order="C", subok=False)
+            if mask is not None:
+                out[np.asarray(mask) != 0] = fill_value
+        else:
+            out = np.asanyarray(value, dtype=dtype, order="C")
+            if isinstance(out, np.ma.MaskedArray):  # masked array without masked values
+                out = np.ascontiguousarray(out.data)
+    except (TypeError, ValueError) as e:
+        raise TypeError("input should be a Numpy array or something convertible into a "
+                        "float array", e) from None
+    return out
+
+
+def engine_dtype(passed: object) -> np.dtype:
+    """The precision fftconv computes in: float32 input stays float32, else float64."""
+    dt = getattr(passed, "dtype", None)
+    if dt is not None and np.dtype(dt).kind == "f" and np.dtype(dt).itemsize <= 4:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def run_plan(plan: Plan, x: np.ndarray, *, interpolate: bool, keep_inf: bool
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """(result, empty windows or None) of ``plan`` for ``x``, with ``nan`` missing.
+
+    ``interpolate``: the plan is ``nan_policy='omit'`` and the windows without a valid
+    weight are returned; ``keep_inf``: infinities are data (they propagate, IEEE).
+    """
+    xb = plan._canonical(x)
+    outb = np.empty(plan._shape_out, plan.problem.compute_dtype)
+    empty = None
+    if interpolate and not np.isfinite(xb).all():
+        empty = plan._missing().run(xb, outb, keep_inf=keep_inf)
+    else:
+        plan._compute(xb, outb)
+    return plan._result(outb, None), empty
