@@ -43,7 +43,7 @@ def _normalise(kernel, normalize_kernel, normalization_zero_tol, nan_treatment):
 
     if normalize_kernel is True:
         if kernel.sum() < 1.0 / MAX_NORMALIZATION:  # astropy raises a bare Exception here
-            raise Exception(  # noqa: TRY002"The kernel can't be normalized, because its sum is close to zero. "
+            raise Exception(  # noqa: TRY002 - astropy's type"The kernel can't be normalized, because its sum is close to zero. "
                             f"The sum of the given kernel is < {1.0 / MAX_NORMALIZATION:.2f}. "
                             "For a zero-sum kernel, set normalize_kernel=False or pass a "
                             "custom normalization function to normalize_kernel.")
