@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from ._inputs import copy_input, engine_dtype, masked_kernel_error, run_plan
+from ._inputs import copy_input, engine_dtype, masked_kernel_error, plan_for, run_plan
 
 __all__ = ["convolve"]
 
@@ -97,8 +97,7 @@ def convolve(array, kernel, boundary="fill", fill_value=0.0, nan_treatment="inte
         options = {"boundary": _BOUNDARIES[boundary],
                    "cval": fill_value if boundary == "fill" else 0}
     policy = "omit" if nan_interpolate else "propagate"
-    plan = fftconv.plan_convolve(x.shape, kc, mode, x_dtype=compute, nan_policy=policy,
-                                 **options)
+    plan = plan_for(x.shape, compute, kc, mode, nan_policy=policy, **options)
     y, empty = run_plan(plan, x, interpolate=nan_interpolate, keep_inf=True)
     if nan_interpolate:
         with np.errstate(invalid="ignore", over="ignore"):

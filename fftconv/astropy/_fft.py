@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ._inputs import copy_input, engine_dtype, masked_kernel_error, run_plan
+from ._inputs import copy_input, engine_dtype, masked_kernel_error, plan_for, run_plan
 
 __all__ = ["convolve_fft"]
 
@@ -173,8 +173,8 @@ def _fast(a, kn, scale, boundary, fill_value, interpolate, min_wt, anchor, compu
         crop = tuple(slice(s, s + n) for s, n in zip(kn.shape, a.shape))
         options = {"boundary": "constant", "cval": 0.0}
     missing = interpolate and np.isnan(x).any()
-    plan = fftconv.plan_convolve(x.shape, kc, "same", x_dtype=compute, anchor=anchor,
-                                 nan_policy="omit" if missing else "propagate", **options)
+    plan = plan_for(x.shape, compute, kc, "same", anchor=anchor,
+                    nan_policy="omit" if missing else "propagate", **options)
     y, empty = run_plan(plan, x, interpolate=missing, keep_inf=False)
     total = kc.sum(dtype=np.float64)
     if interpolate and not missing:  # astropy divides by the weight, sum(k) here

@@ -68,3 +68,18 @@ def run_plan(plan: Plan, x: np.ndarray, *, interpolate: bool, keep_inf: bool
     else:
         plan._compute(xb, outb)
     return plan._result(outb, None), empty
+
+
+def plan_for(shape: tuple[int, ...], dtype: np.dtype, kernel: np.ndarray, mode: str, *,
+             boundary: str = "constant", cval: float = 0.0, anchor: object = None,
+             nan_policy: str = "propagate") -> Plan:
+    """The convolution plan for these arguments, from the core's plan cache (a repeated
+    call with the same kernel reuses the kernel spectrum and FFTW plans)."""
+    from .._api import _setup
+    from .._planner import cached_plan
+
+    problem, prepared, method, effort, workers = _setup(
+        tuple(shape), np.dtype(dtype), kernel, flip=True, conjugate=False, mode=mode,
+        axes=None, boundary=boundary, cval=cval, anchor=anchor, method="auto",
+        effort="estimate", workers=None, dtype=None, nan_policy=nan_policy, max_memory=None)
+    return cached_plan(problem, prepared, method=method, effort=effort, workers=workers)
