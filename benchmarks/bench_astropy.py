@@ -35,11 +35,13 @@ def measure(n_fft: int, n_direct: int, budget: float) -> list[tuple]:
                        ("convolve", n_direct, gaussian_psf(31, 4.0))):
         rng = np.random.default_rng(2)
         base = with_nans(rng.gamma(2.0, 10.0, (n, n)), 0.024, False)
+        mine_f, theirs_f = getattr(ours, name), getattr(theirs, name)
         for dtype in ("float64", "float32"):
             img = base.astype(dtype)
-            mine = median_time(lambda: getattr(ours, name)(img, k), 5, budget, min_repeat=3)
+            mine = median_time(lambda f=mine_f, a=img, w=k: f(a, w), 5, budget, min_repeat=3)
             got = getattr(ours, name)(img, k)
-            ref = median_time(lambda: getattr(theirs, name)(img, k), 3, 2 * budget, min_repeat=1)
+            ref = median_time(lambda f=theirs_f, a=img, w=k: f(a, w), 3, 2 * budget,
+                              min_repeat=1)
             rows.append((name, f"{n}x{n}", k.shape[0], dtype, str(got.dtype), mine, ref))
     return rows
 
@@ -67,8 +69,8 @@ def main() -> None:
     import astropy
 
     n_fft, n_direct, budget = (1024, 512, 0.5) if args.quick else (2048, 2048, 2.0)
-    text = [f"fftconv {fftconv.__version__}, astropy {astropy.__version__}, numpy "
-            f"{np.__version__}, workers={fftconv.get_workers()}; default options, 2.4 % NaN"]
+    text = [(f"fftconv {fftconv.__version__}, astropy {astropy.__version__}, numpy "
+             f"{np.__version__}, workers={fftconv.get_workers()}; default options, 2.4 % NaN")]
     for busy in (False,) if args.no_busy else (False, True):
         with competing_process(busy):
             rows = measure(n_fft, n_direct, budget)

@@ -91,13 +91,13 @@ def measure(n: int, dtype: str, budget: float, astropy_too: bool) -> list[dict]:
                    "density": density, "clean": clean,
                    "method": plans["omit"].method}
             for policy, plan in plans.items():
-                row[policy] = median_time(lambda: plan(xn), 7, budget, min_repeat=3)
+                row[policy] = median_time(lambda p=plan, a=xn: p(a), 7, budget, min_repeat=3)
             if astropy_too and density == 0.024 and not clustered:
                 from astropy.convolution import convolve_fft
 
                 for policy, treatment in (("omit", "interpolate"), ("propagate", "fill")):
                     row[f"astropy_{policy}"] = median_time(
-                        lambda: convolve_fft(xn, k, nan_treatment=treatment), 3, 4 * budget,
+                        lambda a=xn, t=treatment: convolve_fft(a, k, nan_treatment=t), 3, 4 * budget,
                         min_repeat=1)
             rows.append(row)
     return rows

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 ac = pytest.importorskip("astropy.convolution")
-import fftconv.astropy as fa  # noqa: E402
-from astropy.utils.exceptions import AstropyUserWarning  # noqa: E402
+from astropy.utils.exceptions import AstropyUserWarning
+
+import fftconv.astropy as fa
 
 
 def star_field(shape=(150, 130), density=0.024, seed=0, dtype="float64", clustered=True):
@@ -31,7 +32,7 @@ KERNEL = ac.Gaussian2DKernel(3.0).array  # 25 x 25
 @pytest.mark.parametrize("preserve_nan", [False, True])
 def test_convolve_matches_astropy_on_a_star_field(boundary, nan_treatment, preserve_nan):
     img = star_field()
-    options = dict(boundary=boundary, nan_treatment=nan_treatment, preserve_nan=preserve_nan)
+    options = {"boundary": boundary, "nan_treatment": nan_treatment, "preserve_nan": preserve_nan}
     got = fa.convolve(img, KERNEL, **options)
     want = ac.convolve(img, KERNEL, **options)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
@@ -45,8 +46,7 @@ def test_convolve_matches_astropy_on_a_star_field(boundary, nan_treatment, prese
 def test_convolve_fft_matches_astropy_on_a_star_field(boundary, nan_treatment,
                                                       normalize_kernel, density):
     img = star_field(density=density, clustered=density > 0)
-    options = dict(boundary=boundary, nan_treatment=nan_treatment,
-                   normalize_kernel=normalize_kernel)
+    options = {"boundary": boundary, "nan_treatment": nan_treatment, "normalize_kernel": normalize_kernel}
     got = fa.convolve_fft(img, KERNEL * 3, **options)
     want = ac.convolve_fft(img, KERNEL * 3, **options)
     scale = np.nanmax(np.abs(want))
@@ -56,9 +56,9 @@ def test_convolve_fft_matches_astropy_on_a_star_field(boundary, nan_treatment,
 def test_convolve_fft_options_that_change_the_grid():
     img = star_field((40, 37), density=0.05)
     k = ac.Box2DKernel(5).array
-    for options in (dict(crop=False), dict(crop=False, fft_pad=False), dict(dealias=True),
-                    dict(min_wt=0.5), dict(crop=False, min_wt=0.2, preserve_nan=True),
-                    dict(fill_value=np.nan), dict(fill_value=3.0, nan_treatment="fill")):
+    for options in ({"crop": False}, {"crop": False, "fft_pad": False}, {"dealias": True},
+                    {"min_wt": 0.5}, {"crop": False, "min_wt": 0.2, "preserve_nan": True},
+                    {"fill_value": np.nan}, {"fill_value": 3.0, "nan_treatment": "fill"}):
         got = fa.convolve_fft(img, k, **options)
         want = ac.convolve_fft(img, k, **options)
         assert got.shape == want.shape, options

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
@@ -150,6 +151,7 @@ def _transform_counts(marks: np.ndarray, taps: np.ndarray) -> np.ndarray:
         sel = slice(b0, b0 + 1) if taps.shape[0] > 1 else slice(None)
         m = marks[sel].astype(np.float64)
         t = taps[b0:b0 + 1].astype(np.float64)
+        method: Literal["auto", "direct"]
         try:  # the error bound of a transform, with ||m||_2 <= sqrt(marks)
             check_exact(math.sqrt(float(np.count_nonzero(marks[sel]))), float(t.sum()), nf)
             method = "auto"

@@ -28,7 +28,6 @@ def convolve(array, kernel, boundary="fill", fill_value=0.0, nan_treatment="inte
     from astropy.convolution.utils import KernelSizeError, has_even_axis
     from astropy.utils.exceptions import AstropyUserWarning
 
-    import fftconv
 
     if boundary not in BOUNDARY_OPTIONS:
         raise ValueError(f"Invalid boundary option: must be one of {BOUNDARY_OPTIONS}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._plan import Plan
@@ -17,8 +19,8 @@ def masked_kernel_error(kernel: object) -> None:
         raise ValueError(MASKED_KERNEL)
 
 
-def copy_input(value: object, *, nan_treatment: str | None = None, mask: object = None,
-               fill_value: float = np.nan, dtype: object = float) -> np.ndarray:
+def copy_input(value: Any, *, nan_treatment: str | None = None, mask: Any = None,
+               fill_value: float = np.nan, dtype: Any = float) -> np.ndarray:
     """astropy's ``_copy_input_if_needed``: a float array (a copy when it will be written),
     ``Kernel`` and ``Quantity`` unwrapped, masked samples (of the array and of ``mask``)
     set to ``fill_value``."""
