@@ -11,7 +11,7 @@ Requires astropy (``pip install fftconv[astropy]``).
 
 from __future__ import annotations
 
-from astropy.nddata import support_nddata  # type: ignore[import-untyped]
+from astropy.nddata import support_nddata
 
 from . import _direct, _fft
 
