@@ -63,7 +63,8 @@ def run_plan(plan: Plan, x: np.ndarray, *, interpolate: bool, keep_inf: bool
     weight are returned; ``keep_inf``: infinities are data (they propagate, IEEE).
     """
     xb = plan._canonical(x)
-    outb = np.empty(plan._shape_out, plan.problem.compute_dtype)
+    p = plan.problem
+    outb = np.empty((p.batch, *p.out_len), p.compute_dtype)
     empty = None
     if interpolate and not np.isfinite(xb).all():
         empty = plan._missing().run(xb, outb, keep_inf=keep_inf)
@@ -75,13 +76,25 @@ def run_plan(plan: Plan, x: np.ndarray, *, interpolate: bool, keep_inf: bool
 def plan_for(shape: tuple[int, ...], dtype: np.dtype, kernel: np.ndarray, mode: str, *,
              boundary: str = "constant", cval: float = 0.0, anchor: object = None,
              nan_policy: str = "propagate") -> Plan:
-    """The convolution plan for these arguments, from the core's plan cache (a repeated
+    """The convolution plan for these arguments, kept in the engine's call memo (a repeated
     call with the same kernel reuses the kernel spectrum and FFTW plans)."""
-    from .._api import _setup
-    from .._planner import cached_plan
+    from .. import _engine
+    from .._machine.workers import resolve_workers
 
-    problem, prepared, method, effort, workers = _setup(
-        tuple(shape), np.dtype(dtype), kernel, flip=True, conjugate=False, mode=mode,
-        axes=None, boundary=boundary, cval=cval, anchor=anchor, method="auto",
-        effort="estimate", workers=None, dtype=None, nan_policy=nan_policy, max_memory=None)
-    return cached_plan(problem, prepared, method=method, effort=effort, workers=workers)
+    options = _engine.Options(mode=mode, boundary=boundary, cval=cval, anchor=anchor,
+                              nan_policy=nan_policy, conjugate=False)
+    workers = resolve_workers(None)
+    key = None
+    if kernel.nbytes <= _engine.MEMO_MAX_KERNEL_BYTES:
+        key = ("fftconv.astropy", tuple(shape), np.dtype(dtype), kernel.shape, kernel.dtype,
+               kernel.tobytes(), workers, options.key())
+        found = _engine.calls.get(key)
+        if isinstance(found, Plan):
+            return found
+    problem, prepared, method, effort = _engine._validate(tuple(shape), np.dtype(dtype), kernel,
+                                                          True, options)
+    plan = _engine.build_plan(problem, prepared, method=method, effort=effort,
+                              workers=workers, dtype=None)
+    if key is not None:
+        _engine.calls.put(key, plan, plan.nbytes)
+    return plan
