@@ -35,8 +35,8 @@ samples, against a threshold the planner fixes per problem (``report()`` shows i
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
