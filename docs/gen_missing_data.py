@@ -13,11 +13,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import fftconv  # noqa: E402
-from fftconv import kernels  # noqa: E402
+import fftconv
+from fftconv import kernels
 
 OUT = Path(__file__).resolve().parent / "img" / "missing_data.png"
 

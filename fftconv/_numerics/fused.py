@@ -20,34 +20,39 @@ def _kernels() -> tuple[Callable, Callable]:
     def prep(x, missing, data, weight, c):  # pragma: no cover - compiled
         """``data = x`` with missing samples 0; ``weight`` = the missing mask (``c == 0``)
         or ``c`` times the valid mask (so a border filled with ``c`` is valid weight)."""
+        zero = data.dtype.type(0)
+        w_missing = weight.dtype.type(0 if c != 0 else 1)
+        w_valid = weight.dtype.type(c if c != 0 else 0)
         for i in range(x.shape[0]):
-            if missing[i]:
-                data[i] = 0
-                weight[i] = 0 if c != 0 else 1
-            else:
-                data[i] = x[i]
-                weight[i] = c if c != 0 else 0
+            m = missing[i]
+            data[i] = zero if m else x[i]
+            weight[i] = w_missing if m else w_valid
 
     @njit(cache=True, nogil=True, error_model="numpy")
     def post(num, conv, hits, total, nnz, c, out, empty):  # pragma: no cover - compiled
         """``out = num * total / weight`` where a window has gaps; nan where it has no
-        valid weight. ``weight = conv / c`` (``c != 0``) or ``total - conv``."""
+        valid weight. ``weight = conv / c`` (``c != 0``) or ``total - conv``. Written
+        without branches in the loop body, so that it vectorises."""
         nan = num.dtype.type(np.nan)
         for b in range(num.shape[0]):
             t = total[b if total.shape[0] > 1 else 0]
             z = nnz[b if nnz.shape[0] > 1 else 0]
-            for i in range(num.shape[1]):
-                h = hits[b, i]
-                if h == 0:
-                    out[b, i] = num[b, i]
-                    empty[b, i] = False
-                elif h >= z:
-                    out[b, i] = nan
-                    empty[b, i] = True
-                else:
-                    w = conv[b, i] / c if c != 0 else t - conv[b, i]
-                    out[b, i] = num[b, i] * (t / w)
-                    empty[b, i] = False
+            if c != 0:
+                for i in range(num.shape[1]):
+                    h = hits[b, i]
+                    scaled = num[b, i] * (t / (conv[b, i] / c))
+                    v = num[b, i] if h == 0 else scaled
+                    e = h >= z
+                    out[b, i] = nan if e else v
+                    empty[b, i] = e
+            else:
+                for i in range(num.shape[1]):
+                    h = hits[b, i]
+                    scaled = num[b, i] * (t / (t - conv[b, i]))
+                    v = num[b, i] if h == 0 else scaled
+                    e = h >= z
+                    out[b, i] = nan if e else v
+                    empty[b, i] = e
 
     return prep, post
 
