@@ -80,13 +80,15 @@ def measure(n: int, dtype: str, budget: float, astropy_too: bool) -> list[dict]:
     k = gaussian_psf().astype(dtype)
     plans = {policy: fftconv.plan_convolve(x.shape, k, "same", x_dtype=dtype, nan_policy=policy)
              for policy in ("propagate", "omit")}
-    clean = median_time(lambda: plans["propagate"](x), 7, budget, min_repeat=3)
     rows = []
     for clustered in (False, True):
         for density in DENSITIES:
             if clustered and density in (0.0, 0.5):
                 continue
             xn = with_nans(x, density, clustered)
+            # the NaN-free time is taken again beside each row, so that a change in the
+            # machine's load between rows does not show up as a ratio
+            clean = median_time(lambda: plans["propagate"](x), 7, budget, min_repeat=3)
             row = {"dtype": dtype, "pattern": "clustered" if clustered else "scattered",
                    "density": density, "clean": clean,
                    "method": plans["omit"].method}
