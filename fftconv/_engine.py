@@ -160,7 +160,8 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         return run_dask(x, kernel, flip=flip, **options._asdict())
     masked = _masked.is_masked_input(x)  # the plan treats its masked samples as missing
     kernel = _masked.kernel_data(kernel)
-    xa, ka = as_array(np.ma.getdata(x) if masked else x, "x"), as_array(kernel, "kernel")
+    xa = as_array(np.ma.getdata(x) if masked else x, "x")  # type: ignore[call-overload]
+    ka = as_array(kernel, "kernel")
     if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
         return run(xa.reshape(1), ka.reshape(1), flip, options).reshape(())
     workers = resolve_workers(options.workers)  # type: ignore[arg-type]

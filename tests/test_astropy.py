@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 ac = pytest.importorskip("astropy.convolution")
-from astropy.utils.exceptions import AstropyUserWarning
+from astropy.utils.exceptions import AstropyUserWarning  # noqa: E402
 
-import fftconv.astropy as fa
+import fftconv.astropy as fa  # noqa: E402
 
 
 def star_field(shape=(150, 130), density=0.024, seed=0, dtype="float64", clustered=True):

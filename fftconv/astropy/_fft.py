@@ -12,6 +12,7 @@ convolution on astropy's padded grid, built the same way and computed by fftconv
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def _normalise(kernel, normalize_kernel, normalization_zero_tol, nan_treatment):
 
     if normalize_kernel is True:
         if kernel.sum() < 1.0 / MAX_NORMALIZATION:  # astropy raises a bare Exception here
-            raise Exception(  # noqa: TRY002 - astropy's type"The kernel can't be normalized, because its sum is close to zero. "
+            raise Exception("The kernel can't be normalized, because its sum is close to zero. "
                             f"The sum of the given kernel is < {1.0 / MAX_NORMALIZATION:.2f}. "
                             "For a zero-sum kernel, set normalize_kernel=False or pass a "
                             "custom normalization function to normalize_kernel.")
@@ -162,6 +163,7 @@ def _fast(a, kn, scale, boundary, fill_value, interpolate, min_wt, anchor, compu
     x = a.astype(compute, copy=False)
     kc = kn.astype(compute)
     crop = None
+    options: dict[str, Any]
     if boundary == "wrap":
         options = {"boundary": "wrap"}
     elif np.isfinite(fill_value):

@@ -6,7 +6,7 @@ import pytest
 import scipy_swap
 
 astropy_convolve = importlib.import_module("astropy.convolution.convolve")
-import fftconv.astropy
+import fftconv.astropy  # noqa: E402
 
 NAMES = ("convolve", "convolve_fft")
 MODULES = ("test_convolve", "test_convolve_fft", "test_convolve_kernels", "test_convolve_nddata")
