@@ -1,15 +1,19 @@
 """Missing data at any density: the sparse and dense formulations against the reference.
 
-Each test forces one formulation through the plan's threshold (``scatter``: every missing
+``FFTCONV_FUZZ=deep`` runs the property test with ten times as many cases. Each test
+forces one formulation through the plan's threshold (``scatter``: every missing
 sample scattered; ``dense``: window counts and normalised convolution), so both are held
 to the naive direct sum (``tests/reference.py``) on every method.
 """
 
 import math
+import os
 import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from reference import BOUNDARIES, assert_close, naive, naive_omit
 
 import fftconv
@@ -274,3 +278,37 @@ def test_huge_finite_inputs_do_not_become_nan_under_omit():
             assert np.isfinite(got).all()
             np.testing.assert_allclose(got, 25e4 * 1e300, rtol=1e-9)
             assert math.isfinite(float(np.max(got)))
+
+
+# ---------------------------------------------------------------- property test
+DEEP = os.environ.get("FFTCONV_FUZZ") == "deep"
+
+
+@st.composite
+def missing_cases(draw):
+    ndim = draw(st.integers(1, 2))
+    shape = tuple(draw(st.lists(st.integers(1, 14), min_size=ndim, max_size=ndim)))
+    kshape = tuple(draw(st.lists(st.integers(1, 5), min_size=ndim, max_size=ndim)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    special = rng.choice(np.array([np.nan, np.inf, -np.inf, 0.0]), size=shape)
+    x = np.where(rng.random(shape) < draw(st.sampled_from([0.05, 0.3, 0.9])), special, x)
+    k = rng.standard_normal(kshape)
+    k[rng.random(kshape) < 0.3] = 0.0
+    return x, k, draw(st.sampled_from(["full", "same"])), draw(st.sampled_from(BOUNDARIES))
+
+
+@settings(max_examples=1000 if DEEP else 40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(case=missing_cases(), path=st.sampled_from(list(PATHS)),
+       method=st.sampled_from(METHODS))
+def test_any_missing_pattern_matches_the_direct_sum(case, path, method):
+    """Random shapes, zero taps, nan/+inf/-inf/0 samples: both formulations give the
+    direct sum's IEEE values (FFTCONV_FUZZ=deep runs ten times as many cases)."""
+    x, k, mode, boundary = case
+    got = make_plan(x, k, mode, path, method=method, boundary=boundary)(x)
+    want = naive(x, k, mode, boundary=boundary)
+    assert_same_ieee(got, want)
+    ok = np.isfinite(want)
+    assert_close(got[ok], want[ok], np.nan_to_num(x, posinf=0, neginf=0), k)
