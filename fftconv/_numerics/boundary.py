@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["extend", "extend_into", "gather", "index_map"]
+__all__ = ["index_map", "extend", "extend_into", "gather"]
 
 
 @lru_cache(maxsize=256)
@@ -35,7 +35,7 @@ def index_map(n: int, lo: int, hi: int, boundary: str) -> np.ndarray:
 
 
 def extend(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
-           cval: complex) -> np.ndarray:
+           cval: complex | float | int) -> np.ndarray:
     """Return ``x~`` for a ``(B, *spatial)`` array: the trailing axes padded by ``pad``."""
     widths = [(0, 0)] * (xb.ndim - len(pad)) + [tuple(p) for p in pad]
     if all(p == (0, 0) for p in widths):
@@ -49,7 +49,7 @@ def extend(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
 
 
 def extend_into(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
-                cval: complex, out: np.ndarray) -> None:
+                cval: complex | float | int, out: np.ndarray) -> None:
     """Write ``x~`` of ``xb`` ``(B, *n)`` into ``out`` ``(B, *(n + lo + hi))`` without allocating.
 
     Axis by axis, each border slab is taken from ``out`` itself through the boundary's
@@ -82,7 +82,7 @@ def extend_into(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
 
 def gather(xb: np.ndarray, b: int, maps: list[np.ndarray], lo: tuple[int, ...],
            start: tuple[int, ...], size: tuple[int, ...], boundary: str,
-           cval: complex, dest: np.ndarray) -> None:
+           cval: complex | float | int, dest: np.ndarray) -> None:
     """Copy the block ``x~[b, start:start+size]`` into ``dest[:size]`` without extending ``x``.
 
     ``maps`` are :func:`index_map` arrays; ``lo`` the low pads. Interior blocks are plain
