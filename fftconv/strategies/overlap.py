@@ -15,7 +15,7 @@ from .._machine.fft import TransformPair, fft_dtypes, kernel_spectrum
 from .._numerics.fftsize import best_size
 from .._machine import progress
 from .._problem import Problem
-from .._machine.threads import parallel_map
+from .._machine.threads import PIECES_PER_THREAD, parallel_map
 from . import Estimate, Executor, register
 from .fft import check_exact, fft_lengths, finite_only, transform_seconds
 
@@ -39,8 +39,10 @@ def _blocks(problem: Problem, fb: tuple[int, ...]) -> tuple[tuple[int, ...], tup
 
 
 def _batch_size(block_points: int, nblocks: int, workers: int) -> int:
-    """Blocks transformed together: about 2^16 points per batch, every thread kept busy."""
-    return max(1, min(_BATCH_POINTS // max(block_points, 1), -(-nblocks // max(workers, 1))))
+    """Blocks transformed together: about 2^16 points per batch, and several batches per
+    thread, so that a thread the OS deschedules holds back little."""
+    share = nblocks if workers <= 1 else -(-nblocks // (PIECES_PER_THREAD * workers))
+    return max(1, min(_BATCH_POINTS // max(block_points, 1), share))
 
 
 class OverlapSave:
