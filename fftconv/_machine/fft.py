@@ -47,9 +47,7 @@ def _load_wisdom(pyfftw: Any) -> None:
     """Import the FFTW wisdom saved by earlier processes (same versions and CPU)."""
     import base64
 
-    from .cache import read_json
-
-    from .cache import cache_dir
+    from .cache import cache_dir, read_json
 
     global _stored_wisdom
     saved = read_json(_WISDOM_FILE)

@@ -17,6 +17,7 @@ deschedules one of them. The phases of one convolution are:
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,9 +30,13 @@ from .threads import parallel_map
 __all__ = ["SlabConvolution", "available"]
 
 
+@functools.cache
 def available() -> bool:
-    """Whether the slab passes can run (they need FFTW through pyfftw)."""
-    return _pyfftw() is not None
+    """Whether the slab passes can run (they need FFTW through pyfftw). Planning asks
+    this for every problem, so it does not import pyfftw."""
+    import importlib.util
+
+    return importlib.util.find_spec("pyfftw") is not None
 
 
 def _ranges(n: int, pieces: int, align: int = 1) -> list[tuple[int, int]]:

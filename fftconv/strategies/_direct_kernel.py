@@ -9,14 +9,14 @@ leaves the row, are the samples gathered through the boundary's column map.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-from numba import njit
 
-from .._numerics.boundary import index_map
 from .._machine.costs import machine_costs
+from .._machine.jit import njit
 from .._machine.threads import ELEMENT_MACS, parallel_map, piece_count, threads_for
+from .._numerics.boundary import index_map
 
 __all__ = ["correlate_rows", "prepare"]
 

@@ -98,6 +98,14 @@ def _norm_extended(xb: np.ndarray, problem: Problem) -> float:
     return float(np.linalg.norm(data.astype(np.float64).ravel()))
 
 
+def _split_threads(fft_shape: tuple[int, ...], item: float, batch: int, workers: int) -> int:
+    """Threads for fftconv's own split of a whole-array job (slabs or batch items): one
+    when there is nothing to split or too little work to wake the pool for."""
+    if batch == 1 and (len(fft_shape) < 2 or not _slabs.available()):
+        return 1
+    return workers if item * batch > _PARALLEL_MIN_SECONDS else 1
+
+
 class WholeFFT:
     """Pad to a fast size, multiply spectra, invert; crop the valid region.
 
@@ -116,15 +124,20 @@ class WholeFFT:
         rdt, cdt, real = fft_dtypes(problem.compute_dtype)
         _, fshape = fft_lengths(problem, costs)
         nf = math.prod(fshape)
-        speed = threads_speedup(costs, "fft", fft_threads(nf, costs, workers))
         b, bk = problem.batch, problem.kernel_batch
-        t = transform_seconds(fshape, 2 * b + bk, rdt, costs, real) / speed
+        item = transform_seconds(fshape, 3, rdt, costs, real)
+        threads = _split_threads(fshape, item, b, workers)
+        fftw = 1 if threads > 1 else fft_threads(nf, costs, workers)
+        speed = threads_speedup(costs, "fft", max(threads, fftw))
+        t = (transform_seconds(fshape, 2 * b, rdt, costs, real) / speed
+             + transform_seconds(fshape, bk, rdt, costs, real) / threads_speedup(costs, "fft", fftw)
+             + (3 * costs["overhead"].get("parallel", 0.0) if threads > 1 else 0.0))
         buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
         ext = 0 if problem.zero_fill else b * math.prod(problem.extended) * rdt.itemsize
         spec = bk * nf * cdt.itemsize // (2 if real else 1)
         room = min(CHUNK_BYTES, problem.max_memory - ext - spec)
         chunk = max(1, min(b, room // max(buf, 1)))
-        passes = (3 * b * nf * rdt.itemsize + ext) * costs["memory_per_byte"]
+        passes = (3 * b * nf * rdt.itemsize / speed + ext) * costs["memory_per_byte"]
         return Estimate(seconds=costs["overhead"]["fft"] + t + passes,
                         memory=chunk * buf + ext + spec, fft_shape=fshape,
                         note="x".join(map(str, fshape)) + (" real" if real else " complex"),
@@ -141,7 +154,7 @@ class WholeFFT:
         rdt, _, real = fft_dtypes(compute)
         # single-thread seconds of one signal's three transforms: how finely to split
         item = transform_seconds(fshape, 3, rdt, costs, real)
-        threads = workers if item * B > _PARALLEL_MIN_SECONDS else 1
+        threads = _split_threads(fshape, item, B, workers)
         # One signal (or a few) is split into slabs of row and column passes when that
         # buys parallelism or bounds a long transform; a single thread on a short one
         # keeps FFTW's own multi-dimensional plan.

@@ -9,13 +9,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._numerics.boundary import gather, index_map
+from .._machine import progress
 from .._machine.costs import threads_speedup
 from .._machine.fft import TransformPair, fft_dtypes, kernel_spectrum
-from .._numerics.fftsize import best_size
-from .._machine import progress
-from .._problem import Problem
 from .._machine.threads import PIECES_PER_THREAD, parallel_map
+from .._numerics.boundary import gather, index_map
+from .._numerics.fftsize import best_size
+from .._problem import Problem
 from . import Estimate, Executor, register
 from .fft import check_exact, fft_lengths, finite_only, transform_seconds
 
