@@ -8,6 +8,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._machine import learning as _learning
 from ._numerics import nonfinite as _nonfinite
 from ._errors import InexactError
 from ._numerics.dtypes import compute_and_result_dtype
@@ -72,11 +73,16 @@ class PlanReport:
     requested: str
     effort: str
     workers: int
+    #: Which cost constants are in force (shipped / calibrated / learned, and how many
+    #: calls back the learned correction).
+    constants: str = ""
 
     def __str__(self) -> str:
         head = (f"fftconv plan: {self.problem.describe()}\n"
                 f"output {self.problem.out_shape}, method={self.requested!r} -> "
                 f"{self.method!r}, effort={self.effort!r}, workers={self.workers}\n")
+        if self.constants:
+            head += f"constants: {self.constants}\n"
         rows = [("", "strategy", "estimate", "measured", "memory", "detail")]
         for c in self.candidates:
             e = c.estimate
@@ -168,6 +174,12 @@ class Plan:
 
     def __call__(self, x: object, out: np.ndarray | None = None) -> np.ndarray:
         """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
+        start = _learning.clock()()  # every call times itself for the planner to learn
+        result = self._call(x, out)
+        _learning.timed(self, start)
+        return result
+
+    def _call(self, x: object, out: np.ndarray | None) -> np.ndarray:
         p = self.problem
         x = np.asarray(x)
         if x.shape != p.x_shape:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import replace
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._machine import learning as _learning
 from ._machine.cache import read_json, write_json
 from ._machine.costs import machine_costs
 from ._plan import Candidate, Plan, PlanReport
@@ -66,10 +68,13 @@ def _remember(key: str, decision: tuple[str, dict[str, float]]) -> None:
 def candidates(problem: Problem, workers: int) -> list[Candidate]:
     """Every registered strategy with its estimate, or the reason it does not apply."""
     costs = machine_costs()
+    points = math.prod(problem.out_shape)
     out = []
     for name, strategy in registry().items():
         why = strategy.applicable(problem)
         est = strategy.estimate(problem, costs, workers) if why is None else None
+        if est is not None:
+            est = _learning.corrected(name, points, est)
         if est is not None and est.memory > problem.max_memory:
             why = (f"needs {_bytes(est.memory)} of scratch memory, over the max_memory budget "
                    f"of {_bytes(problem.max_memory)}")
@@ -185,10 +190,20 @@ def _make(problem: Problem, kernel: np.ndarray, cands: list[Candidate], chosen: 
         return direct[0]
 
     report = PlanReport(problem=problem, candidates=_finish(cands, chosen, measured),
-                        method=chosen, requested=requested, effort=effort, workers=workers)
+                        method=chosen, requested=requested, effort=effort, workers=workers,
+                        constants=_learning.describe(chosen, math.prod(problem.out_shape)))
     return Plan(problem=problem, method=chosen, estimate=est, workers=workers,
                 _report=report, _kernel=kernel, _execute=execute, _fallback=fallback,
                 _explicit=requested != "auto", _dtype_override=dtype)
+
+
+def _forget_plans() -> None:
+    """Learned corrections moved: the remembered one-shot plans may be the wrong choice."""
+    with _plans_lock:
+        _plans.clear()
+
+
+_learning.on_change(_forget_plans)
 
 
 def cached_plan_is_kept(plan: Plan) -> bool:
