@@ -199,7 +199,7 @@ def observe(strategy: str, points: int, estimated: float, measured: float) -> No
             moved = False
         due = _clock() - _last_save > SAVE_INTERVAL
     if moved:
-        for listener in list(_listeners):
+        for listener in tuple(_listeners):
             listener()
     if due:
         save()

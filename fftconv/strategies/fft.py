@@ -174,7 +174,8 @@ class WholeFFT:
         if slabs:
             return self._slab_executor(problem, spec, fshape, start, data, item, threads,
                                        effort, kl1 if exact else None)
-        chunk = estimate.extra.get("chunk", 1)
+        # chunks of signals are the pieces: bounded in time, several per thread
+        chunk = max(1, min(estimate.extra.get("chunk", 1), int(PIECE_SECONDS / max(item, 1e-9))))
         if threads > 1:  # batch items are the pieces: every thread gets several
             chunk = max(1, min(chunk, B // (PIECES_PER_THREAD * threads)))
         crop = (slice(None),) + tuple(slice(s, s + n) for s, n in zip(start, problem.out_len))
