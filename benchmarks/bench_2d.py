@@ -36,7 +36,7 @@ def floor_time(fft_shape, dtype, repeat: int) -> float:
     """Two forward and one inverse FFTW transform at ``fft_shape``: the FFT method's floor."""
     import pyfftw
 
-    from fftconv._machine.fft import fft_dtypes
+    from fftconv._numerics.dtypes import fft_dtypes
     from fftconv._machine.costs import machine_costs
     from fftconv.strategies.fft import fft_threads
 
@@ -62,10 +62,10 @@ def contenders(x, k):
     plan = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype)
     out["plan"] = lambda: plan(x)
 
-    def cold():  # a one-shot call that cannot reuse a cached plan (a new kernel each time)
-        from fftconv import _planner
+    def cold():  # a one-shot call that must plan: nothing remembered
+        from fftconv._engine import clear_caches
 
-        _planner._plans.clear()
+        clear_caches()
         return fftconv.correlate(x, k, "same")
 
     out["cold"] = cold

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
+from .strategies import names
+
 __all__ = ["fill"]
 
 _F = TypeVar("_F", bound=Callable)
@@ -32,9 +34,12 @@ _PARAMS = {
         ``mode='same'`` only: the kernel index that multiplies ``x[i]`` when computing
         ``y[i]``. Defaults reproduce scipy.signal: ``K // 2`` for ``correlate`` and
         ``(K - 1) // 2`` for ``convolve`` (they differ only for even ``K``).""",
-    "method": """method : {'auto', 'direct', 'fft', 'overlap'}, optional
-        Strategy; ``'auto'`` lets the planner pick the cheapest by its cost model. A named
-        method that cannot serve the problem raises ``ValueError`` saying why.""",
+    "method": f"""method : {{{", ".join(repr(m) for m in ("auto", *names()))}}}, optional
+        Strategy; ``'auto'`` lets the planner pick the cheapest by its cost model:
+        ``'direct'`` the sum itself, ``'separable'`` one 1-d pass per axis and term of a
+        low-rank kernel, ``'fft'`` one whole-array transform, ``'overlap'`` blocked
+        overlap-save transforms. A named method that cannot serve the problem raises
+        ``ValueError`` saying why.""",
     "effort": """effort : {'estimate', 'measure'}, optional
         ``'estimate'`` plans from the cost model; ``'measure'`` times the best candidates
         on the real shapes once and remembers the decision.""",

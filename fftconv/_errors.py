@@ -1,6 +1,10 @@
-"""fftconv's warning category and its exceptions."""
+"""fftconv's warning category, its exceptions, and the one formatter of option errors."""
 
-__all__ = ["FFTConvWarning", "InexactError"]
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["FFTConvWarning", "InexactError", "invalid_option"]
 
 
 class FFTConvWarning(UserWarning):
@@ -9,3 +13,9 @@ class FFTConvWarning(UserWarning):
 
 class InexactError(ValueError):
     """A float64 FFT cannot be proven to round to the exact integer result."""
+
+
+def invalid_option(name: str, value: object, choices: Iterable[str], note: str = "") -> ValueError:
+    """The error for an option value outside its table (the only wording used)."""
+    listed = ", ".join(repr(c) for c in sorted(choices))
+    return ValueError(f"{name}={value!r} is invalid; expected one of {listed}{note}")

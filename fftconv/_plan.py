@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ._numerics.dtypes import compute_and_result_dtype
 from ._problem import Problem
 from .strategies import Estimate, Executor
 
-__all__ = ["Candidate", "Plan", "PlanReport"]
+__all__ = ["Candidate", "LazyExecutor", "Plan", "PlanReport", "needs_finite_check"]
 
 
 def _fmt_seconds(s: float | None) -> str:
@@ -99,12 +100,41 @@ class PlanReport:
         p.text(str(self))
 
 
-@dataclass
+class LazyExecutor:
+    """An executor built on first use (once, also when called from several threads)."""
+
+    def __init__(self, build: Callable[[], Executor]) -> None:
+        self._build, self._built = build, None
+        self._lock = threading.Lock()
+
+    def __call__(self, xb: np.ndarray, out: np.ndarray) -> None:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._build()
+        self._built(xb, out)
+
+
+def needs_finite_check(problem: Problem, method: str) -> bool:
+    """Whether a plan must look for non-finite inputs before executing.
+
+    The compiled direct sum skips zero taps, so it needs the non-finite handling unless
+    every tap is non-zero; then non-finite inputs go straight through and the check (a
+    pass over the input) is saved.
+    """
+    p = problem
+    ieee = (method == "direct" and p.nan_policy == "propagate" and p.kernel_batch == 1
+            and p.kernel_nonzero == math.prod(p.k))
+    return p.compute_dtype.kind in "fc" and not ieee
+
+
+@dataclass(frozen=True, eq=False)
 class Plan:
     """A reusable convolution: FFTW plans and the kernel spectrum are computed once.
 
     Call it as ``plan(x)`` or ``plan(x, out=array)``. Safe to call from several threads
-    at once (scratch buffers are per thread).
+    at once (scratch buffers are per thread). Built only by the planner; it owns a
+    read-only copy of its kernel.
 
     Attributes
     ----------
@@ -125,11 +155,13 @@ class Plan:
     _report: PlanReport = field(repr=False)
     _kernel: np.ndarray = field(repr=False)
     _execute: Executor = field(repr=False)
-    #: Builds the exact direct executor when an integer FFT cannot be proven exact.
-    _fallback: Callable[[], Executor] = field(repr=False)
+    #: The exact direct executor, for integer inputs an FFT cannot be proven exact on.
+    _fallback: Executor = field(repr=False)
     #: Whether the user named the method (then an inexact integer FFT is an error).
     _explicit: bool = field(default=False, repr=False)
-    _dtype_override: object = field(default=None, repr=False)
+    _dtype_override: Any = field(default=None, repr=False)
+    #: Whether calls look for non-finite inputs first (see :func:`needs_finite_check`).
+    _check_finite: bool = field(default=True, repr=False)
 
     @property
     def fft_shape(self) -> tuple[int, ...] | None:
@@ -152,25 +184,14 @@ class Plan:
         """Dtype of the result."""
         return self.problem.result_dtype
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes the plan holds: its kernel and its predicted scratch (spectra, buffers)."""
+        return self._kernel.nbytes + self.estimate.memory
+
     def report(self) -> PlanReport:
         """The planner's report: every candidate, its estimate and why it lost."""
         return self._report
-
-    def __post_init__(self) -> None:
-        # Per-call constants of the fixed problem, so that a call does no planning work.
-        p = self.problem
-        order = p.batch_axes + p.axes
-        self._order = None if order == tuple(range(len(order))) else order
-        self._shape_in = (p.batch, *p.n)
-        self._shape_out = (p.batch, *p.out_len)
-        self._shape_batch = tuple(p.x_shape[a] for a in p.batch_axes)
-        self._dtypes_ok: set[np.dtype] = set()
-        # The compiled direct sum skips zero taps, so it needs the non-finite handling
-        # unless every tap is non-zero; then non-finite inputs go straight through and the
-        # check (a pass over the input) is saved.
-        ieee = (self.method == "direct" and p.nan_policy == "propagate"
-                and p.kernel_batch == 1 and p.kernel_nonzero == math.prod(p.k))
-        self._check_finite = p.compute_dtype.kind in "fc" and not ieee
 
     def __call__(self, x: object, out: np.ndarray | None = None) -> np.ndarray:
         """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
@@ -185,13 +206,12 @@ class Plan:
         if x.shape != p.x_shape:
             raise ValueError(f"x has shape {x.shape}, but this plan was made for x_shape="
                              f"{p.x_shape}; make a new plan for other shapes")
-        if x.dtype not in self._dtypes_ok:
+        if x.dtype != p.x_dtype:
             got = compute_and_result_dtype(x.dtype, p.kernel_dtype, self._dtype_override)[1]
             if got != p.result_dtype:
                 raise ValueError(f"x has dtype {x.dtype}, which gives {got} results, but this "
                                  f"plan computes {p.result_dtype} (x_dtype={p.x_dtype}); make "
                                  "a new plan")
-            self._dtypes_ok.add(x.dtype)
         target = None  # ``out`` itself, when the canonical result can be written into it
         if out is not None:
             if not isinstance(out, np.ndarray) or out.shape != p.out_shape or out.dtype != p.result_dtype:
@@ -201,14 +221,14 @@ class Plan:
                                  f"and dtype {p.result_dtype}")
             if not out.flags.writeable:
                 raise ValueError("out is read-only")
-            if (self._order is None and out.flags.c_contiguous and out.dtype == p.compute_dtype
+            if (p.order is None and out.flags.c_contiguous and out.dtype == p.compute_dtype
                     and not np.may_share_memory(x, out)):
-                target = out.reshape(self._shape_out)
+                target = out.reshape((p.batch, *p.out_len))
         xb = self._canonical(x)
         if target is not None:
             self._compute(xb, target)
             return out  # type: ignore[return-value]
-        outb = np.empty(self._shape_out, p.compute_dtype)
+        outb = np.empty((p.batch, *p.out_len), p.compute_dtype)
         return self._result(self._compute(xb, outb), out)
 
     def _compute(self, xb: np.ndarray, outb: np.ndarray) -> np.ndarray:
@@ -233,19 +253,21 @@ class Plan:
             if self._explicit:
                 raise ValueError(f"method={self.method!r} cannot serve these integer inputs: "
                                  f"{exc}; use method='direct' or 'auto'") from None
-            self._fallback()(xb, outb)
+            self._fallback(xb, outb)
         return outb
 
     def _canonical(self, x: np.ndarray) -> np.ndarray:
         """``x`` as a C-contiguous ``(B, *n)`` array in the compute dtype (batch axes first)."""
-        xt = x if self._order is None else x.transpose(self._order)
-        return np.ascontiguousarray(xt.reshape(self._shape_in), dtype=self.problem.compute_dtype)
+        p = self.problem
+        xt = x if p.order is None else x.transpose(p.order)
+        return np.ascontiguousarray(xt.reshape((p.batch, *p.n)), dtype=p.compute_dtype)
 
     def _result(self, outb: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         """The canonical result in the caller's axis order (copied into ``out`` if given)."""
-        y = outb.reshape(self._shape_batch + self.problem.out_len)
-        if self._order is not None:
-            y = y.transpose(np.argsort(self._order))
+        p = self.problem
+        y = outb.reshape(tuple(p.x_shape[a] for a in p.batch_axes) + p.out_len)
+        if p.order is not None:
+            y = y.transpose(np.argsort(p.order))
         if out is not None:
             np.copyto(out, y)
             return out

@@ -1,37 +1,77 @@
-"""The planner: ask every registered strategy, pick by cost (or by measuring), build."""
+"""The planner: ask every registered strategy, pick by cost (or by measuring), build.
+
+Decisions are remembered per ``(Problem, workers)``: the candidates with their estimates
+or the reasons they do not apply, and the choice of ``method='auto'`` -- or that no
+strategy applies. A problem describes shapes, dtypes, options and the kernel's facts, not
+its values, so a new kernel of the same kind reuses the decision. A decision measured
+with ``effort='measure'`` also serves later ``'estimate'`` requests (as FFTW's wisdom
+does), and is kept in the cache directory for other processes.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import replace
 import threading
 import time
 import warnings
-from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from ._errors import FFTConvWarning
 from ._machine import learning as _learning
 from ._machine.cache import read_json, write_json
 from ._machine.costs import machine_costs
-from ._plan import Candidate, Plan, PlanReport
+from ._plan import Candidate, LazyExecutor, Plan, PlanReport, needs_finite_check
 from ._problem import Problem
-from ._errors import FFTConvWarning
 from .strategies import registry
 
-__all__ = ["candidates", "choose", "build_plan", "cached_plan"]
+__all__ = ["Decision", "build_plan", "candidates", "choose", "clear_decisions", "decide",
+           "report_for"]
 
-#: Decisions of ``effort='measure'``, by problem key; loaded from the cache directory.
+
+@dataclass(frozen=True)
+class Decision:
+    """What the planner concluded about one ``(Problem, workers)``.
+
+    Attributes
+    ----------
+    candidates : tuple of Candidate
+        Every registered strategy with its estimate, or the reason it does not apply.
+    best : str or None
+        The choice of ``method='auto'``; None when no strategy can serve the problem.
+    measured : mapping of str to float
+        Seconds measured per strategy, when ``effort='measure'`` made the decision.
+    """
+
+    candidates: tuple[Candidate, ...]
+    best: str | None
+    measured: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def effort(self) -> str:
+        """``'measure'`` when timings made the decision, else ``'estimate'``."""
+        return "measure" if self.measured else "estimate"
+
+
+#: Decisions of this process, by (problem, workers).
+_decisions: dict[tuple[Problem, int], Decision] = {}
+_DECISIONS_MAX = 1024
+#: Decisions of ``effort='measure'``, by stable problem key; loaded from the cache directory.
 _measured: dict[str, tuple[str, dict[str, float]]] | None = None
 _measured_lock = threading.Lock()
 _DECISIONS_FILE = "decisions.json"
-#: Recently used plans of one-shot calls, by (problem, kernel digest, method, workers).
-_plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
-_plans_lock = threading.Lock()
-_PLAN_CACHE_SIZE = 8
-_PLAN_CACHE_MAX_BYTES = 64 << 20
+
+
+def clear_decisions() -> None:
+    """Forget this process's decisions and the loaded copy of the measured ones."""
+    global _measured
+    _decisions.clear()
+    with _measured_lock:
+        _measured = None
 
 
 def _decision_key(problem: Problem, workers: int) -> str:
@@ -65,7 +105,7 @@ def _remember(key: str, decision: tuple[str, dict[str, float]]) -> None:
                           stacklevel=4)
 
 
-def candidates(problem: Problem, workers: int) -> list[Candidate]:
+def candidates(problem: Problem, workers: int) -> tuple[Candidate, ...]:
     """Every registered strategy with its estimate, or the reason it does not apply."""
     costs = machine_costs()
     points = math.prod(problem.out_shape)
@@ -79,38 +119,87 @@ def candidates(problem: Problem, workers: int) -> list[Candidate]:
             why = (f"needs {_bytes(est.memory)} of scratch memory, over the max_memory budget "
                    f"of {_bytes(problem.max_memory)}")
         out.append(Candidate(name=name, estimate=est, rejected=why))
-    return out
+    return tuple(out)
+
+
+def _forget_decisions() -> None:
+    """Learned corrections moved: remembered decisions and one-shot plans may be wrong."""
+    from . import _engine
+
+    _decisions.clear()
+    _engine.calls.clear()
+
+
+_learning.on_change(_forget_decisions)
 
 
 def _bytes(n: int) -> str:
     return f"{n / 2**20:.1f} MiB" if n < 2**30 else f"{n / 2**30:.2f} GiB"
 
 
-def choose(problem: Problem, cands: list[Candidate], method: str) -> str:
-    """The strategy to use: the named one (if it applies) or the cheapest."""
+def _cheapest(cands: tuple[Candidate, ...]) -> str | None:
+    usable = [c for c in cands if c.rejected is None and c.estimate is not None]
+    return min(usable, key=lambda c: c.estimate.seconds).name if usable else None  # type: ignore[union-attr]
+
+
+def choose(decision: Decision, method: str) -> str:
+    """The strategy to use: the named one (if it applies) or the decision's best."""
     if method != "auto":
-        for c in cands:
+        for c in decision.candidates:
             if c.name == method and c.rejected:
                 raise ValueError(f"method={method!r} cannot serve this problem: {c.rejected}")
         return method
-    usable = [c for c in cands if c.rejected is None and c.estimate is not None]
-    if not usable:
-        reasons = "; ".join(f"{c.name}: {c.rejected}" for c in cands)
+    if decision.best is None:
+        reasons = "; ".join(f"{c.name}: {c.rejected}" for c in decision.candidates)
         raise ValueError(f"no strategy can serve this problem ({reasons})")
-    return min(usable, key=lambda c: c.estimate.seconds).name  # type: ignore[union-attr]
+    return decision.best
 
 
-def _finish(cands: list[Candidate], chosen: str, measured: dict[str, float]) -> tuple[Candidate, ...]:
+def decide(problem: Problem, method: str, effort: str, workers: int,
+           kernel: np.ndarray | None, dtype: object = None) -> Decision:
+    """The decision for ``(problem, workers)``: remembered, estimated, or measured.
+
+    Measuring (``effort='measure'`` with ``method='auto'``) needs the prepared ``kernel``;
+    it times the best candidates once on the real shapes, and the result is kept in memory
+    and in the cache directory, so the same problem is never measured again.
+    """
+    key = (problem, workers)
+    decision = _decisions.get(key)
+    if decision is None:
+        cands = candidates(problem, workers)
+        decision = Decision(cands, _cheapest(cands))
+    if (effort == "measure" and method == "auto" and not decision.measured
+            and decision.best is not None and kernel is not None):
+        usable = {c.name for c in decision.candidates if c.rejected is None}
+        stable = _decision_key(problem, workers)
+        memo = _recall(stable)
+        if memo is None or memo[0] not in usable:
+            memo = _measure(problem, kernel, list(decision.candidates), workers, dtype)
+            _remember(stable, memo)
+        decision = Decision(decision.candidates, memo[0], dict(memo[1]))
+    if len(_decisions) >= _DECISIONS_MAX:
+        _decisions.clear()
+    _decisions[key] = decision
+    return decision
+
+
+def report_for(problem: Problem, decision: Decision, method: str, workers: int,
+               effort: str = "estimate") -> PlanReport:
+    """The report of a plan using ``choose(decision, method)``."""
+    chosen = choose(decision, method)
     out = []
-    for c in cands:
+    for c in decision.candidates:
         rejected = c.rejected
         if rejected is None and c.name != chosen:
-            rejected = "measured slower" if measured.get(c.name) is not None else "higher estimate"
+            measured = decision.measured.get(c.name) is not None
+            rejected = "measured slower" if measured else "higher estimate"
             if c.estimate is None:
                 rejected = "not estimated"
         out.append(Candidate(c.name, c.estimate, None if c.name == chosen else rejected,
-                             measured.get(c.name), c.name == chosen))
-    return tuple(out)
+                             decision.measured.get(c.name), c.name == chosen))
+    return PlanReport(problem=problem, candidates=tuple(out), method=chosen,
+                      requested=method, effort=effort, workers=workers,
+                      constants=_learning.describe(chosen, math.prod(problem.out_shape)))
 
 
 def _sample_input(problem: Problem) -> np.ndarray:
@@ -125,24 +214,11 @@ def _sample_input(problem: Problem) -> np.ndarray:
 
 def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str,
                workers: int, dtype: object = None) -> Plan:
-    """Plan ``problem`` for the prepared kernel ``(Bk, *K)`` (flipped/conjugated already).
-
-    With ``effort='measure'`` and ``method='auto'``, the best candidates (by estimate) are
-    timed once on the real shapes with FFTW's MEASURE planner; the decision is kept in
-    memory and in the cache directory, so the same problem is never measured again.
-    """
-    cands = candidates(problem, workers)
-    measured: dict[str, float] = {}
-    if effort == "measure" and method == "auto":
-        key = _decision_key(problem, workers)
-        memo = _recall(key)
-        if memo is None or memo[0] not in {c.name for c in cands if c.rejected is None}:
-            memo = _measure(problem, kernel, cands, workers, dtype)
-            _remember(key, memo)
-        chosen, measured = memo[0], dict(memo[1])
-    else:
-        chosen = choose(problem, cands, method)
-    plan = _make(problem, kernel, cands, chosen, method, effort, workers, dtype, measured)
+    """Plan ``problem`` for the prepared kernel ``(Bk, *K)`` (flipped/conjugated already,
+    owned by the plan)."""
+    decision = decide(problem, method, effort, workers, kernel, dtype)
+    report = report_for(problem, decision, method, workers, effort)
+    plan = _make(problem, kernel, report, workers, dtype)
     if effort == "measure":
         from ._machine.fft import save_wisdom
 
@@ -160,7 +236,9 @@ def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], worke
     x = _sample_input(problem)
     times: dict[str, float] = {}
     for c in usable:
-        plan = _make(problem, kernel, cands, c.name, "auto", "measure", workers, dtype, {})
+        trial = Decision(tuple(cands), c.name)
+        plan = _make(problem, kernel, report_for(problem, trial, "auto", workers, "measure"),
+                     workers, dtype)
         plan(x)  # first call: numba compilation, scratch buffers
         runs = []
         for _ in range(3):
@@ -173,61 +251,19 @@ def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], worke
     return min(times, key=times.__getitem__), times
 
 
-def _make(problem: Problem, kernel: np.ndarray, cands: list[Candidate], chosen: str,
-          requested: str, effort: str, workers: int, dtype: object,
-          measured: dict[str, float]) -> Plan:
+def _make(problem: Problem, kernel: np.ndarray, report: PlanReport, workers: int,
+          dtype: object) -> Plan:
     strategies = registry()
-    est = next(c.estimate for c in cands if c.name == chosen)
+    chosen = report.method
+    est = next(c.estimate for c in report.candidates if c.name == chosen)
     assert est is not None
-    execute = strategies[chosen].build(problem, kernel, est, workers, effort)
-    direct: list[Any] = []
+    execute = strategies[chosen].build(problem, kernel, est, workers, report.effort)
 
-    def fallback() -> Any:
-        if not direct:
-            d = strategies["direct"]
-            direct.append(d.build(problem, kernel, d.estimate(problem, machine_costs(), workers),
-                                  workers))
-        return direct[0]
+    def direct() -> Any:
+        d = strategies["direct"]
+        return d.build(problem, kernel, d.estimate(problem, machine_costs(), workers), workers)
 
-    report = PlanReport(problem=problem, candidates=_finish(cands, chosen, measured),
-                        method=chosen, requested=requested, effort=effort, workers=workers,
-                        constants=_learning.describe(chosen, math.prod(problem.out_shape)))
     return Plan(problem=problem, method=chosen, estimate=est, workers=workers,
-                _report=report, _kernel=kernel, _execute=execute, _fallback=fallback,
-                _explicit=requested != "auto", _dtype_override=dtype)
-
-
-def _forget_plans() -> None:
-    """Learned corrections moved: the remembered one-shot plans may be the wrong choice."""
-    with _plans_lock:
-        _plans.clear()
-
-
-_learning.on_change(_forget_plans)
-
-
-def cached_plan_is_kept(plan: Plan) -> bool:
-    """Whether :func:`cached_plan` keeps ``plan`` (so a weak reference to it is useful)."""
-    with _plans_lock:
-        return any(p is plan for p in _plans.values())
-
-
-def cached_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str,
-                workers: int, dtype: object = None) -> Plan:
-    """:func:`build_plan`, reusing a recent plan for the same kernel (one-shot calls)."""
-    if kernel.nbytes > _PLAN_CACHE_MAX_BYTES // 4:
-        return build_plan(problem, kernel, method=method, effort=effort, workers=workers, dtype=dtype)
-    key = (problem, kernel.tobytes(), kernel.shape, method, effort, workers, str(dtype))
-    with _plans_lock:
-        plan = _plans.get(key)
-        if plan is not None:
-            _plans.move_to_end(key)
-            return plan
-    plan = build_plan(problem, kernel, method=method, effort=effort, workers=workers, dtype=dtype)
-    spec_bytes = plan.estimate.memory
-    if spec_bytes <= _PLAN_CACHE_MAX_BYTES:
-        with _plans_lock:
-            _plans[key] = plan
-            while len(_plans) > _PLAN_CACHE_SIZE:
-                _plans.popitem(last=False)
-    return plan
+                _report=report, _kernel=kernel, _execute=execute,
+                _fallback=LazyExecutor(direct), _explicit=report.requested != "auto",
+                _dtype_override=dtype, _check_finite=needs_finite_check(problem, chosen))

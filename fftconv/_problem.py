@@ -3,16 +3,56 @@
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-__all__ = ["Problem"]
+__all__ = ["KernelFacts", "Problem", "canonical_pad"]
+
+
+@dataclass(frozen=True)
+class KernelFacts:
+    """What the planner needs to know about the kernel's values, found once per kernel.
+
+    Attributes
+    ----------
+    finite : bool
+        Whether every kernel value (and ``cval``, where the boundary uses it) is finite;
+        only the direct sum gives the IEEE result of non-finite kernels.
+    nonzero : int
+        Non-zero taps of one kernel (the direct sum skips zero taps).
+    rank : int or None
+        Number of separable terms of the (shared) kernel, or None when it has no cheap
+        factorisation.
+    """
+
+    finite: bool
+    nonzero: int
+    rank: int | None
+
+
+def canonical_pad(n: tuple[int, ...], k: tuple[int, ...], anchor: tuple[int, ...], mode: str,
+                  flip: bool) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """Output lengths and the ``(lo, hi)`` extension of each convolved axis."""
+    out_len, pad = [], []
+    for ni, ki, ai in zip(n, k, anchor):
+        if mode == "full":
+            length = ni + ki - 1 if ni > 0 else 0
+        elif mode == "same":
+            length = ni
+        else:
+            length = ni - ki + 1
+        # Anchor of the canonical correlation (kernel already flipped if convolving).
+        lo = ki - 1 - ai if flip else ai
+        out_len.append(length)
+        pad.append((lo, length + ki - 1 - lo - ni))
+    return tuple(out_len), tuple(pad)
 
 
 @dataclass(frozen=True)
 class Problem:
-    """What to compute, independent of how; built only by :mod:`fftconv._validate`.
+    """What to compute, independent of how; built only by :func:`fftconv._validate.make_problem`.
 
     The engine reduces every job to one canonical form: a *valid correlation* of the
     extended input ``x~`` with the prepared kernel ``k'`` (flipped for ``convolve``,
@@ -45,15 +85,9 @@ class Problem:
         ``'propagate'``, ``'omit'`` or ``'raise'``.
     kernel_batched : bool
         Whether the kernel varies along the batch axes (one kernel per batch element).
-    kernel_finite : bool
-        Whether every kernel value (and ``cval``) is finite; only the direct sum gives
-        the IEEE result of non-finite kernels.
-    kernel_nonzero : int
-        Non-zero taps of one kernel (``-1``: unknown, count them all); the direct sum
-        skips zero taps.
-    kernel_rank : int
-        Number of separable terms of the (shared) kernel; ``-1`` when it has no cheap
-        factorisation, ``-2`` when its values are unknown.
+    kernel : KernelFacts or None
+        Facts about the kernel's values; None when they are unknown (:func:`explain`
+        plans from shapes alone).
     max_memory : int
         Scratch memory (bytes) a plan may use; the planner rejects strategies predicted to
         need more, and overlap-save shrinks its blocks to fit.
@@ -74,48 +108,38 @@ class Problem:
     anchor: tuple[int, ...]
     nan_policy: str
     kernel_batched: bool
-    kernel_finite: bool = True
-    kernel_nonzero: int = -1
-    kernel_rank: int = -2
+    kernel: KernelFacts | None = None
     max_memory: int = 1 << 62
-    # Derived geometry, filled in __post_init__ (not part of equality: it follows).
+    # Derived geometry, computed once in __post_init__ (not part of equality: it follows).
     batch_axes: tuple[int, ...] = field(init=False, compare=False, repr=False)
     n: tuple[int, ...] = field(init=False, compare=False, repr=False)
     k: tuple[int, ...] = field(init=False, compare=False, repr=False)
     out_len: tuple[int, ...] = field(init=False, compare=False, repr=False)
     pad: tuple[tuple[int, int], ...] = field(init=False, compare=False, repr=False)
+    batch: int = field(init=False, compare=False, repr=False)
+    #: Axis order that brings the batch axes first, or None when they already are.
+    order: tuple[int, ...] | None = field(init=False, compare=False, repr=False)
+    _hash: int = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        batch_axes = tuple(a for a in range(len(self.x_shape)) if a not in self.axes)
-        n = tuple(self.x_shape[a] for a in self.axes)
-        k = tuple(self.kernel_shape[a] for a in self.axes)
-        out_len, pad = [], []
-        for ni, ki, ai in zip(n, k, self.anchor):
-            if self.mode == "full":
-                length = ni + ki - 1 if ni > 0 else 0
-            elif self.mode == "same":
-                length = ni
-            else:
-                length = ni - ki + 1
-            # Anchor of the canonical correlation (kernel already flipped if convolving).
-            lo = ki - 1 - ai if self.flip else ai
-            hi = length + ki - 1 - lo - ni
-            out_len.append(length)
-            pad.append((lo, hi))
+        batch_axes = tuple([a for a in range(len(self.x_shape)) if a not in self.axes])
+        n = tuple([self.x_shape[a] for a in self.axes])
+        k = tuple([self.kernel_shape[a] for a in self.axes])
+        out_len, pad = canonical_pad(n, k, self.anchor, self.mode, self.flip)
+        order = batch_axes + self.axes
         set_(self, "batch_axes", batch_axes)
         set_(self, "n", n)
         set_(self, "k", k)
-        set_(self, "out_len", tuple(out_len))
-        set_(self, "pad", tuple(pad))
+        set_(self, "out_len", out_len)
+        set_(self, "pad", pad)
+        set_(self, "batch", math.prod([self.x_shape[a] for a in batch_axes]))
+        set_(self, "order", None if order == tuple(range(len(order))) else order)
+        set_(self, "_hash", hash(_compared(self)))
 
     def __hash__(self) -> int:
         """The hash of the compared fields, computed once (a problem keys every cache)."""
-        h = self.__dict__.get("_hash")
-        if h is None:
-            h = hash(tuple(getattr(self, f.name) for f in fields(self) if f.compare))
-            object.__setattr__(self, "_hash", h)
-        return h
+        return self._hash
 
     # ------------------------------------------------------------------ geometry
     @property
@@ -124,9 +148,19 @@ class Problem:
         return len(self.axes)
 
     @property
-    def batch(self) -> int:
-        """Number of independent signals (product of the batch axes' lengths)."""
-        return math.prod(self.x_shape[a] for a in self.batch_axes)
+    def kernel_finite(self) -> bool:
+        """Whether the kernel and ``cval`` are finite (assumed when their values are unknown)."""
+        return self.kernel is None or self.kernel.finite
+
+    @property
+    def kernel_nonzero(self) -> int:
+        """Non-zero taps of one kernel (all of them when the values are unknown)."""
+        return math.prod(self.k) if self.kernel is None else self.kernel.nonzero
+
+    @property
+    def kernel_rank(self) -> int | None:
+        """Separable terms of the kernel; None when unknown or not cheaply separable."""
+        return None if self.kernel is None else self.kernel.rank
 
     @property
     def kernel_batch(self) -> int:
@@ -164,8 +198,7 @@ class Problem:
     @property
     def macs(self) -> int:
         """Multiply-adds of the direct sum (zero taps skipped)."""
-        taps = self.kernel_nonzero if self.kernel_nonzero >= 0 else math.prod(self.k)
-        return self.batch * math.prod(self.out_len) * taps
+        return self.batch * math.prod(self.out_len) * self.kernel_nonzero
 
     def describe(self) -> str:
         """One line, for reports: shapes, dtype, mode and boundary."""
@@ -175,3 +208,7 @@ class Problem:
         return (f"{op} {shape} ({self.x_dtype}) with {kshape} ({self.kernel_dtype}), "
                 f"axes={self.axes}, mode={self.mode!r}, boundary={self.boundary!r}, "
                 f"computed in {self.compute_dtype}")
+
+
+#: The compared fields of a problem, as one tuple (what equality and the hash see).
+_compared = operator.attrgetter(*(f.name for f in fields(Problem) if f.compare))

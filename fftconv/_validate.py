@@ -1,6 +1,7 @@
-"""Option tables, the one error formatter, and the construction of :class:`Problem`.
+"""Option tables, argument parsers, and the construction of :class:`Problem`.
 
-Everything a user can get wrong is checked here, before any array work.
+Everything a user can get wrong is checked here, before any array work; the errors
+are worded by :func:`fftconv._errors.invalid_option`.
 """
 
 from __future__ import annotations
@@ -8,18 +9,24 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._numerics.dtypes import compute_and_result_dtype
-from ._problem import Problem
+from ._errors import invalid_option
 from ._machine.resources import resolve_max_memory
+from ._numerics.dtypes import compute_and_result_dtype
+from ._numerics.lowrank import separable_rank
+from ._problem import KernelFacts, Problem, canonical_pad
+
+if TYPE_CHECKING:
+    from ._engine import Options
 
 __all__ = [
     "MODES", "BOUNDARIES", "BOUNDARY_ALIASES", "EFFORTS", "NAN_POLICIES",
     "invalid_option", "check_option", "canonical_boundary", "make_problem",
-    "as_array", "as_dtype", "as_shape", "expand_kernel",
+    "as_array", "as_dtype", "as_shape", "expand_kernel", "normalise_axes",
 ]
 
 MODES = ("full", "same", "valid")
@@ -33,12 +40,6 @@ BOUNDARY_ALIASES = {
 }
 EFFORTS = ("estimate", "measure")
 NAN_POLICIES = ("omit", "propagate", "raise")
-
-
-def invalid_option(name: str, value: object, choices: Iterable[str], note: str = "") -> ValueError:
-    """The error for an option value outside its table (the only wording used)."""
-    listed = ", ".join(repr(c) for c in sorted(choices))
-    return ValueError(f"{name}={value!r} is invalid; expected one of {listed}{note}")
 
 
 def check_option(name: str, value: object, choices: Sequence[str]) -> str:
@@ -99,7 +100,8 @@ def _index(value: object, name: str) -> int:
         raise ValueError(f"{name}={value!r} is invalid; expected an int") from None
 
 
-def _normalise_axes(axes: object, ndim: int) -> tuple[int, ...]:
+def normalise_axes(axes: object, ndim: int) -> tuple[int, ...]:
+    """``axes`` (None, an int or a sequence of ints) as distinct non-negative axes of ``ndim``."""
     if axes is None:
         return tuple(range(ndim))
     seq = [axes] if not isinstance(axes, (Sequence, np.ndarray)) or isinstance(axes, str) else list(axes)
@@ -161,11 +163,11 @@ def _anchor(anchor: object, mode: str, k: tuple[int, ...], flip: bool) -> tuple[
         raise ValueError(f"anchor={anchor!r} is invalid with mode={mode!r}; anchor applies to "
                          "mode='same' only")
     if mode == "full":  # canonical correlation anchor K-1, i.e. 0 in convolve's terms
-        return tuple(0 if flip else ki - 1 for ki in k)
+        return tuple([0 if flip else ki - 1 for ki in k])
     if mode == "valid":
-        return tuple(ki - 1 if flip else 0 for ki in k)
+        return tuple([ki - 1 if flip else 0 for ki in k])
     if anchor is None:
-        return tuple((ki - 1) // 2 if flip else ki // 2 for ki in k)
+        return tuple([(ki - 1) // 2 if flip else ki // 2 for ki in k])
     if isinstance(anchor, (Sequence, np.ndarray)) and not isinstance(anchor, str):
         values = [_index(a, "anchor") for a in anchor]
         if len(values) != len(k):
@@ -201,23 +203,68 @@ def _cval(cval: object, compute: np.dtype) -> complex | float | int:
     return float(complex(cval).real) if isinstance(cval, complex) else float(cval)  # type: ignore[arg-type]
 
 
+def _prepare_kernel(kernel: np.ndarray, full: tuple[int, ...], x_shape: tuple[int, ...],
+                    axes: tuple[int, ...], batched: bool, flip: bool, conjugate: bool,
+                    compute: np.dtype) -> np.ndarray:
+    """The kernel as a read-only C-contiguous ``(Bk, *K)`` copy: flipped, conjugated, in
+    the compute dtype. Always a copy, so the plan owns its kernel (the caller may change
+    the array it passed)."""
+    k = expand_kernel(kernel, full, axes)
+    batch_axes = tuple([a for a in range(len(x_shape)) if a not in axes])
+    if batched:
+        k = np.broadcast_to(k, tuple(x_shape[a] if a in batch_axes else s
+                                     for a, s in enumerate(k.shape)))
+    kb = math.prod([x_shape[a] for a in batch_axes]) if batched else 1
+    k = k.transpose(batch_axes + axes).reshape((kb, *[full[a] for a in axes]))
+    if flip:
+        k = k[(slice(None),) + (slice(None, None, -1),) * len(axes)]
+    if conjugate and k.dtype.kind == "c":
+        k = np.conj(k)
+    out = np.array(k, dtype=compute, order="C")
+    out.flags.writeable = False
+    return out
+
+
+def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex | float | int,
+                  uses_cval: bool, nan_policy: str) -> KernelFacts:
+    """Finiteness, non-zero taps and separable rank of the prepared kernel (computed once)."""
+    finite = compute.kind not in "fc" or bool(np.isfinite(prepared).all())
+    if uses_cval and compute.kind in "fc":
+        finite = finite and bool(np.isfinite(cval))
+    if nan_policy == "omit":
+        if not finite:
+            raise ValueError("nan_policy='omit' needs a finite kernel and cval")
+        if np.any(prepared.reshape(prepared.shape[0], -1).sum(axis=1) == 0):
+            raise ValueError("nan_policy='omit' needs a kernel that does not sum to 0 (it "
+                             "normalises by the kernel weight on valid samples)")
+    kb = prepared.shape[0]
+    nonzero = -(-int(np.count_nonzero(prepared)) // kb) if kb else 0
+    rank = None
+    if kb == 1 and prepared.ndim >= 3 and finite:
+        rank = separable_rank(prepared[0], compute)
+    return KernelFacts(finite=finite, nonzero=nonzero, rank=rank)
+
+
 def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tuple[int, ...],
-                 kernel_dtype: np.dtype, *, mode: object, axes: object, boundary: object,
-                 cval: object, anchor: object, flip: bool, conjugate: bool, dtype: object,
-                 nan_policy: object, max_memory: object = None) -> Problem:
-    """Validate every option and build the :class:`Problem` (no array work)."""
-    mode = check_option("mode", mode, MODES)
-    boundary_c = canonical_boundary(boundary)
-    if boundary == "zeros" and cval != 0:
-        raise ValueError(f"boundary='zeros' means cval=0, but cval={cval!r}; "
+                 kernel_dtype: np.dtype, options: Options, *, flip: bool,
+                 kernel: np.ndarray | None = None) -> tuple[Problem, np.ndarray | None]:
+    """Validate every option and build the complete :class:`Problem`.
+
+    With the kernel's values (``kernel``), also return the prepared kernel (see
+    :func:`_prepare_kernel`) and record its facts in the problem; without them (a plan
+    from shapes alone) the facts are unknown and the prepared kernel is None.
+    """
+    o = options
+    mode = check_option("mode", o.mode, MODES)
+    boundary_c = canonical_boundary(o.boundary)
+    if o.boundary == "zeros" and o.cval != 0:
+        raise ValueError(f"boundary='zeros' means cval=0, but cval={o.cval!r}; "
                          "use boundary='constant' with a cval")
-    nan_policy = check_option("nan_policy", nan_policy, NAN_POLICIES)
-    compute, result = compute_and_result_dtype(np.dtype(x_dtype), np.dtype(kernel_dtype), dtype)
-    cval_v = _cval(cval, compute)
-    x_shape = tuple(int(s) for s in x_shape)
-    axes_t = _normalise_axes(axes, len(x_shape))
-    full, batched = expand_kernel_shape(tuple(int(s) for s in kernel_shape), x_shape, axes_t,
-                                        axes is not None)
+    nan_policy = check_option("nan_policy", o.nan_policy, NAN_POLICIES)
+    compute, result = compute_and_result_dtype(x_dtype, kernel_dtype, o.dtype)
+    cval_v = _cval(o.cval, compute)
+    axes_t = normalise_axes(o.axes, len(x_shape))
+    full, batched = expand_kernel_shape(kernel_shape, x_shape, axes_t, o.axes is not None)
     for a in axes_t:
         if full[a] == 0:
             raise ValueError(f"kernel is empty along axis {a}; expected at least one tap")
@@ -226,11 +273,22 @@ def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tupl
                 f"mode='valid' needs the kernel to be no larger than x along every convolved "
                 f"axis, but along axis {a} the kernel has {full[a]} > {x_shape[a]}; use "
                 "mode='full' or 'same', or swap the operands")
-    k = tuple(full[a] for a in axes_t)
-    anchor_t = _anchor(anchor, mode, k, flip)
-    return Problem(
-        x_shape=x_shape, kernel_shape=full, x_dtype=np.dtype(x_dtype),
-        kernel_dtype=np.dtype(kernel_dtype), compute_dtype=compute, result_dtype=result,
-        axes=axes_t, mode=mode, boundary=boundary_c, cval=cval_v, flip=bool(flip),
-        conjugate=bool(conjugate), anchor=anchor_t, nan_policy=nan_policy,
-        kernel_batched=batched, max_memory=resolve_max_memory(max_memory))
+    k = tuple([full[a] for a in axes_t])
+    anchor_t = _anchor(o.anchor, mode, k, flip)
+    conjugate = bool(o.conjugate)
+    max_memory = resolve_max_memory(o.max_memory)
+    prepared = facts = None
+    if kernel is not None:
+        prepared = _prepare_kernel(kernel, full, x_shape, axes_t, batched, flip, conjugate,
+                                   compute)
+        n = tuple([x_shape[a] for a in axes_t])
+        pad = canonical_pad(n, k, anchor_t, mode, flip)[1]
+        uses_cval = boundary_c == "constant" and any([p != (0, 0) for p in pad])
+        facts = _kernel_facts(prepared, compute, cval_v, uses_cval, nan_policy)
+    problem = Problem(
+        x_shape=x_shape, kernel_shape=full, x_dtype=x_dtype, kernel_dtype=kernel_dtype,
+        compute_dtype=compute, result_dtype=result, axes=axes_t, mode=mode,
+        boundary=boundary_c, cval=cval_v, flip=bool(flip), conjugate=conjugate,
+        anchor=anchor_t, nan_policy=nan_policy, kernel_batched=batched, kernel=facts,
+        max_memory=max_memory)
+    return problem, prepared

@@ -1,5 +1,6 @@
 """Shared pytest configuration: the naive reference lives in ``reference.py``."""
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # numba compiles on first use and FFTW plans on first shape: no per-example deadline.
@@ -18,3 +19,31 @@ def pytest_configure(config):
     # Plans learn from their own timings; tests of choices need the model's own figures
     # (tests/test_learning.py turns it on where it is the subject).
     os.environ["FFTCONV_LEARN"] = "off"
+
+
+
+@pytest.fixture(autouse=True)
+def conditional_strategies_skip(request, monkeypatch):
+    """A test parametrised over the registry skips a case that a *conditional* strategy
+    (one serving only some problems, like ``separable``) declines, with its reason; every
+    other strategy must serve every case it is given."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None:
+        return
+    from fftconv import _planner
+    from fftconv.strategies import registry
+
+    conditional = {v for v in callspec.params.values()
+                   if isinstance(v, str) and getattr(registry().get(v), "conditional", False)}
+    if not conditional:
+        return
+    choose = _planner.choose
+
+    def choose_or_skip(decision, method):
+        if method in conditional:
+            for c in decision.candidates:
+                if c.name == method and c.rejected:
+                    pytest.skip(f"{method!r} declines this case: {c.rejected}")
+        return choose(decision, method)
+
+    monkeypatch.setattr(_planner, "choose", choose_or_skip)

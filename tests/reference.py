@@ -17,9 +17,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fftconv.strategies import names, registry
+
 BOUNDARIES = ("constant", "reflect", "symmetric", "edge", "wrap")
 MODES = ("full", "same", "valid")
-METHODS = ("direct", "fft", "overlap", "auto")
+#: Every registered strategy and 'auto': a new strategy is tested the day it is registered.
+#: A strategy marked ``conditional`` (serving only some problems) is skipped, by the
+#: hook in conftest.py, where it declines a case.
+METHODS = (*names(), "auto")
+#: The strategies that serve only some problems (declared by the strategy itself).
+CONDITIONAL = tuple(n for n, s in registry().items() if getattr(s, "conditional", False))
 
 
 def normalize_axes(ndim: int, axes: int | Sequence[int] | None) -> tuple[int, ...]:

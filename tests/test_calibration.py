@@ -13,6 +13,7 @@ import fftconv
 from fftconv._machine import cache as _cache
 from fftconv._machine import costs as _costs
 from fftconv import _planner
+from fftconv._engine import clear_caches
 from fftconv._machine.calibration import calibrate
 
 
@@ -21,9 +22,10 @@ def cache(tmp_path, monkeypatch):
     """A fresh cache directory, with every in-memory copy of its contents forgotten."""
     monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
     _costs.reload()
-    monkeypatch.setattr(_planner, "_measured", None)
+    clear_caches()
     yield tmp_path
     _costs.reload()
+    clear_caches()
 
 
 def write(path, doc):

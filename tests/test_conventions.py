@@ -16,10 +16,10 @@ import scipy.ndimage as ndi
 import scipy.signal as sps
 
 import fftconv
+from reference import METHODS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "conventions.md"
 
-METHODS = ("auto", "direct", "fft", "overlap")
 KERNEL_LENGTHS = (4, 5)  # even, odd
 SIGNAL_LENGTHS = (10, 11)
 KERNEL_SHAPES = ((3, 3), (4, 4), (4, 5), (2, 7))

@@ -39,13 +39,14 @@ def learn(monkeypatch, tmp_path):
     monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
     _costs.reload()
     learning.reset()
+    fftconv._engine.clear_caches()
     clock = FakeClock()
     learning.set_clock(clock)
     yield clock
     learning.set_clock(None)
     learning.reset()
     _costs.reload()
-    fftconv._planner._plans.clear()
+    fftconv._engine.clear_caches()
 
 
 def _true_seconds() -> dict[str, float]:
@@ -65,7 +66,8 @@ def _call(clock: FakeClock, truth: dict[str, float], x, k, outlier: float = 1.0)
 
 
 def _one_shot_method() -> str:
-    (plan,) = fftconv._planner._plans.values()
+    """The strategy of the plan the one-shot path remembered for its last call."""
+    ((plan, _),) = fftconv._engine.calls._data.values()
     return plan.method
 
 
@@ -76,7 +78,7 @@ def test_direct_ten_times_too_cheap_is_corrected_within_bounded_calls(learn):
     for name in wrong["direct_per_mac"]:
         wrong["direct_per_mac"][name] /= 10
     _costs._costs = wrong  # the constants in force claim the direct sum is 10x cheaper
-    learning.reset()
+    learning.reset()  # (and the decisions made with the true ones are forgotten)
     x, k = np.ones(SHAPE), KERNEL
     fftconv.correlate(x, k, "same")
     assert _one_shot_method() == "direct"

@@ -104,7 +104,7 @@ def _memory(repeat: int) -> float:
 def _overheads(repeat: int) -> dict[str, float]:
     """Fixed costs: a whole tiny call per strategy kind, and the Python work per block."""
     import fftconv
-
+    from .._engine import Options
     from .._validate import make_problem
     from ..strategies import Estimate
     from ..strategies.overlap import OverlapSave
@@ -114,11 +114,10 @@ def _overheads(repeat: int) -> dict[str, float]:
     fft_call = _best(lambda: fftconv.convolve(x, k, method="fft"), 20 * repeat)
     # 1024 blocks of 48 outputs through 64-point transforms, in batches of 64.
     n, kk, fb, batch = 1024 * 48, 17, 64, 64
-    problem = make_problem((1, n), np.dtype(np.float64), (1, kk), np.dtype(np.float64),
-                           mode="valid", axes=(1,), boundary="constant", cval=0, anchor=None,
-                           flip=False, conjugate=False, dtype=None, nan_policy="propagate")
+    problem, _ = make_problem((1, n), np.dtype(np.float64), (1, kk), np.dtype(np.float64),
+                              Options(mode="valid", axes=(1,), conjugate=False), flip=False)
     est = Estimate(seconds=0.0, memory=0, fft_shape=(fb,), block_shape=(fb - kk + 1,),
-                   extra={"batch": batch})
+                   batch=batch)
     run = OverlapSave().build(problem, np.ones((1, kk)), est, 1)
     xb = np.ones((1, n))
     out = np.empty((1, n - kk + 1))

@@ -6,23 +6,17 @@ this machine's constants in the cache directory; they are loaded on first use.
 
 from __future__ import annotations
 
+import bisect
 import json
+import math
 import threading
 from importlib import resources
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "CALIBRATION_FILE",
-    "default_costs",
-    "direct_rate",
-    "fft_rate",
-    "machine_costs",
-    "reload",
-    "source",
-    "threads_speedup",
-]
+__all__ = ["machine_costs", "default_costs", "reload", "source", "threads_speedup", "direct_rate",
+           "dtype_name", "fft_rate", "CALIBRATION_FILE"]
 
 CALIBRATION_FILE = "calibration.json"
 _lock = threading.Lock()
@@ -81,9 +75,36 @@ def threads_speedup(costs: dict[str, Any], kind: str, workers: int) -> float:
     return 1.0 + (workers - 1) * eff
 
 
+def dtype_name(dtype: np.dtype) -> str:
+    """``dtype.name``, looked up in a table (numpy computes it in Python each time)."""
+    name = _NAMES.get(dtype)
+    if name is None:
+        name = _NAMES[dtype] = np.dtype(dtype).name
+    return name
+
+
+_NAMES: dict[np.dtype, str] = {}
+#: Per dtype name: the constants the table was made from, and the sorted (log2 n, rate).
+_RATE_TABLES: dict[str, tuple[dict[str, Any], list[float], list[float]]] = {}
+
+
 def direct_rate(costs: dict[str, Any], dtype: np.dtype) -> float:
     """Seconds per multiply-add of the direct sum, single thread."""
-    return costs["direct_per_mac"][np.dtype(dtype).name]
+    return costs["direct_per_mac"][dtype_name(dtype)]
+
+
+def _rate_table(costs: dict[str, Any], name: str) -> tuple[list[float], list[float]] | None:
+    """``fft_per_nlogn_by_size`` sorted by ``log2(points)``, made once per constants dict."""
+    entry = _RATE_TABLES.get(name)
+    if entry is not None and entry[0] is costs:
+        return entry[1], entry[2]
+    table = costs.get("fft_per_nlogn_by_size", {}).get(name)
+    if not table:
+        return None
+    pts = sorted((math.log2(float(n)), float(r)) for n, r in table.items())
+    xs, rs = [p for p, _ in pts], [r for _, r in pts]
+    _RATE_TABLES[name] = (costs, xs, rs)
+    return xs, rs
 
 
 def fft_rate(costs: dict[str, Any], dtype: np.dtype, points: int | None = None) -> float:
@@ -93,13 +114,19 @@ def fft_rate(costs: dict[str, Any], dtype: np.dtype, points: int | None = None) 
     (``fft_per_nlogn_by_size``, interpolated in ``log2(points)`` and clamped at the ends):
     small transforms fit in cache and cost less per point than large ones.
     """
-    name = np.dtype(dtype).name
-    table = costs.get("fft_per_nlogn_by_size", {}).get(name)
-    if not table or points is None:
+    name = dtype_name(dtype)
+    table = _rate_table(costs, name) if points is not None else None
+    if table is None:
         return costs["fft_per_nlogn"][name]
-    pts = sorted((float(np.log2(float(n))), r) for n, r in table.items())
-    x = float(np.log2(max(points, 2)))
-    if len(pts) >= 2 and x > pts[-1][0]:  # beyond the largest measured size: the rate
-        (x0, r0), (x1, r1) = pts[-2], pts[-1]  # keeps growing (memory-bound passes)
+    xs, rs = table
+    x = math.log2(max(points, 2))  # type: ignore[type-var]
+    if len(xs) >= 2 and x > xs[-1]:  # beyond the largest measured size: the rate keeps
+        x0, r0, x1, r1 = xs[-2], rs[-2], xs[-1], rs[-1]  # growing (memory-bound passes)
         return r1 + max(r1 - r0, 0.0) / (x1 - x0) * (x - x1)
-    return float(np.interp(x, [p for p, _ in pts], [r for _, r in pts]))
+    i = bisect.bisect_left(xs, x)
+    if i == 0:
+        return rs[0]
+    if i == len(xs):
+        return rs[-1]
+    x0, x1 = xs[i - 1], xs[i]
+    return rs[i - 1] + (rs[i] - rs[i - 1]) * (x - x0) / (x1 - x0)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics.dtypes import fft_dtypes
+
 __all__ = ["TransformPair", "backend_name", "fft_dtypes", "kernel_spectrum", "save_wisdom"]
 
 _FLAGS = {"estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE"}
@@ -86,14 +88,6 @@ def save_wisdom() -> None:
 def backend_name() -> str:
     """``'pyfftw'`` or ``'scipy.fft'``."""
     return "pyfftw" if _pyfftw() is not None else "scipy.fft"
-
-
-def fft_dtypes(compute: np.dtype) -> tuple[np.dtype, np.dtype, bool]:
-    """(real-space dtype, spectrum dtype, real transform?) for a compute dtype."""
-    if compute.kind == "c":
-        return compute, compute, False
-    real = np.dtype(np.float32) if compute == np.float32 else np.dtype(np.float64)
-    return real, np.result_type(real, np.complex64), True
 
 
 class TransformPair:

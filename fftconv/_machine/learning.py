@@ -28,6 +28,7 @@ import os
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -60,6 +61,7 @@ _generation = 0
 _last_save = 0.0
 _atexit = False
 _listeners: list[Callable[[], None]] = []
+_model_seconds: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
 
 def clock() -> Callable[[], float]:
@@ -213,12 +215,20 @@ def on_change(listener: Callable[[], None]) -> None:
 
 def corrected(strategy: str, points: int, estimate: Any) -> Any:
     """``estimate`` (an :class:`~fftconv.strategies.Estimate`) with the learned correction
-    applied; the model's own figure stays in ``extra['model_seconds']``."""
+    applied; :func:`model_seconds` still gives the model's own figure."""
     factor = correction(strategy, points)
     if factor == 1.0:
         return estimate
-    return dataclasses.replace(estimate, seconds=estimate.seconds * factor,
-                               extra={**estimate.extra, "model_seconds": estimate.seconds})
+    out = dataclasses.replace(estimate, seconds=estimate.seconds * factor)
+    with _lock:
+        _model_seconds[out] = estimate.seconds
+    return out
+
+
+def model_seconds(estimate: Any) -> float:
+    """The cost model's own figure behind a (possibly corrected) estimate."""
+    with _lock:
+        return _model_seconds.get(estimate, estimate.seconds)
 
 
 def timed(plan: Any, start: float) -> None:
@@ -228,8 +238,8 @@ def timed(plan: Any, start: float) -> None:
     plan.__dict__["_learning_calls"] = calls + 1
     if calls:
         est = plan.estimate
-        observe(plan.method, math.prod(plan.problem.out_shape),
-                est.extra.get("model_seconds", est.seconds), _clock() - start)
+        observe(plan.method, math.prod(plan.problem.out_shape), model_seconds(est),
+                _clock() - start)
 
 
 def save() -> None:
@@ -274,6 +284,8 @@ def reset(*, forget_file: bool = False) -> None:
 
             with contextlib.suppress(OSError):
                 (cache_dir() / LEARNED_FILE).unlink()
+    for listener in tuple(_listeners):
+        listener()
 
 
 def table() -> dict[str, tuple[float, int]]:

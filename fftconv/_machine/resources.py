@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 __all__ = ["available_memory", "default_budget", "resolve_max_memory"]
@@ -25,8 +26,14 @@ def available_memory() -> int:
         return 8 << 30
 
 
+@functools.cache
 def default_budget() -> int:
-    """Half the available memory, rounded down to 64 MiB (so plans stay cacheable)."""
+    """Half the available memory, rounded down to 64 MiB.
+
+    Read once per process (``default_budget.cache_clear()`` reads it again): a problem
+    holds its budget, and remembered decisions must not be lost whenever free memory
+    moves.
+    """
     return max(int(available_memory() * DEFAULT_FRACTION) >> 26 << 26, 64 << 20)
 
 

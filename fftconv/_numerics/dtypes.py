@@ -1,10 +1,10 @@
-"""dtype rules: what precision a job computes in and what it returns (SPEC §2)."""
+"""dtype rules: what precision a job computes in, what it returns, and what it transforms in."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["compute_and_result_dtype", "check_supported"]
+__all__ = ["compute_and_result_dtype", "check_supported", "fft_dtypes"]
 
 _FLOATING = {
     np.dtype(np.float32), np.dtype(np.float64),
@@ -68,3 +68,15 @@ def compute_and_result_dtype(x_dtype: np.dtype, k_dtype: np.dtype,
             f"dtype={override!r} is invalid for complex inputs: it would drop the imaginary "
             "part; pass a complex dtype ('complex64' or 'complex128')")
     return dt, dt
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_C64, _C128 = np.dtype(np.complex64), np.dtype(np.complex128)
+_FFT_DTYPES = {_F32: (_F32, _C64, True), _C64: (_C64, _C64, False),
+               _C128: (_C128, _C128, False)}
+
+
+def fft_dtypes(compute: np.dtype) -> tuple[np.dtype, np.dtype, bool]:
+    """(real-space dtype, spectrum dtype, real transform?) for a compute dtype (every real
+    dtype other than float32 transforms in float64)."""
+    return _FFT_DTYPES.get(compute, (_F64, _C128, True))

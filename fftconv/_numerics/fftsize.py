@@ -6,7 +6,7 @@ import bisect
 import math
 from functools import lru_cache
 
-__all__ = ["smooth_numbers", "size_cost", "best_size"]
+__all__ = ["smooth_numbers", "size_cost", "best_size", "log_factor"]
 
 _LIMIT = 1 << 31
 
@@ -63,6 +63,38 @@ def _best(m: int, weights: tuple[tuple[str, float], ...], real_last: bool) -> in
     return best
 
 
+_BEST: tuple[dict[str, float] | None, dict[tuple[int, bool], int]] = (None, {})
+
+
 def best_size(m: int, weights: dict[str, float], real_last: bool = False) -> int:
     """The cheapest 7-smooth length ``>= m`` under the weights (searching up to ``2m``)."""
-    return _best(int(m), tuple(sorted(weights.items())), bool(real_last))
+    global _BEST
+    owner, memo = _BEST
+    if owner is not weights:
+        owner, memo = weights, {}
+        _BEST = (owner, memo)
+    key = (m, real_last)
+    size = memo.get(key)
+    if size is None:
+        size = memo[key] = _best(int(m), tuple(sorted(weights.items())), bool(real_last))
+    return size
+
+
+#: The weights the memo below was made with, and ``(shape, real) -> log factor``.
+_LOG_FACTORS: tuple[dict[str, float] | None, dict[tuple[tuple[int, ...], bool], float]] = (None, {})
+
+
+def log_factor(shape: tuple[int, ...], weights: dict[str, float], real: bool) -> float:
+    """``sum(size_cost(s) / s)`` over the axes: a transform's effective ``log2 n``
+    (``real``: the last axis is a real transform). Remembered per shape and weights."""
+    global _LOG_FACTORS
+    owner, memo = _LOG_FACTORS
+    if owner is not weights:
+        owner, memo = weights, {}
+        _LOG_FACTORS = (owner, memo)
+    value = memo.get((shape, real))
+    if value is None:
+        last = len(shape) - 1
+        value = memo[(shape, real)] = sum(size_cost(s, weights, real and i == last) / s
+                                          for i, s in enumerate(shape))
+    return value

@@ -9,8 +9,6 @@ when its passes cost fewer multiply-adds than the full sum: ``r * sum(K) < prod(
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-
 import numpy as np
 
 __all__ = ["factorize", "separable_rank"]
@@ -23,13 +21,18 @@ def _tolerance(kernel: np.ndarray, dtype: np.dtype) -> float:
     return float(max(kernel.shape)) * eps
 
 
-@lru_cache(maxsize=64)
-def _factorize(data: bytes, shape: tuple[int, ...], dtype: str, compute: str) -> Terms | None:
-    k = np.frombuffer(data, dtype=dtype).reshape(shape)
+def factorize(kernel: np.ndarray, compute: np.dtype) -> Terms | None:
+    """Separable terms of ``kernel`` (one tuple of per-axis vectors each), or None.
+
+    ``sum_t outer(*terms[t])`` equals ``kernel`` to within the dtype's rounding.
+    """
+    if compute.kind not in "fc":
+        return None
+    k, shape = kernel, kernel.shape
     if k.ndim < 2 or min(shape) < 2 or not np.isfinite(k).all():
         return None
     work = k.astype(np.complex128 if k.dtype.kind == "c" else np.float64)
-    rel = _tolerance(k, np.dtype(compute))
+    rel = _tolerance(k, compute)
     terms: list[tuple[np.ndarray, ...]] = []
     if k.ndim == 2:
         factors = _svd(work)
@@ -62,7 +65,7 @@ def _factorize(data: bytes, shape: tuple[int, ...], dtype: str, compute: str) ->
         terms.append(tuple(vecs))
     if len(terms) * sum(shape) >= math.prod(shape):
         return None
-    return tuple(tuple(v.astype(np.dtype(compute)) for v in t) for t in terms)
+    return tuple(tuple(v.astype(compute) for v in t) for t in terms)
 
 
 #: Above this side, only ranks up to :data:`_SKETCH_RANK` are looked for (a randomised
@@ -90,18 +93,7 @@ def _svd(work: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     return u, s, vh
 
 
-def factorize(kernel: np.ndarray, compute: np.dtype) -> Terms | None:
-    """Separable terms of ``kernel`` (one tuple of per-axis vectors each), or None.
-
-    ``sum_t outer(*terms[t])`` equals ``kernel`` to within the dtype's rounding.
-    """
-    if np.dtype(compute).kind not in "fc":
-        return None
-    k = np.ascontiguousarray(kernel)
-    return _factorize(k.tobytes(), k.shape, k.dtype.str, np.dtype(compute).str)
-
-
-def separable_rank(kernel: np.ndarray, compute: np.dtype) -> int:
-    """Number of separable terms of ``kernel``, or -1 when it has no cheap factorisation."""
+def separable_rank(kernel: np.ndarray, compute: np.dtype) -> int | None:
+    """Number of separable terms of ``kernel``, or None when it has no cheap factorisation."""
     terms = factorize(kernel, compute)
-    return -1 if terms is None else len(terms)
+    return None if terms is None else len(terms)

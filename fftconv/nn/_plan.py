@@ -22,14 +22,15 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from .._engine import calls
 from .._machine.costs import machine_costs, threads_speedup
-from .._machine.fft import TransformPair, fft_dtypes
+from .._machine.fft import TransformPair
+from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size
 from ._problem import NNProblem
 from .._machine.threads import parallel_map
@@ -47,8 +48,7 @@ _SPEC_BYTES = 16 << 20
 #: and the multiple of positions a strip is rounded up to (no scalar loop remainder).
 _STRIP_BYTES = 2048
 _ROUND = 16
-#: Plans kept for repeated weights: at most this many, holding at most this many bytes.
-_CACHE_SIZE = 8
+#: Weights up to a sixteenth of this are remembered (with their plan) by their bytes.
 _CACHE_MAX_BYTES = 256 << 20
 
 #: Implementations of the direct method: the compiled kernel, and im2col + BLAS.
@@ -550,26 +550,20 @@ class NNPlan:
         return out
 
 
-_plans: OrderedDict[tuple, NNPlan] = OrderedDict()
-_plans_lock = threading.Lock()
-
-
 def get_plan(p: NNProblem, w: np.ndarray, method: str, workers: int) -> NNPlan:
-    """A plan for ``p`` and weight ``w``, reused while the same weight comes back."""
+    """A plan for ``p`` and weight ``w``, reused while the same weight comes back.
+
+    Plans live in the engine's one call memo, keyed by the weight's bytes; a remembered
+    plan owns a copy of its weight, so changing the caller's array cannot reach it.
+    """
     if w.nbytes > _CACHE_MAX_BYTES // 16:
         return NNPlan(p, w, method, workers)
-    key = (p, method, workers, w.tobytes())
-    with _plans_lock:
-        plan = _plans.get(key)
-        if plan is not None:
-            _plans.move_to_end(key)
-            return plan
-    plan = NNPlan(p, w, method, workers)
-    if plan.memory > _CACHE_MAX_BYTES // 2:
-        return plan
-    with _plans_lock:
-        _plans[key] = plan
-        while (len(_plans) > _CACHE_SIZE
-               or sum(q.memory for q in _plans.values()) > _CACHE_MAX_BYTES):
-            _plans.popitem(last=False)
+    key = ("nn", p, method, workers, w.shape, w.tobytes())
+    plan = calls.get(key)
+    if plan is not None:
+        return plan  # type: ignore[return-value]
+    owned = np.array(w, order="C")
+    owned.flags.writeable = False
+    plan = NNPlan(p, owned, method, workers)
+    calls.put(key, plan, plan.memory + owned.nbytes)
     return plan

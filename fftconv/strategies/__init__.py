@@ -11,8 +11,10 @@ Adding a strategy is adding a module that calls :func:`register`, and one line i
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Protocol
+from collections.abc import Mapping
+from types import MappingProxyType
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Protocol
 
 import numpy as np
 
@@ -43,6 +45,8 @@ class Estimate:
         Transform size and output block size, for FFT strategies.
     note : str
         A short description for reports.
+    batch : int
+        Signals (``fft``) or blocks (``overlap``) transformed together, for FFT strategies.
     """
 
     seconds: float
@@ -50,11 +54,16 @@ class Estimate:
     fft_shape: tuple[int, ...] | None = None
     block_shape: tuple[int, ...] | None = None
     note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    batch: int = 1
 
 
 class Strategy(Protocol):
-    """What the planner needs from a strategy."""
+    """What the planner needs from a strategy.
+
+    A strategy may also set ``conditional = True`` when it serves only some problems of
+    every kind (``separable``: low-rank kernels); the test suite then skips, rather than
+    fails, the cases it declines.
+    """
 
     name: ClassVar[str]
 
@@ -70,18 +79,40 @@ _REGISTRY: dict[str, Strategy] = {}
 
 
 def register(strategy: Strategy) -> Strategy:
-    """Add ``strategy`` to the registry under ``strategy.name``."""
-    _REGISTRY[strategy.name] = strategy
+    """Add ``strategy`` to the registry under ``strategy.name``.
+
+    Raises ``ValueError`` if another strategy already has that name (registering one of
+    the same class again, as a reloaded module does, is allowed).
+    """
+    name = strategy.name
+    if not isinstance(name, str) or not name.isidentifier() or name == "auto":
+        raise ValueError(f"strategy name {name!r} is invalid; expected an identifier other "
+                         "than 'auto'")
+    old = _REGISTRY.get(name)
+    if old is not None and _kind(old) != _kind(strategy):
+        raise ValueError(f"a strategy named {name!r} is already registered ({old!r}); "
+                         "choose another name")
+    _REGISTRY[name] = strategy
     return strategy
 
 
-def registry() -> dict[str, Strategy]:
+_ordered: dict[str, Strategy] = {}
+_view = MappingProxyType(_ordered)
+
+
+def _kind(strategy: object) -> tuple[str, str]:
+    return type(strategy).__module__, type(strategy).__qualname__
+
+
+def registry() -> Mapping[str, Strategy]:
     """All registered strategies, by name (imports the built-in modules on first use)."""
-    for mod in _BUILTIN:
-        importlib.import_module(f"{__name__}.{mod}")
-    ordered = {n: _REGISTRY[n] for n in _BUILTIN}
-    ordered.update(_REGISTRY)
-    return ordered
+    if len(_ordered) != len(_REGISTRY) or not _ordered:
+        for mod in _BUILTIN:
+            importlib.import_module(f"{__name__}.{mod}")
+        _ordered.clear()
+        _ordered.update({n: _REGISTRY[n] for n in _BUILTIN})
+        _ordered.update(_REGISTRY)
+    return _view
 
 
 def names() -> tuple[str, ...]:

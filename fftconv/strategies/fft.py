@@ -11,7 +11,7 @@ import numpy as np
 from .._errors import InexactError
 from .._machine import slabs as _slabs
 from .._machine.costs import fft_rate, machine_costs, threads_speedup
-from .._machine.fft import TransformPair, fft_dtypes, kernel_spectrum
+from .._machine.fft import TransformPair, kernel_spectrum
 from .._machine.threads import (
     PIECE_SECONDS,
     PIECES_PER_THREAD,
@@ -19,7 +19,8 @@ from .._machine.threads import (
     piece_count,
 )
 from .._numerics.boundary import extend, extend_into
-from .._numerics.fftsize import best_size, size_cost
+from .._numerics.dtypes import fft_dtypes
+from .._numerics.fftsize import best_size, log_factor
 from .._problem import Problem
 from . import Estimate, Executor, register
 
@@ -63,10 +64,7 @@ def transform_seconds(shape: tuple[int, ...], count: float, dtype: np.dtype, cos
     n = math.prod(shape)
     if n <= 1:
         return 0.0
-    w = costs["prime_weight"]
-    # Relative cost per axis -> an effective log factor, scaled by the per-nlogn rate.
-    logf = sum(size_cost(s, w, real and i == len(shape) - 1) / s for i, s in enumerate(shape))
-    return count * fft_rate(costs, dtype, n) * n * logf
+    return count * fft_rate(costs, dtype, n) * n * log_factor(shape, costs["prime_weight"], real)
 
 
 def fft_lengths(problem: Problem, costs: dict) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -79,7 +77,8 @@ def fft_lengths(problem: Problem, costs: dict) -> tuple[tuple[int, ...], tuple[i
         else:
             mins.append(n + lo + hi)
     w = costs["prime_weight"]
-    chosen = tuple(best_size(m, w, real and i == len(mins) - 1) for i, m in enumerate(mins))
+    last = len(mins) - 1
+    chosen = tuple([best_size(m, w, real and i == last) for i, m in enumerate(mins)])
     return tuple(mins), chosen
 
 
@@ -141,7 +140,7 @@ class WholeFFT:
         return Estimate(seconds=costs["overhead"]["fft"] + t + passes,
                         memory=chunk * buf + ext + spec, fft_shape=fshape,
                         note="x".join(map(str, fshape)) + (" real" if real else " complex"),
-                        extra={"chunk": chunk})
+                        batch=chunk)
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
@@ -175,7 +174,7 @@ class WholeFFT:
             return self._slab_executor(problem, spec, fshape, start, data, item, threads,
                                        effort, kl1 if exact else None)
         # chunks of signals are the pieces: bounded in time, several per thread
-        chunk = max(1, min(estimate.extra.get("chunk", 1), int(PIECE_SECONDS / max(item, 1e-9))))
+        chunk = max(1, min(estimate.batch, int(PIECE_SECONDS / max(item, 1e-9))))
         if threads > 1:  # batch items are the pieces: every thread gets several
             chunk = max(1, min(chunk, B // (PIECES_PER_THREAD * threads)))
         crop = (slice(None),) + tuple(slice(s, s + n) for s, n in zip(start, problem.out_len))

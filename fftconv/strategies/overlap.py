@@ -12,7 +12,7 @@ import numpy as np
 from .._machine import progress
 from .._machine import slabs as _slabs
 from .._machine.costs import machine_costs, threads_speedup
-from .._machine.fft import TransformPair, fft_dtypes, kernel_spectrum
+from .._machine.fft import TransformPair, kernel_spectrum
 from .._machine.threads import (
     PIECE_SECONDS,
     PIECES_PER_THREAD,
@@ -20,6 +20,7 @@ from .._machine.threads import (
     piece_count,
 )
 from .._numerics.boundary import gather, index_map
+from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size
 from .._problem import Problem
 from . import Estimate, Executor, register
@@ -39,8 +40,8 @@ _EDGES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536, 262144)
 
 def _blocks(problem: Problem, fb: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(output block lengths, block counts) for transform lengths ``fb``."""
-    lb = tuple(max(1, min(f - k + 1, n)) for f, k, n in zip(fb, problem.k, problem.out_len))
-    counts = tuple(-(-n // b) if n else 0 for n, b in zip(problem.out_len, lb))
+    lb = tuple([max(1, min(f - k + 1, n)) for f, k, n in zip(fb, problem.k, problem.out_len)])
+    counts = tuple([-(-n // b) if n else 0 for n, b in zip(problem.out_len, lb)])
     return lb, counts
 
 
@@ -92,22 +93,26 @@ class OverlapSave:
         _, real = fft_dtypes(problem.compute_dtype)[1:]
         w = costs["prime_weight"]
         whole = fft_lengths(problem, costs)[1]
+        last = len(whole) - 1
+        # Per axis: the transform that holds the whole output in one block (the largest
+        # worth trying), and the shortest that holds the kernel.
+        top = [best_size(k - 1 + n, w, real and i == last)
+               for i, (k, n) in enumerate(zip(problem.k, problem.out_len))]
         best = None
         for edge in _EDGES:
-            fb = tuple(min(best_size(max(edge, 2 * k - 1), w, real and i == len(whole) - 1),
-                           best_size(k - 1 + n, w, real and i == len(whole) - 1))
-                       for i, (k, n) in enumerate(zip(problem.k, problem.out_len)))
+            fb = tuple([min(best_size(max(edge, 2 * k - 1), w, real and i == last), top[i])
+                        for i, k in enumerate(problem.k)])
             seconds, memory, batch = self._cost(problem, fb, costs, workers)
             fits = memory <= problem.max_memory
             if best is None or (fits, -seconds) > (best[3], -best[0]):
                 best = (seconds, memory, fb, fits, batch)
-            if all(f >= m for f, m in zip(fb, whole)):
+            if all([f >= m for f, m in zip(fb, whole)]):
                 break
         assert best is not None
         seconds, memory, fb, _, batch = best
         lb, counts = _blocks(problem, fb)
         return Estimate(seconds=seconds, memory=memory, fft_shape=fb, block_shape=lb,
-                        extra={"batch": batch},
+                        batch=batch,
                         note=f"{math.prod(counts)} block{'s' if math.prod(counts) != 1 else ''} of "
                         + "x".join(map(str, lb))
                         + " via " + "x".join(map(str, fb)))
@@ -127,7 +132,7 @@ class OverlapSave:
         ext = problem.extended
         counts = _blocks(problem, fb)[1]
         local = threading.local()
-        batch = estimate.extra.get("batch", 1)
+        batch = estimate.batch
         nf = math.prod(fb)
         # Waking pool threads costs more than it saves on jobs of a millisecond or two.
         threads = workers if estimate.seconds > _PARALLEL_MIN_SECONDS else 1

@@ -34,6 +34,8 @@ class Separable:
     """
 
     name: ClassVar[str] = "separable"
+    #: Serves low-rank kernels only.
+    conditional: ClassVar[bool] = True
 
     def applicable(self, problem: Problem) -> str | None:
         if problem.is_exact_integer:
@@ -42,25 +44,27 @@ class Separable:
             return "one kernel per batch element"
         if problem.ndim < 2:
             return "a 1-d kernel has nothing to separate"
-        if problem.kernel_rank < 1:
-            if problem.kernel_rank == -2:
-                return "the kernel's values are unknown (explain() without a kernel)"
+        if problem.kernel is None:
+            return "the kernel's values are unknown (explain() without a kernel)"
+        if problem.kernel_rank is None:
             return "the kernel is not low-rank enough: the passes would cost more than the full sum"
         return None
 
     def estimate(self, problem: Problem, costs: dict, workers: int) -> Estimate:
+        rank = problem.kernel_rank
+        assert rank is not None
         shapes = _pass_shapes(problem)
         macs = sum(problem.batch * math.prod(shapes[a + 1]) * k for a, k in enumerate(problem.k))
-        macs *= problem.kernel_rank
+        macs *= rank
         item = problem.compute_dtype.itemsize
-        traffic = problem.kernel_rank * sum(problem.batch * math.prod(s) for s in shapes) * item
-        seconds = (costs["overhead"]["direct"] * problem.ndim * problem.kernel_rank
+        traffic = rank * sum(problem.batch * math.prod(s) for s in shapes) * item
+        seconds = (costs["overhead"]["direct"] * problem.ndim * rank
                    + macs * direct_rate(costs, problem.compute_dtype)
                    / threads_speedup(costs, "direct", workers)
                    + traffic * costs["memory_per_byte"])
         memory = 2 * problem.batch * math.prod(shapes[0]) * item
         return Estimate(seconds=seconds, memory=memory,
-                        note=f"rank {problem.kernel_rank}: {macs:.3g} multiply-adds")
+                        note=f"rank {rank}: {macs:.3g} multiply-adds")
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:

@@ -1,0 +1,120 @@
+"""Python overhead of a first one-shot call: calls made and files visited (cProfile).
+
+A first ``fftconv.convolve`` of a 512 x 512 float64 image with a new 7 x 7 kernel is
+profiled after a warm-up call on other shapes (so imports and compiled code are ready,
+but nothing about this problem is remembered). Reports the function calls cProfile
+counts (Python functions and builtins), the calls to Python functions alone, the fftconv
+files visited and the hops between fftconv files, then the same for a repeated call.
+
+Targets (issue 10): at most 555 calls and at most 12 fftconv files for the first call.
+
+    python benchmarks/bench_calls.py [--quick] [--out results.md]
+
+The figures are counts, not timings: they do not depend on machine load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+
+import numpy as np
+
+import fftconv
+
+PACKAGE = os.path.dirname(fftconv.__file__)
+TARGET_CALLS = 555
+TARGET_FILES = 12
+
+
+def _forget() -> None:
+    """Clear every cache fftconv keeps, where the library offers one function for it."""
+    clear = getattr(fftconv, "_clear_caches", None)
+    if clear is None:
+        try:
+            from fftconv._engine import clear_caches as clear
+        except ImportError:
+            clear = None
+    if clear is not None:
+        clear()
+
+
+def profile(call, setup) -> dict[str, int]:
+    """Calls (cProfile's total and Python-only), fftconv files and file-to-file hops.
+
+    ``setup()`` runs before each of the two measured calls (hops are traced on the first,
+    calls counted by cProfile on the second).
+    """
+    prof = cProfile.Profile()
+    hops = {"n": 0, "last": None}
+
+    def tracer(frame, event, arg):  # file-to-file hops inside the package
+        if event == "call":
+            f = frame.f_code.co_filename
+            if f.startswith(PACKAGE):
+                if hops["last"] is not None and hops["last"] != f:
+                    hops["n"] += 1
+                hops["last"] = f
+
+    setup()
+    sys.setprofile(tracer)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    setup()
+    prof.enable()
+    call()
+    prof.disable()
+    stats = pstats.Stats(prof)
+    total = python = 0
+    files = set()
+    for (filename, _line, _name), (_cc, nc, _tt, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        total += nc
+        if filename != "~":
+            python += nc
+        if filename.startswith(PACKAGE):
+            files.add(os.path.relpath(filename, PACKAGE))
+    return {"calls": total, "python_calls": python, "files": len(files),
+            "hops": hops["n"], "file_list": sorted(files)}  # type: ignore[dict-item]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the same counts (they are cheap)")
+    parser.add_argument("--out", help="also write the markdown table to this file")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((512, 512))
+    fftconv.convolve(rng.standard_normal((96, 80)), rng.standard_normal((5, 3)))  # warm-up
+    fftconv.convolve(rng.standard_normal((96, 80)), rng.standard_normal((7, 7)))
+
+    kernels = iter(rng.standard_normal((7, 7)) for _ in range(4))
+    k = rng.standard_normal((7, 7))
+    repeat = lambda: fftconv.convolve(x, k)  # noqa: E731
+    rows = [("first call (new problem)", profile(lambda: fftconv.convolve(x, next(kernels)),
+                                                 _forget)),
+            ("repeated call (same kernel)", profile(repeat, repeat))]
+    lines = ["| call, 512x512 float64 with 7x7 | calls | Python calls | fftconv files | hops |",
+             "|---|---|---|---|---|"]
+    for name, r in rows:
+        lines.append(f"| {name} | {r['calls']} | {r['python_calls']} | {r['files']} | "
+                     f"{r['hops']} |")
+    table = "\n".join(lines)
+    first_row = rows[0][1]
+    table += (f"\n\ntargets for the first call: calls <= {TARGET_CALLS} "
+              f"({'met' if first_row['calls'] <= TARGET_CALLS else 'MISSED'}), fftconv files "
+              f"<= {TARGET_FILES} ({'met' if first_row['files'] <= TARGET_FILES else 'MISSED'})"
+              f"\nfiles visited by the first call: {', '.join(first_row['file_list'])}")
+    print(table)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The engine behind the public functions: validate -> plan -> execute, and the call memo.
+
+A one-shot call is looked up in *one* memo, keyed by what the caller passed: the
+shapes and dtypes, the kernel's bytes, the thread count and every option, each option
+tagged with its type (so ``True`` never stands for ``1``). A hit is the plan that call
+used, which owns a copy of its kernel; a miss validates everything, builds the complete
+:class:`~fftconv._problem.Problem` (kernel facts included) and asks the planner, whose
+decision memo serves a new kernel of the same kind without planning again.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import NamedTuple
+
+import numpy as np
+
+from ._machine.resources import default_budget
+from ._machine.workers import resolve_workers
+from ._plan import Plan, PlanReport
+from ._problem import Problem
+from ._planner import build_plan, clear_decisions, decide, report_for
+from ._validate import EFFORTS, as_array, as_dtype, as_shape, check_option, make_problem
+from .strategies import names
+
+__all__ = ["Memo", "Options", "clear_caches", "explain", "plan", "run"]
+
+
+class Options(NamedTuple):
+    """The options of one call, as the caller gave them (validated by the engine)."""
+
+    mode: object = "full"
+    axes: object = None
+    boundary: object = "constant"
+    cval: object = 0
+    anchor: object = None
+    method: object = "auto"
+    effort: object = "estimate"
+    workers: object = None
+    dtype: object = None
+    nan_policy: object = "propagate"
+    max_memory: object = None
+    conjugate: object = True
+
+    def key(self) -> Hashable:
+        """A hashable stand-in tagged with every value's type, so that ``True``, ``1`` and
+        ``1.0`` never share a memo entry (raises ``TypeError`` for an unhashable value)."""
+        types = tuple([type(v) for v in self])
+        key: tuple = (types, self)
+        if list in types or tuple in types:  # lists and tuples alike, element by element
+            key = tuple([_tagged(v) for v in self])
+        hash(key)
+        return key
+
+
+def _tagged(value: object) -> Hashable:
+    """``value`` with its type, element by element for sequences."""
+    if isinstance(value, (list, tuple)):
+        return ("seq", tuple([_tagged(v) for v in value]))
+    return (type(value), value)  # type: ignore[return-value]
+
+
+class Memo:
+    """A thread-safe LRU map, bounded by entries and by the bytes its values hold."""
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        self._data: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._entries, self._max_bytes, self._bytes = entries, max_bytes, 0
+
+    def get(self, key: Hashable) -> object | None:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                return None
+            self._data.move_to_end(key)
+            return item[0]
+
+    def put(self, key: Hashable, value: object, nbytes: int) -> None:
+        """Remember ``value`` (holding ``nbytes``) unless it alone is over a quarter of the
+        byte budget; evict the least recently used entries to stay within bounds."""
+        if nbytes > self._max_bytes // 4:
+            return
+        with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._data[key] = (value, nbytes)
+            self._bytes += nbytes
+            while len(self._data) > self._entries or self._bytes > self._max_bytes:
+                self._bytes -= self._data.popitem(last=False)[1][1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+#: Plans of recent one-shot calls (core and fftconv.nn), by the call's memo key.
+calls = Memo(entries=64, max_bytes=256 << 20)
+#: Kernels up to this size are remembered by their bytes; larger ones plan every call.
+MEMO_MAX_KERNEL_BYTES = 16 << 20
+
+
+def clear_caches() -> None:
+    """Forget every remembered call, plan and decision (for tests and benchmarks), and
+    read the default memory budget again.
+
+    FFTW's wisdom and the machine constants stay: they describe the machine, not calls.
+    """
+    calls.clear()
+    clear_decisions()
+    default_budget.cache_clear()
+
+
+def _check_method(method: object) -> str:
+    return check_option("method", method, ("auto", *names()))
+
+
+def _call_key(flip: bool, x: np.ndarray, kernel: np.ndarray, workers: int,
+              options: Options) -> Hashable | None:
+    """The memo key of a call, or None when it cannot be remembered."""
+    if kernel.nbytes > MEMO_MAX_KERNEL_BYTES:
+        return None
+    try:
+        return (flip, x.shape, x.dtype, kernel.shape, kernel.dtype, kernel.tobytes(), workers,
+                options.key())
+    except TypeError:  # an array cval, say: validated and planned every time
+        return None
+
+
+def _validate(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip: bool,
+              options: Options) -> tuple[Problem, np.ndarray, str, str]:
+    """Every check, then the complete problem and the prepared (owned) kernel."""
+    method = _check_method(options.method)
+    effort = check_option("effort", options.effort, EFFORTS)
+    problem, prepared = make_problem(x_shape, x_dtype, kernel.shape, kernel.dtype, options,
+                                     flip=flip, kernel=kernel)
+    assert prepared is not None
+    return problem, prepared, method, effort
+
+
+def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
+    """A one-shot convolve (``flip``) or correlate, through the call memo."""
+    xa, ka = as_array(x, "x"), as_array(kernel, "kernel")
+    if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
+        return run(xa.reshape(1), ka.reshape(1), flip, options).reshape(())
+    workers = resolve_workers(options.workers)  # type: ignore[arg-type]
+    key = _call_key(flip, xa, ka, workers, options)
+    found = calls.get(key) if key is not None else None
+    if isinstance(found, Plan):
+        return found(xa)
+    problem, prepared, method, effort = _validate(xa.shape, xa.dtype, ka, flip, options)
+    if math.prod(problem.out_shape) == 0:
+        return np.zeros(problem.out_shape, problem.result_dtype)
+    new = build_plan(problem, prepared, method=method, effort=effort, workers=workers,
+                     dtype=options.dtype)
+    if key is not None:
+        calls.put(key, new, new.nbytes)
+    return new(xa)
+
+
+def plan(x_shape: object, x_dtype: object, kernel: object, flip: bool,
+         options: Options) -> Plan:
+    """A reusable plan (never from the call memo: each call returns a new plan)."""
+    shape = as_shape(x_shape, "x_shape")
+    xdt = as_dtype(x_dtype, "x_dtype")
+    ka = as_array(kernel, "kernel")
+    workers = resolve_workers(options.workers)  # type: ignore[arg-type]
+    problem, prepared, method, effort = _validate(shape, xdt, ka, flip, options)
+    return build_plan(problem, prepared, method=method, effort=effort, workers=workers,
+                      dtype=options.dtype)
+
+
+def explain(x_shape: object, kernel_shape: object, x_dtype: object, kernel_dtype: object,
+            operation: object, options: Options) -> PlanReport:
+    """The planner's report from shapes alone (kernel values unknown), building nothing."""
+    op = check_option("operation", operation, ("convolve", "correlate"))
+    method = _check_method(options.method)
+    workers = resolve_workers(options.workers)  # type: ignore[arg-type]
+    xdt = as_dtype(x_dtype, "x_dtype")
+    kdt = as_dtype(x_dtype if kernel_dtype is None else kernel_dtype, "kernel_dtype")
+    opts = options if op == "correlate" else options._replace(conjugate=False)
+    problem, _ = make_problem(as_shape(x_shape, "x_shape"), xdt,
+                              as_shape(kernel_shape, "kernel_shape"), kdt, opts,
+                              flip=op == "convolve")
+    return report_for(problem, decide(problem, method, "estimate", workers, None), method,
+                      workers)
+
