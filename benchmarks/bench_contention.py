@@ -32,9 +32,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fftconv  # noqa: E402
-from _neighbours import KINDS, neighbour  # noqa: E402
-from fftconv.benchmark import median_time  # noqa: E402
+from _neighbours import KINDS, neighbour
+
+import fftconv
+from fftconv.benchmark import median_time
 
 STRATEGIES = ("direct", "separable", "fft", "overlap")
 
@@ -69,14 +70,14 @@ def measure(condition: str, problems, repeat: int, max_macs: float) -> list[dict
         for n, kk, dtype in problems:
             x = rng.standard_normal((n, n)).astype(dtype)
             k = rng.standard_normal((kk, kk)).astype(dtype)
-            auto = median_time(lambda: fftconv.correlate(x, k, "same"), repeat, 2.0)
+            auto = median_time(lambda x=x, k=k: fftconv.correlate(x, k, "same"), repeat, 2.0)
             chosen = fftconv.plan_correlate(x.shape, k, "same", x_dtype=dtype).method
             best1, which = _best_one_thread(x, k, repeat, max_macs)
             row = {"condition": condition, "n": n, "k": kk, "dtype": dtype, "auto": auto,
                    "chosen": chosen, "best1": best1, "best1_method": which}
             if condition == "idle":
                 row["auto1"] = median_time(
-                    lambda: fftconv.correlate(x, k, "same", workers=1), repeat, 2.0)
+                    lambda x=x, k=k: fftconv.correlate(x, k, "same", workers=1), repeat, 2.0)
             rows.append(row)
             print(f"  {condition:5} {n}^2 K={kk} {dtype}: auto {auto * 1e3:.2f} ms ({chosen}), "
                   f"best1 {best1 * 1e3:.2f} ms ({which})", file=sys.stderr)
@@ -88,8 +89,8 @@ def geomean(values: list[float]) -> float:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| condition | image | K | dtype | auto (ms) | auto picks | best 1 thread (ms) "
-             "| best is | auto / best1 | 1-thread auto / auto |",
+    lines = [("| condition | image | K | dtype | auto (ms) | auto picks | best 1 thread (ms) "
+              "| best is | auto / best1 | 1-thread auto / auto |"),
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         speed = f"{r['auto1'] / r['auto']:.2f}" if "auto1" in r else ""
