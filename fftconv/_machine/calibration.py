@@ -104,6 +104,7 @@ def _memory(repeat: int) -> float:
 def _overheads(repeat: int) -> dict[str, float]:
     """Fixed costs: a whole tiny call per strategy kind, and the Python work per block."""
     import fftconv
+
     from .._engine import Options
     from .._validate import make_problem
     from ..strategies import Estimate

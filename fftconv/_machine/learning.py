@@ -84,8 +84,16 @@ def _key(strategy: str, points: int) -> str:
     return f"{strategy}/{size_class(points)}"
 
 
+_digest_of: tuple[Any, str] | None = None  # (the constants dict, its digest)
+
+
 def _digest(costs: dict[str, Any]) -> str:
-    return hashlib.sha1(json.dumps(costs, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    """A digest of the constants, computed once per constants dict (asked on every plan)."""
+    global _digest_of
+    if _digest_of is None or _digest_of[0] is not costs:
+        text = json.dumps(costs, sort_keys=True, default=str)
+        _digest_of = (costs, hashlib.sha1(text.encode()).hexdigest()[:16])
+    return _digest_of[1]
 
 
 def _valid(ratios: object) -> list[float] | None:
