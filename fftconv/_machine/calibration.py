@@ -9,6 +9,7 @@ defaults for every later plan in every process (same versions and CPU).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -188,8 +189,8 @@ def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
                                    workers=1)
         pn = fftconv.plan_convolve(x.shape, k, "same", x_dtype="float32", method=method,
                                    workers=cores)
-        one_t = _best(lambda p1=p1: p1(x), repeat)
-        eff[method] = (one_t / _best(lambda pn=pn: pn(x), repeat) - 1) / (cores - 1)
+        one_t = _best(functools.partial(p1, x), repeat)
+        eff[method] = (one_t / _best(functools.partial(pn, x), repeat) - 1) / (cores - 1)
     threshold = _fftw_threads_min_size(repeat, quick, cores)
     return {k: float(min(max(v, 0.0), 1.0)) for k, v in eff.items()}, threshold
 

@@ -191,8 +191,9 @@ class OverlapSave:
                 r1 = min(r1, n_out[0])
                 if r1 > r0:
                     block = rows[(slice(0, r1 - r0), *cols)]
-                    target = (b, slice(o[0] + r0, o[0] + r1),
-                              *(slice(oi, oi + m) for oi, m in zip(o[1:], n_out[1:])))
+                    target: tuple[int | slice, ...] = (
+                        b, slice(o[0] + r0, o[0] + r1),
+                        *(slice(oi, oi + m) for oi, m in zip(o[1:], n_out[1:])))
                     out[target] = np.rint(block) if exact else block
 
             conv.run(None, spec[b if spec.shape[0] > 1 else 0], emit, threads)
