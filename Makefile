@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint types bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ $(VENV)/.stamp-test: pyproject.toml | $(PY)
 demo: $(VENV)/.stamp-demo
 	$(PY) examples/large_kernel_filtering.py
 
-test: $(VENV)/.stamp-test
+# Lint, then types, then the tests: CI runs exactly this.
+test: $(VENV)/.stamp-test lint types
 	$(PY) -m pytest
+
+lint: $(VENV)/.stamp-test
+	$(VENV)/bin/ruff check fftconv tests benchmarks examples docs
+
+types: $(VENV)/.stamp-test
+	$(VENV)/bin/mypy
 
 bench: $(VENV)/.stamp-demo
 	$(PY) benchmarks/bench_2d.py

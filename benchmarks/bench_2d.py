@@ -139,10 +139,12 @@ def summary(rows) -> str:
     lines = [
         f"cases: {len(rows)}",
         f"auto / fastest fftconv strategy: geo-mean {geomean(auto_ours):.2f}, worst {max(auto_ours):.2f}",
-        f"auto / fastest of scipy+OpenCV: geo-mean {geomean(auto_theirs):.2f}, worst {max(auto_theirs):.2f}, best {min(auto_theirs):.2f}",
+        f"auto / fastest of scipy+OpenCV: geo-mean {geomean(auto_theirs):.2f}, "
+        f"worst {max(auto_theirs):.2f}, best {min(auto_theirs):.2f}",
         f"auto / scipy.signal auto: geo-mean {geomean(vs_auto):.2f}, worst {max(vs_auto):.2f}",
         f"auto / cv2.filter2D: geo-mean {geomean(vs_cv2):.2f}, worst {max(vs_cv2):.2f}",
-        f"scipy.ndimage / auto (speed-up): geo-mean {geomean(vs_ndi):.1f}, min {min(vs_ndi):.1f}, max {max(vs_ndi):.1f}",
+        f"scipy.ndimage / auto (speed-up): geo-mean {geomean(vs_ndi):.1f}, "
+        f"min {min(vs_ndi):.1f}, max {max(vs_ndi):.1f}",
         f"fft / bare FFTW floor (n >= 512): geo-mean {geomean(floor):.2f}, worst {max(floor):.2f}",
         f"reused plan / cold one-shot call: geo-mean {geomean(reuse):.2f}",
     ]

@@ -72,7 +72,7 @@ def main(argv=None):
         cells = [f"{times[c] * 1e3:.2f}" if c in times else "-" for c in cols]
         print(f"| {'x'.join(map(str, xs))} | {'x'.join(map(str, ks))} | {dt} | " + " | ".join(cells)
               + f" | {pick} | {ratios_ours[-1]:.2f} | {ratios_theirs[-1]:.2f} |", flush=True)
-    g = lambda v: math.exp(sum(map(math.log, v)) / len(v))  # noqa: E731
+    g = lambda v: math.exp(sum(map(math.log, v)) / len(v))
     print(f"\nauto / fastest fftconv strategy: geo-mean {g(ratios_ours):.2f}, worst {max(ratios_ours):.2f}")
     print(f"auto / fastest scipy: geo-mean {g(ratios_theirs):.2f}, worst {max(ratios_theirs):.2f}")
     return 0

@@ -24,11 +24,11 @@ import numpy as np
 import scipy.signal
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
-import fftconv  # noqa: E402
-from fftconv import nn  # noqa: E402
-from fftconv.data import sample_image  # noqa: E402
+import fftconv
+from fftconv import nn
+from fftconv.data import sample_image
 
 failures = 0
 

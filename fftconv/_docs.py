@@ -1,12 +1,19 @@
-"""Parameter text shared by the public docstrings (written once, filled in by ``fill``)."""
+"""The one docfiller: parameter text written once, filled into every public docstring.
+
+:func:`docfiller` makes a decorator from a table of ``name -> text``; a docstring names
+the entries it wants with ``%(name)s`` markers. :func:`fill` is the core's decorator;
+the façades (``signal``, ``ndimage``, ``nn``) make their own from their own tables.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Callable, TypeVar
 
 from .strategies import names
 
-__all__ = ["fill"]
+__all__ = ["docfiller", "fill", "fill_text"]
 
 _F = TypeVar("_F", bound=Callable)
 
@@ -68,8 +75,24 @@ _PARAMS = {
 }
 
 
-def fill(func: _F) -> _F:
-    """Replace ``%(name)s`` markers in ``func.__doc__`` with the shared parameter text."""
-    if func.__doc__:
-        func.__doc__ = func.__doc__ % _PARAMS
-    return func
+_MARKER = re.compile(r"%\((\w+)\)s")
+
+
+def fill_text(text: str, table: Mapping[str, str]) -> str:
+    """``text`` with every ``%(name)s`` marker replaced by ``table[name]`` (a marker
+    without an entry is an error: a docstring must not ship with one)."""
+    return _MARKER.sub(lambda m: table[m.group(1)], text)
+
+
+def docfiller(table: Mapping[str, str]) -> Callable[[_F], _F]:
+    """A decorator filling ``%(name)s`` markers of a docstring from ``table``."""
+    def decorate(func: _F) -> _F:
+        if func.__doc__:
+            func.__doc__ = fill_text(func.__doc__, table)
+        return func
+
+    return decorate
+
+
+#: The core functions' docfiller.
+fill = docfiller(_PARAMS)

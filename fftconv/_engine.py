@@ -60,7 +60,7 @@ def _tagged(value: object) -> Hashable:
     """``value`` with its type, element by element for sequences."""
     if isinstance(value, (list, tuple)):
         return ("seq", tuple([_tagged(v) for v in value]))
-    return (type(value), value)  # type: ignore[return-value]
+    return (type(value), value)
 
 
 class Memo:

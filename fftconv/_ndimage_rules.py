@@ -14,10 +14,14 @@ import operator
 import warnings
 from collections.abc import Iterable
 
+from typing import Any
+
 import numpy as np
 
 from ._api import convolve as engine_convolve
 from ._api import correlate as engine_correlate
+from ._typing import Method
+from ._validate import AxesRules, normalise_axes
 
 __all__ = ["filter_nd", "filter_1d"]
 
@@ -43,28 +47,24 @@ def boundary(mode: object) -> str:
                        f"of {choices}")
 
 
+#: scipy.ndimage's rules for ``axes``, in its words (a non-integer raises its TypeError).
+_AXES = AxesRules(
+    is_scalar=np.isscalar, bools=True, not_int=None,
+    not_iterable="axes={axes!r} is invalid: axes must be an integer, iterable of integers, "
+                 "or None",
+    empty=None,
+    out_of_range="axes={axes!r} is invalid: specified axis: {value} is out of range for an "
+                 "input with {ndim} dimensions",
+    repeated="axes={axes!r} is invalid: axes must be unique")
+
+
 def check_axes(axes: object, ndim: int) -> tuple[int, ...]:
-    if axes is None:
-        return tuple(range(ndim))
-    if np.isscalar(axes):
-        axes = (operator.index(axes),)
-    if not isinstance(axes, Iterable):
-        raise ValueError(f"axes={axes!r} is invalid: axes must be an integer, iterable of "
-                         "integers, or None")
-    out = tuple(operator.index(a) for a in axes)
-    for a in out:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axes={axes!r} is invalid: specified axis: {a} is out of range "
-                             f"for an input with {ndim} dimensions")
-    out = tuple(a % ndim for a in out)
-    if len(set(out)) != len(out):
-        raise ValueError(f"axes={axes!r} is invalid: axes must be unique")
-    return out
+    return normalise_axes(axes, ndim, _AXES)
 
 
 def per_axis(value: object, n: int, name: str) -> list:
     if not isinstance(value, str) and np.iterable(value):
-        values = list(value)  # type: ignore[call-overload]
+        values = list(value)
         if len(values) != n:
             raise RuntimeError(f"{name}={value!r} is invalid: sequence argument must have "
                                f"length equal to input rank ({n})")
@@ -108,9 +108,9 @@ def _run(x: np.ndarray, w: np.ndarray, output: object, mode: object, cval: objec
     complex_output = x.dtype.kind == "c" or w.dtype.kind == "c"
     out, out_dtype = output_spec(output, x, complex_output)
     bnd = boundary(mode)
-    cv = complex(cval) if x.dtype.kind == "c" else float(cval)  # type: ignore[arg-type]
+    cv = complex(cval) if x.dtype.kind == "c" else float(cval)  # type: ignore[call-overload, arg-type]  # a number
     op = engine_convolve if flip else engine_correlate
-    options = dict(mode="same", axes=axes, anchor=anchors, boundary=bnd)
+    options: dict[str, Any] = dict(mode="same", axes=axes, anchor=anchors, boundary=bnd)
     if x.ndim == 0:
         options.update(axes=None, anchor=None)
     exact = (x.dtype.kind in _INTEGER and w.dtype.kind in _INTEGER
@@ -119,7 +119,7 @@ def _run(x: np.ndarray, w: np.ndarray, output: object, mode: object, cval: objec
         res = op(x, w, cval=int(cv) if bnd == "constant" else 0, **options)
     else:
         # Integer outputs truncate: the direct sum truncates exactly as ndimage's does.
-        method = "direct" if out_dtype.kind in _INTEGER else "auto"
+        method: Method = "direct" if out_dtype.kind in _INTEGER else "auto"
         res = op(x, w, cval=cv, method=method,
                  dtype=np.complex128 if complex_output else np.float64, **options)
     if out_dtype.kind == "b" and res.dtype.kind == "f":
@@ -132,7 +132,7 @@ def _run(x: np.ndarray, w: np.ndarray, output: object, mode: object, cval: objec
 
 def check_cval(x: np.ndarray, w: np.ndarray, cval: object) -> None:
     """A complex ``cval`` needs a complex input (checked first, as scipy does)."""
-    if np.iscomplexobj(cval) and x.dtype.kind != "c":
+    if np.iscomplexobj(cval) and x.dtype.kind != "c":  # type: ignore[arg-type]  # any object
         if w.dtype.kind == "c":
             raise ValueError(f"cval={cval!r} is invalid: cannot provide a complex-valued cval "
                              "when the input is real")

@@ -16,7 +16,7 @@ from ._numerics.dtypes import compute_and_result_dtype
 from ._problem import Problem
 from .strategies import Estimate, Executor
 
-__all__ = ["Candidate", "LazyExecutor", "Plan", "PlanReport", "needs_finite_check"]
+__all__ = ["Candidate", "LazyExecutor", "Plan", "PlanReport", "candidate_table", "needs_finite_check"]
 
 
 def _fmt_seconds(s: float | None) -> str:
@@ -64,6 +64,20 @@ class Candidate:
     chosen: bool = False
 
 
+def candidate_table(candidates: tuple[Candidate, ...]) -> str:
+    """The candidates as an aligned text table (``*`` marks the chosen one)."""
+    rows = [("", "strategy", "estimate", "measured", "memory", "detail")]
+    for c in candidates:
+        e = c.estimate
+        detail = c.rejected if c.rejected else (e.note if e else "")
+        rows.append(("*" if c.chosen else "", c.name,
+                     _fmt_seconds(e.seconds if e else None), _fmt_seconds(c.measured),
+                     _fmt_bytes(e.memory if e else None), detail))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r[:5], widths)) + "  " + r[5] for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
 @dataclass(frozen=True)
 class PlanReport:
     """Why the planner chose what it chose; ``str()`` is a table of every candidate."""
@@ -84,17 +98,7 @@ class PlanReport:
                 f"{self.method!r}, effort={self.effort!r}, workers={self.workers}\n")
         if self.constants:
             head += f"constants: {self.constants}\n"
-        rows = [("", "strategy", "estimate", "measured", "memory", "detail")]
-        for c in self.candidates:
-            e = c.estimate
-            detail = c.rejected if c.rejected else (e.note if e else "")
-            rows.append(("*" if c.chosen else "", c.name,
-                         _fmt_seconds(e.seconds if e else None), _fmt_seconds(c.measured),
-                         _fmt_bytes(e.memory if e else None), detail))
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  ".join(v.ljust(w) for v, w in zip(r[:5], widths)) + "  " + r[5]
-                 for r in rows]
-        return head + "\n".join(line.rstrip() for line in lines)
+        return head + candidate_table(self.candidates)
 
     def _repr_pretty_(self, p, cycle):  # pragma: no cover - IPython only
         p.text(str(self))
@@ -104,15 +108,18 @@ class LazyExecutor:
     """An executor built on first use (once, also when called from several threads)."""
 
     def __init__(self, build: Callable[[], Executor]) -> None:
-        self._build, self._built = build, None
+        self._build = build
+        self._built: Executor | None = None
         self._lock = threading.Lock()
 
     def __call__(self, xb: np.ndarray, out: np.ndarray) -> None:
-        if self._built is None:
+        built = self._built
+        if built is None:
             with self._lock:
                 if self._built is None:
                     self._built = self._build()
-        self._built(xb, out)
+                built = self._built
+        built(xb, out)
 
 
 def needs_finite_check(problem: Problem, method: str) -> bool:
@@ -302,7 +309,7 @@ def _check_integer_range(xb: np.ndarray, kernel: np.ndarray, p: Problem) -> None
     """
     hi = max(int(xb.max(initial=0)), -int(xb.min(initial=0)))
     if p.boundary == "constant":
-        hi = max(hi, abs(int(p.cval)))
+        hi = max(hi, abs(int(p.cval.real)))
     k = kernel.reshape(kernel.shape[0], -1)
     l1 = float(np.abs(k.astype(np.float64)).sum(axis=1).max(initial=0))
     if float(hi) * l1 < 2.0 ** 62:  # far from the limit: no exact arithmetic needed

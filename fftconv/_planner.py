@@ -218,7 +218,7 @@ def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str
     owned by the plan)."""
     decision = decide(problem, method, effort, workers, kernel, dtype)
     report = report_for(problem, decision, method, workers, effort)
-    plan = _make(problem, kernel, report, workers, dtype)
+    plan = _assemble(problem, kernel, report, workers, dtype)
     if effort == "measure":
         from ._machine.fft import save_wisdom
 
@@ -237,7 +237,7 @@ def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], worke
     times: dict[str, float] = {}
     for c in usable:
         trial = Decision(tuple(cands), c.name)
-        plan = _make(problem, kernel, report_for(problem, trial, "auto", workers, "measure"),
+        plan = _assemble(problem, kernel, report_for(problem, trial, "auto", workers, "measure"),
                      workers, dtype)
         plan(x)  # first call: numba compilation, scratch buffers
         runs = []
@@ -251,7 +251,7 @@ def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], worke
     return min(times, key=times.__getitem__), times
 
 
-def _make(problem: Problem, kernel: np.ndarray, report: PlanReport, workers: int,
+def _assemble(problem: Problem, kernel: np.ndarray, report: PlanReport, workers: int,
           dtype: object) -> Plan:
     strategies = registry()
     chosen = report.method

@@ -11,15 +11,19 @@ computed exactly by the engine and cast (wrapping like scipy's integer arithmeti
 from __future__ import annotations
 
 import numbers
-import operator
 import timeit
 import warnings
+
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 
 from ._api import convolve as engine_convolve
 from ._api import correlate as engine_correlate
 from ._api import explain
+from ._typing import Mode
+from ._validate import AxesRules, normalise_axes
 
 __all__ = ["signal_conv", "freq_conv", "conv2d", "choose_method"]
 
@@ -31,9 +35,9 @@ BOUNDARIES = {"fill": "constant", "pad": "constant", "symm": "symmetric",
 _INTEGER = "biu"
 
 
-def check_mode(mode: object) -> str:
+def check_mode(mode: object) -> Mode:
     if isinstance(mode, str) and mode in MODES:
-        return mode
+        return cast(Mode, mode)
     raise ValueError(f"mode={mode!r} is invalid; acceptable mode flags are 'valid', 'same', "
                      "or 'full'")
 
@@ -45,7 +49,7 @@ def check_method(method: object) -> str:
                      "'direct', or 'fft'")
 
 
-def swap_needed(mode: str, s1: tuple[int, ...], s2: tuple[int, ...], axes=None) -> bool:
+def swap_needed(mode: object, s1: tuple[int, ...], s2: tuple[int, ...], axes=None) -> bool:
     """Whether ``'valid'`` mode must swap the inputs (the second is the larger)."""
     if mode != "valid" or not s1:
         return False
@@ -105,26 +109,19 @@ def signal_conv(in1: object, in2: object, mode: object, method: object, *,
     return np.ascontiguousarray(out, dtype=rtype)
 
 
+#: scipy.fft's rules for ``axes``, in its words.
+_AXES = AxesRules(
+    is_scalar=lambda axes: isinstance(axes, numbers.Number), bools=True,
+    not_int="axes={axes!r} is invalid: axes must be a scalar or iterable of integers",
+    not_iterable="axes={axes!r} is invalid: axes must be a scalar or iterable of integers",
+    empty="axes=[] is invalid: when provided, axes cannot be empty",
+    out_of_range="axes={axes!r} is invalid: axes exceeds dimensionality of input ({ndim})",
+    repeated="axes={axes!r} is invalid: all axes must be unique")
+
+
 def _axes(axes: object, ndim: int) -> list[int]:
     """scipy.fft's rules for ``axes`` (``None``: all axes)."""
-    if axes is None:
-        return list(range(ndim))
-    if isinstance(axes, numbers.Number):
-        axes = (axes,)
-    try:
-        out = [operator.index(a) for a in axes]  # type: ignore[union-attr]
-    except TypeError:
-        raise ValueError(f"axes={axes!r} is invalid: axes must be a scalar or iterable of "
-                         "integers") from None
-    if not out:
-        raise ValueError("axes=[] is invalid: when provided, axes cannot be empty")
-    out = [a + ndim if a < 0 else a for a in out]
-    if any(a >= ndim or a < 0 for a in out):
-        raise ValueError(f"axes={axes!r} is invalid: axes exceeds dimensionality of input "
-                         f"({ndim})")
-    if len(set(out)) != len(out):
-        raise ValueError(f"axes={axes!r} is invalid: all axes must be unique")
-    return out
+    return list(normalise_axes(axes, ndim, _AXES))
 
 
 def _fft_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
@@ -232,7 +229,8 @@ def _seconds(func) -> float:
     return min(timer.repeat(3, number)) / number
 
 
-def choose_method(in1: object, in2: object, mode: object, measure: bool, convolve) -> object:
+def choose_method(in1: object, in2: object, mode: object, measure: bool,
+                  convolve: Callable[..., object]) -> str | tuple[str, dict[str, float]]:
     """scipy.signal.choose_conv_method, answered by fftconv's planner."""
     a, b = np.asarray(in1), np.asarray(in2)
     if measure:

@@ -10,7 +10,7 @@ import math
 import numbers
 import operator
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 __all__ = [
     "MODES", "BOUNDARIES", "BOUNDARY_ALIASES", "EFFORTS", "NAN_POLICIES",
     "invalid_option", "check_option", "canonical_boundary", "make_problem",
-    "as_array", "as_dtype", "as_shape", "expand_kernel", "normalise_axes",
+    "as_array", "as_dtype", "as_shape", "expand_kernel", "normalise_axes", "AxesRules",
+    "CORE_AXES",
 ]
 
 MODES = ("full", "same", "valid")
@@ -74,8 +75,9 @@ def as_shape(shape: object, name: str) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
-        out = tuple(int(s) for s in shape)  # type: ignore[union-attr]
-        ok = all(int(s) == s and s >= 0 for s in shape)  # type: ignore[union-attr]
+        items = list(shape)  # type: ignore[call-overload]  # TypeError for a non-sequence
+        out = tuple(int(s) for s in items)
+        ok = all(int(s) == s and s >= 0 for s in items)
     except (TypeError, ValueError):
         ok = False
     if not ok:
@@ -100,22 +102,77 @@ def _index(value: object, name: str) -> int:
         raise ValueError(f"{name}={value!r} is invalid; expected an int") from None
 
 
-def normalise_axes(axes: object, ndim: int) -> tuple[int, ...]:
-    """``axes`` (None, an int or a sequence of ints) as distinct non-negative axes of ``ndim``."""
+class AxesRules(NamedTuple):
+    """How one API reads ``axes``: what counts as one axis, and its error wording.
+
+    Templates see ``axes`` (the argument), ``value`` (one entry), ``axis`` (a normalised
+    entry) and ``ndim``. The core and each façade (which keeps its library's wording)
+    pass their own rules to the one :func:`normalise_axes`.
+    """
+
+    #: Whether ``axes`` itself is one axis rather than a sequence of them.
+    is_scalar: Callable[[object], bool]
+    #: Whether ``True``/``False`` count as axes 1 and 0.
+    bools: bool
+    #: An entry that is not an int; None lets ``operator.index``'s TypeError through.
+    not_int: str | None
+    #: ``axes`` neither a scalar nor iterable.
+    not_iterable: str
+    #: No axis at all (None: allowed).
+    empty: str | None
+    out_of_range: str
+    repeated: str
+    #: Whether an empty ``axes`` is also refused for a 0-d input.
+    empty_0d: bool = True
+
+
+def _core_scalar(axes: object) -> bool:
+    return not isinstance(axes, (Sequence, np.ndarray)) or isinstance(axes, str)
+
+
+#: The core functions' rules.
+CORE_AXES = AxesRules(
+    is_scalar=_core_scalar, bools=False,
+    not_int="axes={value!r} is invalid; expected an int",
+    not_iterable="axes={axes!r} is invalid; expected an int or a sequence of ints",
+    empty="axes={axes!r} is invalid: it names no axis",
+    out_of_range="axes={axes!r} is invalid: axis {value} is out of range for x with "
+                 "{ndim} dimension{s}",
+    repeated="axes={axes!r} is invalid: it repeats an axis", empty_0d=False)
+
+
+def normalise_axes(axes: object, ndim: int, rules: AxesRules = CORE_AXES) -> tuple[int, ...]:
+    """``axes`` (None, an int or a sequence of ints) as distinct non-negative axes of ``ndim``.
+
+    The one normaliser of ``axes``; ``rules`` gives the scalar rule and the wording.
+    """
     if axes is None:
         return tuple(range(ndim))
-    seq = [axes] if not isinstance(axes, (Sequence, np.ndarray)) or isinstance(axes, str) else list(axes)
+    if rules.is_scalar(axes):
+        seq: list[object] = [axes]
+    else:
+        try:
+            seq = list(axes)  # type: ignore[call-overload]  # TypeError when not iterable
+        except TypeError:
+            raise ValueError(rules.not_iterable.format(axes=axes)) from None
+    if not seq and rules.empty is not None and (ndim or rules.empty_0d):
+        raise ValueError(rules.empty.format(axes=axes))
     out = []
-    for a in seq:
-        i = _index(a, "axes")
-        if not -ndim <= i < ndim:
-            raise ValueError(f"axes={axes!r} is invalid: axis {i} is out of range for x with "
-                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
-        out.append(i % ndim)
+    for value in seq:
+        if not rules.bools and isinstance(value, (bool, np.bool_)):
+            raise ValueError((rules.not_int or "{value!r}").format(axes=axes, value=value))
+        try:
+            index = operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            if rules.not_int is None:
+                raise
+            raise ValueError(rules.not_int.format(axes=axes, value=value)) from None
+        if not -ndim <= index < ndim:
+            raise ValueError(rules.out_of_range.format(axes=axes, value=index, ndim=ndim,
+                                                       s="s" if ndim != 1 else ""))
+        out.append(index % ndim)
     if len(set(out)) != len(out):
-        raise ValueError(f"axes={axes!r} is invalid: it repeats an axis")
-    if not out and ndim:
-        raise ValueError(f"axes={axes!r} is invalid: it names no axis")
+        raise ValueError(rules.repeated.format(axes=axes))
     return tuple(out)
 
 
@@ -186,7 +243,7 @@ def _cval(cval: object, compute: np.dtype) -> complex | float | int:
     if isinstance(cval, (bool, np.bool_)) or not isinstance(cval, numbers.Number):
         raise ValueError(f"cval={cval!r} is invalid; expected a number")
     if compute.kind in "iu":
-        c = complex(cval)  # type: ignore[arg-type]
+        c = complex(cval)  # type: ignore[call-overload]  # any numbers.Number
         if c.imag != 0 or not math.isfinite(c.real) or c.real != int(c.real):
             raise ValueError(
                 f"cval={cval!r} is invalid for integer inputs, whose results are exact integers; "
@@ -197,7 +254,7 @@ def _cval(cval: object, compute: np.dtype) -> complex | float | int:
             raise ValueError(f"cval={cval!r} is out of range for {compute}")
         return v
     if compute.kind == "c":
-        return complex(cval)  # type: ignore[arg-type]
+        return complex(cval)  # type: ignore[call-overload]  # any numbers.Number
     if isinstance(cval, (complex, np.complexfloating)) and complex(cval).imag != 0:
         raise ValueError(f"cval={cval!r} is invalid for real inputs; expected a real number")
     return float(complex(cval).real) if isinstance(cval, complex) else float(cval)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ shape the kernel size where the best FFT strategy starts beating the direct sum.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 import time
@@ -113,7 +114,8 @@ def _contenders(x: np.ndarray, k: np.ndarray, references: bool) -> dict[str, Cal
     from .strategies import names
 
     out: dict[str, Callable[[], object]] = {}
-    for m in (*names(), "auto"):
+    methods: tuple[Any, ...] = (*names(), "auto")
+    for m in methods:
         try:
             fftconv.explain(x.shape, k.shape, "same", x_dtype=x.dtype, method=m,
                             operation="correlate")
@@ -121,7 +123,7 @@ def _contenders(x: np.ndarray, k: np.ndarray, references: bool) -> dict[str, Cal
             continue  # e.g. separable without a low-rank kernel
         if m == "separable":
             continue  # random kernels are full rank
-        out[m] = lambda m=m: fftconv.correlate(x, k, "same", method=m)
+        out[m] = functools.partial(fftconv.correlate, x, k, "same", method=m)
     if references:
         import scipy.ndimage as ndi
         import scipy.signal as sig

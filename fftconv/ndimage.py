@@ -34,6 +34,7 @@ from typing import Literal, Union
 import numpy as np
 
 from . import _ndimage_rules as _f
+from ._docs import docfiller
 
 __all__ = ["convolve", "convolve1d", "correlate", "correlate1d"]
 
@@ -67,10 +68,7 @@ _DOC = {
 }
 
 
-def _doc(func):
-    """Fill the shared parameter text into ``func``'s docstring."""
-    func.__doc__ = func.__doc__ % _DOC
-    return func
+_doc = docfiller(_DOC)
 
 
 @_doc

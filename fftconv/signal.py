@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 
 from . import _signal_rules as _f
+from ._docs import docfiller
 
 __all__ = ["choose_conv_method", "convolve", "convolve2d", "correlate", "correlate2d",
            "fftconvolve", "oaconvolve"]
@@ -49,11 +50,7 @@ _BOUNDARY_DOC = """boundary : {'fill', 'wrap', 'symm'}, optional
         The fill value, cast to the output dtype (default 0)."""
 
 
-def _doc(func):
-    """Fill the shared parameter text into ``func``'s docstring."""
-    func.__doc__ = (func.__doc__.replace("%(mode)s", _MODE_DOC)
-                    .replace("%(boundary)s", _BOUNDARY_DOC))
-    return func
+_doc = docfiller({"mode": _MODE_DOC, "boundary": _BOUNDARY_DOC})
 
 
 @_doc

@@ -63,7 +63,7 @@ def _compute_dtype(x: np.ndarray, kernel: np.ndarray) -> np.dtype:
 
 
 def _as_compute(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if dtype == object:  # exact: Python ints
+    if dtype == object:  # noqa: E721  (a numpy dtype compared with object) exact: Python ints
         ints = a.astype(np.int64) if a.dtype.kind == "b" else a
         return np.array(ints.tolist(), dtype=object).reshape(a.shape)
     return a.astype(dtype)
@@ -146,7 +146,7 @@ def naive(
         xp = np.pad(xc, pad, mode="constant", constant_values=cval)
     else:
         xp = np.pad(xc, pad, mode=boundary)
-    if dtype == object:  # np.pad fills with numpy ints, which overflow: back to Python ints
+    if dtype == object:  # noqa: E721  (a numpy dtype) np.pad fills with numpy ints, which overflow: back to Python ints
         xp = np.frompyfunc(int, 1, 1)(xp)
 
     windows = np.lib.stride_tricks.sliding_window_view(xp, sizes, axis=ax)

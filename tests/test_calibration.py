@@ -57,7 +57,8 @@ def test_calibrate_quick_stores_and_is_used(cache):
 def test_stale_file_is_ignored_with_a_warning_naming_it(cache):
     write(cache / "calibration.json", {"signature": {**_cache.signature(), "numpy": "0.0"},
                                        "payload": {"memory_per_byte": 1.0}})
-    with pytest.warns(fftconv.FFTConvWarning, match=r"ignoring .*calibration\.json: it was made with other versions"):
+    with pytest.warns(fftconv.FFTConvWarning,
+                      match=r"ignoring .*calibration\.json: it was made with other versions"):
         costs = _costs.machine_costs()
     assert costs["memory_per_byte"] == _costs.default_costs()["memory_per_byte"]
 
@@ -127,3 +128,29 @@ def test_measure_is_remembered_across_processes(cache, monkeypatch):
                          env=os.environ.copy())
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == plan.method
+
+
+def test_calibration_measures_the_nn_constants():
+    from fftconv._machine.calibration import _steps
+    from fftconv._machine.calibration_nn import nn_constants
+
+    assert "fftconv.nn kernels" in [label for label, _ in _steps(True)]
+    shipped = _costs.default_costs()["nn"]
+    measured = nn_constants(1, shipped)
+    structural = {"kernel_pass_positions", "kernel_single_factor"}
+    assert set(measured) == set(shipped) - structural
+    for key, value in measured.items():
+        values = value.values() if isinstance(value, dict) else [value]
+        assert all(0 < v < 1e-3 for v in values), (key, value)
+        if isinstance(value, dict):
+            assert set(value) == set(shipped[key])
+
+
+def test_measured_nn_constants_are_used(cache):
+    nn = {"gemm_per_mac": {"float32": 1.0, "float64": 1.0, "complex64": 1.0,
+                           "complex128": 1.0}}
+    write(cache / "calibration.json", {"signature": _cache.signature(), "payload": {"nn": nn}})
+    _costs.reload()
+    merged = _costs.machine_costs()["nn"]
+    assert merged["gemm_per_mac"] == nn["gemm_per_mac"]
+    assert merged["kernel_per_mac"] == _costs.default_costs()["nn"]["kernel_per_mac"]

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import tensorflow as tf  # noqa: E402  (the 'test' extra: a required reference, no skip)
+import tensorflow as tf
 
-from fftconv import nn  # noqa: E402
+from fftconv import nn
 
 METHODS = ("auto", "direct", "fft")
 TF_CONV = {1: "conv1d", 2: "conv2d", 3: "conv3d"}

@@ -23,6 +23,8 @@ import torch.nn.functional as F
 import fftconv
 from fftconv import nn
 from fftconv._machine.costs import machine_costs
+import fftconv.nn._direct as nn_direct
+import fftconv.nn._fft as nn_fft
 import fftconv.nn._plan as nn_plan
 from fftconv.nn._plan import NNPlan, build_fft, fft_layout, get_plan
 from fftconv.nn._problem import make_nn_problem
@@ -221,8 +223,8 @@ def test_direct_kernel_on_threads_matches_torch(cfg: Config, strip: int,
     """The compiled kernel on two threads (whole batch items, or strips of the whole batch
     when the items do not share out evenly), with long strips and with strips shorter than
     a row (rows cut into column chunks); im2col + BLAS alongside."""
-    monkeypatch.setattr(nn_plan, "PARALLEL_MIN_MACS", 0)
-    monkeypatch.setattr(nn_plan, "_STRIP_BYTES", strip)
+    monkeypatch.setattr(nn_direct, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(nn_direct, "_STRIP_BYTES", strip)
     x, w, b = arrays(cfg)
     ref = torch_reference(cfg, x, w, b)
     tol = tolerance(cfg, x, w, b)
@@ -406,9 +408,9 @@ def test_dtype_promotion_follows_numpy() -> None:
 def test_small_scratch_budgets_split_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Row chunks of the im2col columns, batch chunks of the spectra and the kernel's
     shortest strips give the same result."""
-    monkeypatch.setattr(nn_plan, "_COLS_BYTES", 1000)
-    monkeypatch.setattr(nn_plan, "_SPEC_BYTES", 1000)
-    monkeypatch.setattr(nn_plan, "_STRIP_BYTES", 8)
+    monkeypatch.setattr(nn_direct, "_COLS_BYTES", 1000)
+    monkeypatch.setattr(nn_fft, "_SPEC_BYTES", 1000)
+    monkeypatch.setattr(nn_direct, "_STRIP_BYTES", 8)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((5, 4, 12, 11))
     w = rng.standard_normal((6, 2, 3, 4))

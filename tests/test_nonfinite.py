@@ -35,7 +35,8 @@ def test_nan_footprint_is_the_direct_windows(method, boundary, mode, dtype):
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("kernel", [[0.5, -1.0, 2.0, 0.25], [0.5, 0.0, 2.0, -0.25]], ids=["nonzero", "zero-tap"])
+@pytest.mark.parametrize("kernel", [[0.5, -1.0, 2.0, 0.25], [0.5, 0.0, 2.0, -0.25]],
+                         ids=["nonzero", "zero-tap"])
 def test_inf_values_match_the_direct_sum(method, dtype, kernel):
     # +inf alone, -inf alone, +inf and -inf in one window (NaN), and 0*inf in the zero-tap case
     rng = np.random.default_rng(1)

@@ -25,7 +25,7 @@ FORMATS = {".jpeg": "JPEG", ".jpg": "JPEG", ".npy": "NPY", ".png": "PNG", ".tif"
 IMAGE_SUFFIXES = tuple(s for s, f in FORMATS.items() if f != "NPY")
 
 #: What each image format holds: sample dtype -> channel counts (Pillow's modes).
-HOLDS = {
+HOLDS: dict[str, dict[str, tuple[int, ...]]] = {
     "PNG": {"uint8": (1, 2, 3, 4), "uint16": (1,)},
     "JPEG": {"uint8": (1, 3)},
     "TIFF": {"uint8": (1, 2, 3, 4), "uint16": (1,), "float32": (1,)},
@@ -133,7 +133,7 @@ def _holds(fmt: str) -> str:
 
 
 def storage_dtype(fmt: str, dtype: np.dtype, shape: tuple[int, ...],
-                  fallback: np.dtype = np.dtype(np.uint8)) -> tuple[np.dtype, str | None]:
+                  fallback: np.dtype | None = None) -> tuple[np.dtype, str | None]:
     """The dtype a file of format ``fmt`` stores results of ``dtype`` and ``shape`` in.
 
     ``.npy`` stores any dtype. An image format that holds no floats for this channel
@@ -157,7 +157,7 @@ def storage_dtype(fmt: str, dtype: np.dtype, shape: tuple[int, ...],
         if channels in holds.get("float32", ()):
             note = None if dtype == np.float32 else f"{fmt} holds 32-bit floats: wrote float32"
             return np.dtype(np.float32), note
-        fallback = np.dtype(fallback)
+        fallback = np.dtype(np.uint8 if fallback is None else fallback)
         if channels not in holds.get(fallback.name, ()):
             fallback = np.dtype(np.uint8)
         what = "floating-point samples"

@@ -47,7 +47,7 @@ def run_crossover(args: argparse.Namespace) -> int:
         raise SystemExit(f"fftconv bench crossover: error: --plot {args.plot!r}: expected a .png path")
     if args.plot:
         try:
-            import matplotlib  # noqa: F401
+            import matplotlib  # noqa: F401  (only whether it imports)
         except ImportError:
             raise SystemExit("fftconv bench crossover: error: --plot needs matplotlib: "
                              "pip install 'fftconv[plot]'") from None

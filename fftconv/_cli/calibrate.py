@@ -34,4 +34,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"  memory       {1 / costs['memory_per_byte'] / 1e9:8.2f} GB/s")
     eff = ", ".join(f"{k} {v:.2f}" for k, v in costs["parallel_efficiency"].items())
     print(f"  threads      efficiency of each extra thread: {eff}")
+    nn = costs.get("nn", {})
+    if nn:
+        rates = ", ".join(f"{d} {v * 1e12:.1f}" for d, v in nn["gemm_per_mac"].items())
+        print(f"  nn BLAS      ps per multiply-add: {rates}")
+        rates = ", ".join(f"{d} {v * 1e12:.1f}" for d, v in nn["kernel_per_mac"].items())
+        print(f"  nn kernel    ps per multiply-add: {rates}; fixed "
+              f"{nn['kernel_overhead'] * 1e6:.1f} us")
+        rates = ", ".join(f"{d} {v * 1e12:.1f}" for d, v in nn["spectral_per_mac"].items())
+        print(f"  nn spectral  ps per multiply-add: {rates}; im2col "
+              f"{nn['im2col_per_element'] * 1e9:.2f} ns per element")
     return 0

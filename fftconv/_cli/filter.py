@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 from collections.abc import Iterator
 from typing import TextIO
 
+from . import audio
 from ._common import positive_int
 
 __all__ = ["register", "run"]
@@ -44,7 +46,8 @@ kernel SPEC (parameters in order or as key=value; a per-axis value is written 31
 examples:
   fftconv filter photo.png blurred.png --kernel gaussian:sigma=20
   fftconv filter photo.png streaks.png --kernel motion:length=40,angle=30 --explain
-  fftconv filter scan.tif edges.npy --kernel log:sigma=3 --dtype float32"""
+  fftconv filter scan.tif edges.npy --kernel log:sigma=3 --dtype float32
+  fftconv filter song.wav hall.wav --kernel ir.wav --mode full   (WAV: docs/streaming.md)"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,6 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="threads (default: all cores)")
     p.add_argument("--explain", action="store_true",
                    help="print the planner's report before filtering")
+    audio.add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -150,6 +154,8 @@ def _filter(args: argparse.Namespace) -> None:
     from ._kernelspec import parse_kernel
     from .._errors import FFTConvWarning
 
+    if audio.handles(args):
+        return audio.filter_wav(args, PROG)
     out_format = file_format(args.output, "write")  # fail before any work
     kernel = parse_kernel(args.kernel, normalize=args.normalize)
     image = read(args.input)
@@ -162,7 +168,7 @@ def _filter(args: argparse.Namespace) -> None:
                          f"kernel's shape {kernel.shape}")
     d = kernel.ndim
     channels = x.reshape(x.shape[:d] + (-1,))
-    count = channels.shape[-1]
+    count = math.prod(x.shape[d:])  # the channels of each sample
     out_dtype = np.dtype(args.dtype or x.dtype)
     compute = np.dtype(np.float32 if out_dtype == np.float32 else np.float64)
     options = dict(boundary=args.boundary, cval=args.cval, workers=args.workers)

@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         f"FFT backend  {backend_name()}",
         f"CPU          {sig['cpu']} ({sig['machine']}, {sig['cores']} cores)",
         f"workers      {get_workers()} threads by default",
-        f"cache dir    {directory}" + ("  (FFTCONV_CACHE_DIR)" if os.environ.get("FFTCONV_CACHE_DIR") else ""),
+        f"cache dir    {directory}"
+        + ("  (FFTCONV_CACHE_DIR)" if os.environ.get("FFTCONV_CACHE_DIR") else ""),
         f"calibration  {_file_line(calibration)}",
         f"             signature: {_signature_status(calibration, sig)}",
         f"             in force: {_costs.source()}",

@@ -3,7 +3,8 @@
 Each constant is the minimum time of a few runs (the least disturbed by other load) of
 the real code path it models: the compiled direct sum per dtype, FFTW transform pairs
 per dtype and prime factor, a memory pass, the fixed costs of a call and of a block, and
-how much a second thread adds to each strategy. The result replaces the shipped
+how much a second thread adds to each strategy, and :mod:`fftconv.nn`'s BLAS, im2col,
+direct-kernel and spectral-sum rates (:mod:`.calibration_nn`). The result replaces the shipped
 defaults for every later plan in every process (same versions and CPU).
 """
 
@@ -38,13 +39,22 @@ def _best(fn: Callable[[], object], repeat: int) -> float:
 
 
 def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
-    from ..strategies._direct_kernel import prepare
+    """Seconds per multiply-add of the direct strategy's executor (a valid 7x7 sum)."""
+    from .._engine import Options
+    from .._validate import make_problem
+    from ..strategies import registry
 
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((1, side + 6, side + 6)) * 8).astype(dtype)
     k = (rng.standard_normal((1, 7, 7)) * 8 + 1).astype(dtype)
     out = np.empty((1, side, side), dtype)
-    run = prepare(x.shape, k, out.shape, workers)
+    problem, prepared = make_problem((side + 6, side + 6), x.dtype, (7, 7), k.dtype,
+                                     Options(mode="valid", conjugate=False, dtype=None),
+                                     flip=False, kernel=k[0])
+    assert prepared is not None
+    direct = registry()["direct"]
+    run = direct.build(problem, prepared, direct.estimate(problem, _costs.machine_costs(),
+                                                          workers), workers)
     return _best(lambda: run(x, out), repeat) / (side * side * 49)
 
 
@@ -195,18 +205,31 @@ def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
     return {k: float(min(max(v, 0.0), 1.0)) for k, v in eff.items()}, threshold
 
 
+def _entry(key: str, sub: str, measure: Callable[..., Any], *args: Any) -> tuple[str, str, Any]:
+    return key, sub, measure(*args)
+
+
 def _steps(quick: bool) -> Iterator[tuple[str, Callable[[], Any]]]:
     repeat = 3 if quick else 7
     side = 256 if quick else 512
     sides = (64, 256, 1024) if quick else (32, 64, 128, 256, 512, 1024, 2048)
     for d in _DTYPES_DIRECT:
-        yield f"direct sum, {d}", lambda d=d: ("direct_per_mac", d, _direct(d, side, repeat))
+        yield f"direct sum, {d}", functools.partial(_entry, "direct_per_mac", d, _direct, d,
+                                                   side, repeat)
     for d in _DTYPES_FFT:
-        yield f"FFT, {d}", lambda d=d: ("fft_per_nlogn_by_size", d, _fft_rates(d, sides, repeat))
+        yield f"FFT, {d}", functools.partial(_entry, "fft_per_nlogn_by_size", d, _fft_rates, d,
+                                            sides, repeat)
     yield "FFT prime factors", lambda: ("prime_weight", None, _prime_weights(repeat, quick))
     yield "memory bandwidth", lambda: ("memory_per_byte", None, _memory(repeat))
     yield "call overheads", lambda: ("overhead", None, _overheads(repeat))
     yield "threads", lambda: ("threads", None, _parallel(repeat, quick))
+    yield "fftconv.nn kernels", lambda: ("nn", None, _nn(repeat))
+
+
+def _nn(repeat: int) -> dict[str, Any]:
+    from .calibration_nn import nn_constants
+
+    return nn_constants(repeat, _costs.default_costs()["nn"])
 
 
 def calibrate(*, quick: bool = False, progress: bool = True) -> tuple[dict[str, Any], str]:

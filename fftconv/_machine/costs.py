@@ -125,10 +125,10 @@ def fft_rate(costs: dict[str, Any], dtype: np.dtype, points: int | None = None) 
     """
     name = dtype_name(dtype)
     table = _rate_table(costs, name) if points is not None else None
-    if table is None:
+    if table is None or points is None:
         return costs["fft_per_nlogn"][name]
     xs, rs = table
-    x = math.log2(max(points, 2))  # type: ignore[type-var]
+    x = math.log2(max(points, 2))
     if len(xs) >= 2 and x > xs[-1]:  # beyond the largest measured size: the rate keeps
         x0, r0, x1, r1 = xs[-2], rs[-2], xs[-1], rs[-1]  # growing (memory-bound passes)
         return r1 + max(r1 - r0, 0.0) / (x1 - x0) * (x - x1)

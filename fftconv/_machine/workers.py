@@ -84,7 +84,7 @@ def resolve_workers(workers: int | None) -> int:
     expected = ("expected a positive int, a negative int counting back from the number of "
                 "cores, or None")
     try:
-        n = operator.index(workers)  # type: ignore[arg-type]
+        n = operator.index(workers)
     except TypeError:
         n = 0
     if isinstance(workers, bool) or n == 0:

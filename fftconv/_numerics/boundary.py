@@ -15,6 +15,7 @@ The extension ``x~`` of an axis of length ``n`` padded by ``(lo, hi)`` is *defin
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def index_map(n: int, lo: int, hi: int, boundary: str) -> np.ndarray:
     if boundary == "constant":
         out = np.pad(base, (lo, hi), mode="constant", constant_values=-1)
     else:
-        out = np.pad(base, (lo, hi), mode=boundary)
+        out = np.pad(base, (lo, hi), mode=boundary)  # type: ignore[call-overload]  # a str mode
     out.flags.writeable = False
     return out
 
@@ -44,7 +45,7 @@ def extend(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
         out = np.zeros(shape, xb.dtype) if cval == 0 else np.full(shape, cval, xb.dtype)
         out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(xb.shape, widths))] = xb
         return out
-    return np.pad(xb, widths, mode=boundary)
+    return np.pad(xb, widths, mode=boundary)  # type: ignore[call-overload]  # a str mode
 
 
 def extend_into(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
@@ -92,23 +93,24 @@ def gather(xb: np.ndarray, b: int, maps: list[np.ndarray], lo: tuple[int, ...],
     target = dest[tuple(slice(0, z) for z in size)]
     if boundary == "constant":  # cval, then the part of x the block overlaps
         src, dst = [], []
-        for l, s, z, ni in zip(lo, start, size, n):
-            a, e = max(s, l), min(s + z, l + ni)
+        for first, s, z, ni in zip(lo, start, size, n):
+            a, e = max(s, first), min(s + z, first + ni)
             if e <= a:
                 target[...] = cval
                 return
-            src.append(slice(a - l, e - l))
+            src.append(slice(a - first, e - first))
             dst.append(slice(a - s, e - s))
         if any(d.start or d.stop != z for d, z in zip(dst, size)):
             target[...] = cval
-        target[tuple(dst)] = xb[(b, *src)]
+        where: tuple[Any, ...] = (b, *src)
+        target[tuple(dst)] = xb[where]
         return
-    index: list[object] = []
+    index: list[Any] = []
     fills: list[np.ndarray | None] = []
     interior = True
-    for m, l, s, z, ni in zip(maps, lo, start, size, n):
-        if s >= l and s + z <= l + ni:
-            index.append(slice(s - l, s - l + z))
+    for m, first, s, z, ni in zip(maps, lo, start, size, n):
+        if s >= first and s + z <= first + ni:
+            index.append(slice(s - first, s - first + z))
             fills.append(None)
         else:
             interior = False
@@ -117,12 +119,13 @@ def gather(xb: np.ndarray, b: int, maps: list[np.ndarray], lo: tuple[int, ...],
             index.append(np.where(neg, 0, idx))
             fills.append(neg if neg.any() else None)
     if interior:
-        target[...] = xb[(b, *index)]
+        inside: tuple[Any, ...] = (b, *index)
+        target[...] = xb[inside]
         return
     ix = np.ix_(*[np.arange(i.start, i.stop) if isinstance(i, slice) else i for i in index])
     target[...] = xb[b][ix]
-    for axis, neg in enumerate(fills):
-        if neg is not None:
-            sel = [slice(None)] * len(size)
-            sel[axis] = neg
+    for axis, fill in enumerate(fills):
+        if fill is not None:
+            sel: list[Any] = [slice(None)] * len(size)
+            sel[axis] = fill
             target[tuple(sel)] = cval

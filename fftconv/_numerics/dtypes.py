@@ -44,6 +44,7 @@ def compute_and_result_dtype(x_dtype: np.dtype, k_dtype: np.dtype,
     check_supported(x_dtype, "x")
     check_supported(k_dtype, "kernel")
     xi, ki = x_dtype.kind in "biu", k_dtype.kind in "biu"
+    natural: np.dtype
     if xi and ki:
         both_unsigned = x_dtype.kind == "u" and k_dtype.kind == "u"
         natural = np.dtype(np.uint64 if both_unsigned else np.int64)
@@ -72,8 +73,8 @@ def compute_and_result_dtype(x_dtype: np.dtype, k_dtype: np.dtype,
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _C64, _C128 = np.dtype(np.complex64), np.dtype(np.complex128)
-_FFT_DTYPES = {_F32: (_F32, _C64, True), _C64: (_C64, _C64, False),
-               _C128: (_C128, _C128, False)}
+_FFT_DTYPES: dict[np.dtype, tuple[np.dtype, np.dtype, bool]] = {
+    _F32: (_F32, _C64, True), _C64: (_C64, _C64, False), _C128: (_C128, _C128, False)}
 
 
 def fft_dtypes(compute: np.dtype) -> tuple[np.dtype, np.dtype, bool]:

@@ -9,6 +9,8 @@ when its passes cost fewer multiply-adds than the full sum: ``r * sum(K) < prod(
 from __future__ import annotations
 
 import math
+from typing import Any
+
 import numpy as np
 
 __all__ = ["factorize", "separable_rank"]
@@ -53,7 +55,7 @@ def factorize(kernel: np.ndarray, compute: np.dtype) -> Terms | None:
             return None
         vecs = []
         for axis in range(k.ndim):
-            index = list(peak)
+            index: list[Any] = list(peak)
             index[axis] = slice(None)
             vecs.append(work[tuple(index)])
         vecs[0] = vecs[0] / pivot ** (k.ndim - 1)

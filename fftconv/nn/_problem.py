@@ -10,12 +10,14 @@ import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .._machine.costs import machine_costs
 from .._validate import as_array, check_option, invalid_option
 
-__all__ = ["NNProblem", "DATA_FORMATS", "PADDING_MODES", "METHODS", "make_nn_problem",
+__all__ = ["NNCall", "NNProblem", "DATA_FORMATS", "PADDING_MODES", "METHODS", "make_nn_problem",
            "to_channels_first", "from_channels_first", "same_padding"]
 
 DATA_FORMATS = ("channels_first", "channels_last")
@@ -78,6 +80,30 @@ class NNProblem:
                 * (self.channels // self.groups) * math.prod(self.k))
 
 
+#: ``run(x, out)``: the convolution of ``x`` ``(N, C, *S)`` into ``out`` ``(N, O, *L)``.
+Runner = Callable[[np.ndarray, np.ndarray], None]
+
+
+def nn_costs() -> tuple[dict, dict]:
+    """The machine constants, and their ``nn`` section (BLAS, im2col, spectral sums)."""
+    costs = machine_costs()
+    return costs, costs["nn"]
+
+
+def pad(x: np.ndarray, p: NNProblem) -> np.ndarray:
+    """``x`` ``(N, C, *n)`` with the problem's padding (no copy when there is none)."""
+    if all(lo == hi == 0 for lo, hi in p.pad):
+        return x
+    return np.pad(x, [(0, 0), (0, 0), *p.pad], mode=p.boundary)  # type: ignore[call-overload]
+
+
+def kept_phases(k: tuple[int, ...], dilation: tuple[int, ...],
+                stride: tuple[int, ...]) -> list[list[int]]:
+    """Per axis, the phases ``j * d % s`` some tap ``j`` reads (a dilation may leave some
+    phases empty): the one rule of both the direct kernel's and the FFT's phase split."""
+    return [sorted({(j * dl) % s for j in range(kk)}) for kk, dl, s in zip(k, dilation, stride)]
+
+
 def _dims(name: str, value: object, d: int, minimum: int) -> tuple[int, ...]:
     """An int or a length-``d`` sequence of ints ``>= minimum``, as a tuple."""
     what = "a positive int" if minimum == 1 else "a non-negative int"
@@ -85,7 +111,7 @@ def _dims(name: str, value: object, d: int, minimum: int) -> tuple[int, ...]:
     try:
         if len(seq) != d or any(isinstance(v, (bool, np.bool_)) for v in seq):
             raise TypeError
-        out = tuple(operator.index(v) for v in seq)
+        out = tuple(operator.index(v) for v in seq)  # type: ignore[arg-type]  # checked
     except TypeError:
         raise ValueError(f"{name}={value!r} is invalid; expected {what} or a tuple of {d} "
                          "such ints") from None
@@ -115,7 +141,7 @@ def _padding(value: object, d: int, n: tuple[int, ...], k: tuple[int, ...],
                              "; or an int, a tuple of ints, or ((lo, hi), ...) per axis")
     if (isinstance(value, Sequence) and len(value) == d
             and all(isinstance(v, (Sequence, np.ndarray)) for v in value)):
-        pairs = [_dims("padding", v, 2, 0) for v in value]  # type: ignore[arg-type]
+        pairs = [_dims("padding", v, 2, 0) for v in value]
         return tuple((lo, hi) for lo, hi in pairs)
     return tuple((p, p) for p in _dims("padding", value, d, 0))
 
@@ -160,16 +186,26 @@ def from_channels_first(y: np.ndarray, fmt: str) -> np.ndarray:
     return y if fmt == "channels_first" else np.ascontiguousarray(np.moveaxis(y, 1, -1))
 
 
+class NNCall(NamedTuple):
+    """One validated ``conv{d}d`` call, in the torch layout and the compute dtype."""
+
+    problem: NNProblem
+    #: The input ``(N, C, *S)`` (a view where no cast is needed).
+    x: np.ndarray
+    #: The weight ``(O, C/groups, *k)`` (a view where no cast is needed).
+    w: np.ndarray
+    #: The bias ``(O,)``, or None.
+    bias: np.ndarray | None
+    #: Whether the input had no batch axis (the result drops it too).
+    unbatched: bool
+    data_format: str
+    method: str
+
+
 def make_nn_problem(d: int, input: object, weight: object, bias: object, *, stride: object,
                     padding: object, dilation: object, groups: object, data_format: object,
-                    padding_mode: object, method: object
-                    ) -> tuple[NNProblem, np.ndarray, np.ndarray, np.ndarray | None, bool, str,
-                               str]:
-    """Validate a ``conv{d}d`` call.
-
-    Returns ``(problem, x, w, b, unbatched, data_format, method)`` with ``x`` ``(N, C, *S)``
-    and ``w`` ``(O, C/groups, *k)`` views in the compute dtype, ``b`` ``(O,)`` or None.
-    """
+                    padding_mode: object, method: object) -> NNCall:
+    """Validate a ``conv{d}d`` call (every check, before any array work)."""
     fmt = check_option("data_format", data_format, DATA_FORMATS)
     mode = PADDING_MODES.get(padding_mode) if isinstance(padding_mode, str) else None
     if mode is None:
@@ -218,5 +254,5 @@ def make_nn_problem(d: int, input: object, weight: object, bias: object, *, stri
     if mode != "constant" and any(lo or hi for lo, hi in pad) and 0 in n:
         raise ValueError(f"padding_mode={padding_mode!r} cannot pad an empty input")
     b_out = None if b is None else b.astype(dtype, copy=False)
-    return (problem, x.astype(dtype, copy=False), w.astype(dtype, copy=False), b_out,
-            unbatched, fmt, method_s)
+    return NNCall(problem, x.astype(dtype, copy=False), w.astype(dtype, copy=False), b_out,
+                  unbatched, fmt, method_s)

@@ -38,11 +38,11 @@ _BATCH_POINTS = 1 << 16
 _EDGES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536, 262144)
 
 
-def _blocks(problem: Problem, fb: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(output block lengths, block counts) for transform lengths ``fb``."""
-    lb = tuple([max(1, min(f - k + 1, n)) for f, k, n in zip(fb, problem.k, problem.out_len)])
-    counts = tuple([-(-n // b) if n else 0 for n, b in zip(problem.out_len, lb)])
-    return lb, counts
+def _blocks(problem: Problem, fft_block: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(output block lengths, block counts) for transform lengths ``fft_block``."""
+    out_block = tuple([max(1, min(f - k + 1, n)) for f, k, n in zip(fft_block, problem.k, problem.out_len)])
+    counts = tuple([-(-n // b) if n else 0 for n, b in zip(problem.out_len, out_block)])
+    return out_block, counts
 
 
 def _batch_size(block_points: int, nblocks: int, workers: int) -> int:
@@ -53,7 +53,7 @@ def _batch_size(block_points: int, nblocks: int, workers: int) -> int:
 
 
 class OverlapSave:
-    """Overlap-save: output blocks of ``fb - k + 1`` samples from transforms of length ``fb``.
+    """Overlap-save: output blocks of ``fft_block - k + 1`` samples from transforms of length ``fft_block``.
 
     Each block gathers its slice of the extended input straight from ``x`` (boundary
     applied by index maps), so scratch memory is a few blocks, whatever the image size.
@@ -66,25 +66,25 @@ class OverlapSave:
     def applicable(self, problem: Problem) -> str | None:
         return finite_only(problem)
 
-    def _cost(self, problem: Problem, fb: tuple[int, ...], costs: dict,
+    def _cost(self, problem: Problem, fft_block: tuple[int, ...], costs: dict,
               workers: int) -> tuple[float, int, int]:
-        """(seconds, scratch bytes, blocks per batched transform) for transform size ``fb``."""
+        """(seconds, scratch bytes, blocks per batched transform) for transform size ``fft_block``."""
         rdt, cdt, real = fft_dtypes(problem.compute_dtype)
-        _, counts = _blocks(problem, fb)
+        _, counts = _blocks(problem, fft_block)
         nblocks = problem.batch * math.prod(counts)
-        nf = math.prod(fb)
+        nf = math.prod(fft_block)
         par = min(workers, max(nblocks, 1))
         buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
         spec = problem.kernel_batch * nf * cdt.itemsize // (2 if real else 1)
         room = (problem.max_memory - spec) // max(par * buf, 1)
         batch = max(1, min(_batch_size(nf, nblocks, workers), room))
-        per_block = (transform_seconds(fb, 2, rdt, costs, real)
+        per_block = (transform_seconds(fft_block, 2, rdt, costs, real)
                      + 4 * nf * rdt.itemsize * costs["memory_per_byte"]
                      + costs["overhead"]["block"])
         batches = -(-nblocks // batch)
         seconds = (costs["overhead"]["fft"]
                    + (costs["overhead"].get("parallel", 0.0) if par > 1 else 0.0)
-                   + transform_seconds(fb, problem.kernel_batch, rdt, costs, real)
+                   + transform_seconds(fft_block, problem.kernel_batch, rdt, costs, real)
                    + (nblocks * per_block + batches * costs["overhead"]["call"])
                    / threads_speedup(costs, "overlap", par))
         return seconds, par * batch * buf + spec, batch
@@ -100,29 +100,29 @@ class OverlapSave:
                for i, (k, n) in enumerate(zip(problem.k, problem.out_len))]
         best = None
         for edge in _EDGES:
-            fb = tuple([min(best_size(max(edge, 2 * k - 1), w, real and i == last), top[i])
+            fft_block = tuple([min(best_size(max(edge, 2 * k - 1), w, real and i == last), top[i])
                         for i, k in enumerate(problem.k)])
-            seconds, memory, batch = self._cost(problem, fb, costs, workers)
+            seconds, memory, batch = self._cost(problem, fft_block, costs, workers)
             fits = memory <= problem.max_memory
             if best is None or (fits, -seconds) > (best[3], -best[0]):
-                best = (seconds, memory, fb, fits, batch)
-            if all([f >= m for f, m in zip(fb, whole)]):
+                best = (seconds, memory, fft_block, fits, batch)
+            if all([f >= m for f, m in zip(fft_block, whole)]):
                 break
         assert best is not None
-        seconds, memory, fb, _, batch = best
-        lb, counts = _blocks(problem, fb)
-        return Estimate(seconds=seconds, memory=memory, fft_shape=fb, block_shape=lb,
+        seconds, memory, fft_block, _, batch = best
+        out_block, counts = _blocks(problem, fft_block)
+        return Estimate(seconds=seconds, memory=memory, fft_shape=fft_block, block_shape=out_block,
                         batch=batch,
                         note=f"{math.prod(counts)} block{'s' if math.prod(counts) != 1 else ''} of "
-                        + "x".join(map(str, lb))
-                        + " via " + "x".join(map(str, fb)))
+                        + "x".join(map(str, out_block))
+                        + " via " + "x".join(map(str, fft_block)))
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
-        fb, lb = estimate.fft_shape, estimate.block_shape
-        assert fb is not None and lb is not None
+        fft_block, out_block = estimate.fft_shape, estimate.block_shape
+        assert fft_block is not None and out_block is not None
         compute = problem.compute_dtype
-        spec = kernel_spectrum(kernel, fb, compute, 1, effort)
+        spec = kernel_spectrum(kernel, fft_block, compute, 1, effort)
         exact = problem.is_exact_integer
         kl1 = float(np.abs(kernel).sum()) if exact else 0.0
         k, out_len, cval = problem.k, problem.out_len, problem.cval
@@ -130,17 +130,17 @@ class OverlapSave:
         lo = tuple(p[0] for p in problem.pad)
         maps = [index_map(n, p0, p1, problem.boundary) for n, (p0, p1) in zip(problem.n, problem.pad)]
         ext = problem.extended
-        counts = _blocks(problem, fb)[1]
+        counts = _blocks(problem, fft_block)[1]
         local = threading.local()
         batch = estimate.batch
-        nf = math.prod(fb)
+        nf = math.prod(fft_block)
         # Waking pool threads costs more than it saves on jobs of a millisecond or two.
         threads = workers if estimate.seconds > _PARALLEL_MIN_SECONDS else 1
 
         def pair(c: int) -> TransformPair:
             pairs = local.__dict__.setdefault("pairs", {})
             if c not in pairs:
-                pairs[c] = TransformPair(c, fb, compute, 1, effort)
+                pairs[c] = TransformPair(c, fft_block, compute, 1, effort)
             return pairs[c]
 
         def run_chunk(xb: np.ndarray, out: np.ndarray, chunk: list[tuple[int, tuple[int, ...]]]) -> None:
@@ -148,9 +148,9 @@ class OverlapSave:
             tp = pair(len(chunk))
             where = []
             for i, (b, idx) in enumerate(chunk):
-                o = tuple(j * s for j, s in zip(idx, lb))
-                size = tuple(min(f, e - oi) for f, e, oi in zip(fb, ext, o))
-                if size != fb:
+                o = tuple(j * s for j, s in zip(idx, out_block))
+                size = tuple(min(f, e - oi) for f, e, oi in zip(fft_block, ext, o))
+                if size != fft_block:
                     tp.inbuf[i] = 0
                 gather(xb, b, maps, lo, o, size, boundary, cval, tp.inbuf[i])
                 where.append((b, o))
@@ -161,7 +161,7 @@ class OverlapSave:
                 np.multiply(s, spec, out=s)
             res = tp.inverse()
             for i, (b, o) in enumerate(where):
-                n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(lb, out_len, o))
+                n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
                 block = res[(i,) + tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))]
                 target = (b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))
                 out[target] = np.rint(block) if exact else block
@@ -169,9 +169,10 @@ class OverlapSave:
         # A block whose transforms run longer than a piece should is itself split into
         # slabs of row and column passes, block after block.
         rdt, _, real = fft_dtypes(compute)
-        per_block = transform_seconds(fb, 2, rdt, machine_costs(), real)
-        big = len(fb) >= 2 and _slabs.available() and per_block > PIECE_SECONDS
-        slab_blocks = (_slabs.SlabScratch(fb, compute, fb[0], (k[0] - 1, k[0] - 1 + lb[0]),
+        per_block = transform_seconds(fft_block, 2, rdt, machine_costs(), real)
+        big = len(fft_block) >= 2 and _slabs.available() and per_block > PIECE_SECONDS
+        keep = (k[0] - 1, k[0] - 1 + out_block[0])
+        slab_blocks = (_slabs.SlabScratch(fft_block, compute, fft_block[0], keep,
                                           piece_count(per_block / 2, threads, 1 << 12), effort)
                        if big else None)
 
@@ -179,12 +180,12 @@ class OverlapSave:
             """One block as slabs of row and column passes on ``threads``."""
             assert slab_blocks is not None
             conv = slab_blocks.get()
-            o = tuple(j * s for j, s in zip(idx, lb))
-            size = tuple(min(f, e - oi) for f, e, oi in zip(fb, ext, o))
-            if size != fb:
+            o = tuple(j * s for j, s in zip(idx, out_block))
+            size = tuple(min(f, e - oi) for f, e, oi in zip(fft_block, ext, o))
+            if size != fft_block:
                 conv.inbuf[...] = 0
             gather(xb, b, maps, lo, o, size, boundary, cval, conv.inbuf)
-            n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(lb, out_len, o))
+            n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
             cols = tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k[1:], n_out[1:]))
 
             def emit(r0: int, r1: int, rows: np.ndarray) -> None:
