@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _masked
+from ._machine import learning as _learning
 from ._numerics import nonfinite as _nonfinite
 from ._errors import InexactError
 from ._numerics.dtypes import compute_and_result_dtype
@@ -88,11 +89,16 @@ class PlanReport:
     requested: str
     effort: str
     workers: int
+    #: Which cost constants are in force (shipped / calibrated / learned, and how many
+    #: calls back the learned correction).
+    constants: str = ""
 
     def __str__(self) -> str:
         head = (f"fftconv plan: {self.problem.describe()}\n"
                 f"output {self.problem.out_shape}, method={self.requested!r} -> "
                 f"{self.method!r}, effort={self.effort!r}, workers={self.workers}\n")
+        if self.constants:
+            head += f"constants: {self.constants}\n"
         chosen = next((c.estimate for c in self.candidates if c.chosen and c.estimate), None)
         note = _nonfinite.describe(self.problem, self.method, chosen.seconds) if chosen else ""
         return head + candidate_table(self.candidates) + (f"\n{note}" if note else "")
@@ -208,6 +214,12 @@ class Plan:
 
     def __call__(self, x: object, out: np.ndarray | None = None) -> np.ndarray:
         """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
+        start = _learning.clock()()  # every call times itself for the planner to learn
+        result = self._call(x, out)
+        _learning.timed(self, start)
+        return result
+
+    def _call(self, x: object, out: np.ndarray | None) -> np.ndarray:
         p = self.problem
         mask = None
         if isinstance(x, np.ma.MaskedArray):  # masked samples are missing (nan_policy)

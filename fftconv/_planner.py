@@ -11,6 +11,7 @@ does), and is kept in the cache directory for other processes.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 import warnings
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import FFTConvWarning
+from ._machine import learning as _learning
 from ._machine.cache import read_json, write_json
 from ._machine.costs import machine_costs
 from ._plan import Candidate, LazyExecutor, Plan, PlanReport, needs_finite_check
@@ -106,15 +108,29 @@ def _remember(key: str, decision: tuple[str, dict[str, float]]) -> None:
 def candidates(problem: Problem, workers: int) -> tuple[Candidate, ...]:
     """Every registered strategy with its estimate, or the reason it does not apply."""
     costs = machine_costs()
+    points = math.prod(problem.out_shape)
     out = []
     for name, strategy in registry().items():
         why = strategy.applicable(problem)
         est = strategy.estimate(problem, costs, workers) if why is None else None
+        if est is not None:
+            est = _learning.corrected(name, points, est)
         if est is not None and est.memory > problem.max_memory:
             why = (f"needs {_bytes(est.memory)} of scratch memory, over the max_memory budget "
                    f"of {_bytes(problem.max_memory)}")
         out.append(Candidate(name=name, estimate=est, rejected=why))
     return tuple(out)
+
+
+def _forget_decisions() -> None:
+    """Learned corrections moved: remembered decisions and one-shot plans may be wrong."""
+    from . import _engine
+
+    _decisions.clear()
+    _engine.calls.clear()
+
+
+_learning.on_change(_forget_decisions)
 
 
 def _bytes(n: int) -> str:
@@ -182,7 +198,8 @@ def report_for(problem: Problem, decision: Decision, method: str, workers: int,
         out.append(Candidate(c.name, c.estimate, None if c.name == chosen else rejected,
                              decision.measured.get(c.name), c.name == chosen))
     return PlanReport(problem=problem, candidates=tuple(out), method=chosen,
-                      requested=method, effort=effort, workers=workers)
+                      requested=method, effort=effort, workers=workers,
+                      constants=_learning.describe(chosen, math.prod(problem.out_shape)))
 
 
 def _sample_input(problem: Problem) -> np.ndarray:

@@ -16,6 +16,9 @@ def pytest_configure(config):
     import tempfile
 
     os.environ["FFTCONV_CACHE_DIR"] = tempfile.mkdtemp(prefix="fftconv-test-cache-")
+    # Plans learn from their own timings; tests of choices need the model's own figures
+    # (tests/test_learning.py turns it on where it is the subject).
+    os.environ["FFTCONV_LEARN"] = "off"
 
 
 

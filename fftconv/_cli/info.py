@@ -40,6 +40,19 @@ def _signature_status(path: os.PathLike, current: dict) -> str:
     return "stale (differs in " + ", ".join(diff) + "): it will be ignored"
 
 
+def _learned_lines(directory: os.PathLike) -> list[str]:
+    """The learned corrections in force: which constants, and how many calls back each."""
+    from .._machine import learning
+
+    lines = [f"learned      {_file_line(os.path.join(directory, learning.LEARNED_FILE))}",
+             f"             in force: {learning.describe()}"
+             + ("" if learning.enabled() else " (learning off: FFTCONV_LEARN)")]
+    for key, (factor, n) in learning.table().items():
+        state = f"x{factor:.3g}" if n >= learning.MIN_OBSERVATIONS else "not yet applied"
+        lines.append(f"             {key:<14} {state} ({n} calls)")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from .._machine import costs as _costs
     from .. import get_workers
@@ -65,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         f"             in force: {_costs.source()}",
         f"FFTW wisdom  {_file_line(directory / 'fftw_wisdom.json')}",
         f"decisions    {_file_line(directory / 'decisions.json')}",
+        *_learned_lines(directory),
     ]
     print("\n".join(lines))
     return 0

@@ -21,7 +21,7 @@ from typing import Any
 
 from .._errors import FFTConvWarning
 
-__all__ = ["cache_dir", "signature", "read_json", "write_json"]
+__all__ = ["cache_dir", "read_json", "signature", "write_json"]
 
 ENV = "FFTCONV_CACHE_DIR"
 

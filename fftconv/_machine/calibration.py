@@ -115,6 +115,7 @@ def _memory(repeat: int) -> float:
 def _overheads(repeat: int) -> dict[str, float]:
     """Fixed costs: a whole tiny call per strategy kind, and the Python work per block."""
     import fftconv
+
     from .._engine import Options
     from .._validate import make_problem
     from ..strategies import Estimate
@@ -136,9 +137,8 @@ def _overheads(repeat: int) -> dict[str, float]:
     total = _best(lambda: run(xb, out), repeat)
     pairs = _pair_time((fb,), "float64", repeat, batch=batch) * 2 * nblocks / batch
     block = max(total - pairs, 0.0) / nblocks
-    from .threads import parallel_map
-
     from ..benchmark import median_time
+    from .threads import parallel_map
 
     # the median, not the minimum: this cost is itself a wake-up latency
     dispatch = median_time(lambda: parallel_map(lambda i: None, range(4), 2), 50 * repeat,
@@ -148,8 +148,41 @@ def _overheads(repeat: int) -> dict[str, float]:
 
 
 
+def _busy_neighbour() -> Any:
+    """Start a single-threaded busy loop in another process (the caller stops it)."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def _fftw_threads_min_size(repeat: int, quick: bool, cores: int) -> int:
+    """Smallest 1-d transform that FFTW's own threads speed up by 15 %, idle *and* beside
+    a busy process (their barrier stalls when the OS deschedules one of them); never,
+    if none does. Only single long signals use them: everything else is split into
+    pieces by fftconv itself."""
+    sizes = (1 << 18, 1 << 20, 1 << 22) if quick else (1 << 16, 1 << 18, 1 << 20, 1 << 22)
+    gains: dict[int, float] = {}
+    for busy in (False, True):
+        neighbour = _busy_neighbour() if busy else None
+        try:
+            for n in sizes:
+                t1 = _pair_time((n,), "float64", repeat, 1)
+                tn = _pair_time((n,), "float64", repeat, cores)
+                gains[n] = min(gains.get(n, math.inf), t1 / tn)
+        finally:
+            if neighbour is not None:
+                neighbour.kill()
+                neighbour.wait()
+    safe = [n for n in sizes if gains[n] > 1.15 and all(gains[m] > 1.15 for m in sizes if m > n)]
+    return min(safe) if safe else 1 << 62
+
+
 def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
-    """Efficiency of the extra threads per strategy, and the smallest threaded FFT size."""
+    """Efficiency of the extra threads per strategy, and the smallest 1-d transform for
+    FFTW's own threads."""
     import fftconv
 
     cores = _cpu_count()
@@ -161,18 +194,14 @@ def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
     eff = {"direct": (one / many - 1) / (cores - 1)}
     x = np.ones((side * 2, side * 2), np.float32)
     k = np.ones((31, 31), np.float32)
-    p1 = fftconv.plan_convolve(x.shape, k, "same", x_dtype="float32", method="overlap", workers=1)
-    pn = fftconv.plan_convolve(x.shape, k, "same", x_dtype="float32", method="overlap",
-                               workers=cores)
-    eff["overlap"] = (_best(lambda: p1(x), repeat) / _best(lambda: pn(x), repeat) - 1) / (cores - 1)
-    threshold, fft_eff = 1 << 62, 0.0
-    for side2 in ((256, 512, 1024) if quick else (256, 512, 1024, 2048)):
-        t1 = _pair_time((side2, side2), "float64", repeat, 1)
-        tn = _pair_time((side2, side2), "float64", repeat, cores)
-        if t1 / tn > 1.15 and threshold > side2 * side2:
-            threshold = side2 * side2
-        fft_eff = max(fft_eff, (t1 / tn - 1) / (cores - 1))
-    eff["fft"] = fft_eff
+    for method in ("overlap", "fft"):
+        p1 = fftconv.plan_convolve(x.shape, k, "same", x_dtype="float32", method=method,
+                                   workers=1)
+        pn = fftconv.plan_convolve(x.shape, k, "same", x_dtype="float32", method=method,
+                                   workers=cores)
+        one_t = _best(functools.partial(p1, x), repeat)
+        eff[method] = (one_t / _best(functools.partial(pn, x), repeat) - 1) / (cores - 1)
+    threshold = _fftw_threads_min_size(repeat, quick, cores)
     return {k: float(min(max(v, 0.0), 1.0)) for k, v in eff.items()}, threshold
 
 

@@ -15,8 +15,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["machine_costs", "default_costs", "reload", "source", "threads_speedup", "direct_rate",
-           "dtype_name", "fft_rate", "CALIBRATION_FILE"]
+__all__ = [
+    "CALIBRATION_FILE",
+    "default_costs",
+    "direct_rate",
+    "dtype_name",
+    "fft_rate",
+    "machine_costs",
+    "reload",
+    "source",
+    "threads_speedup",
+]
 
 CALIBRATION_FILE = "calibration.json"
 _lock = threading.Lock()

@@ -24,11 +24,35 @@ _FLAGS = {"estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE"}
 _plan_lock = threading.Lock()
 
 
+#: Optional modules ``pyfftw.interfaces`` imports at ``import pyfftw`` only to offer
+#: drop-in wrappers for them (dask and xarray alone take over a second); fftconv uses
+#: ``pyfftw.FFTW``. They stay importable: ``import pyfftw.interfaces.dask_fft`` works.
+_PYFFTW_EXTRAS = ("dask.array.fft", "scipy.fftpack")
+
+
+def _import_pyfftw() -> Any:
+    """``import pyfftw`` without the interfaces' optional imports (unless already loaded)."""
+    import sys
+
+    if "pyfftw" in sys.modules:
+        return sys.modules["pyfftw"]
+    blocked = [m for m in _PYFFTW_EXTRAS if m not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes its import fail
+    try:
+        import pyfftw
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return pyfftw
+
+
 @lru_cache(maxsize=1)
 def _pyfftw() -> Any:
     """The pyfftw module, or None (with a warning) when it cannot be imported."""
     try:
-        import pyfftw
+        pyfftw = _import_pyfftw()
     except ImportError:
         from .._errors import FFTConvWarning
 
@@ -49,9 +73,7 @@ def _load_wisdom(pyfftw: Any) -> None:
     """Import the FFTW wisdom saved by earlier processes (same versions and CPU)."""
     import base64
 
-    from .cache import read_json
-
-    from .cache import cache_dir
+    from .cache import cache_dir, read_json
 
     global _stored_wisdom
     saved = read_json(_WISDOM_FILE)

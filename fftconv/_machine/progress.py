@@ -12,7 +12,7 @@ import contextvars
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["reporting", "current"]
+__all__ = ["current", "reporting"]
 
 _callback: contextvars.ContextVar[Callable[[int], None] | None] = contextvars.ContextVar(
     "fftconv_progress", default=None)

@@ -1,78 +1,161 @@
-"""One shared thread pool for the strategies' parallel loops.
+"""fftconv's own parallelism: a shared queue of bounded pieces of work.
 
-The compiled kernels release the GIL (numba ``nogil``, FFTW), so plain threads give real
-parallelism without OpenMP's spinning barriers, which stall badly when another process
-holds a core; and ``workers`` means exactly that many threads.
+A job is a list of *pieces* (batch items, overlap-save blocks, slabs of rows or columns
+of a transform, ranges of output rows of the direct sum), many more than there are
+threads. The calling thread and up to ``workers - 1`` pool threads take pieces from the
+job's queue one at a time until none is left. A thread that the OS deschedules therefore
+holds back only the piece it is running, never the others, unlike a fixed split or
+FFTW's and OpenMP's internal barriers, which stall on a busy machine.
+
+The calling thread checks for interrupts between its pieces: ``KeyboardInterrupt`` (or
+any error) cancels the pieces not yet started, waits for the ones running (each is
+short), and propagates, leaving the library usable. Pieces should last at most about
+:data:`PIECE_SECONDS`, so that Ctrl-C stops a long call within a fraction of a second.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 from .workers import _cpu_count
 
-__all__ = ["PARALLEL_MIN_MACS", "parallel_map", "threads_for"]
+__all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "parallel_map", "piece_count", "threads_for"]
 
 #: Below this much work one thread is faster: waking pool threads costs more. Work is
 #: multiply-adds plus :data:`ELEMENT_MACS` per element read or written, so that long,
 #: memory-bound jobs with few taps are split too.
 PARALLEL_MIN_MACS = 8_000_000
 ELEMENT_MACS = 4
+#: Target duration of one piece: short enough for a prompt Ctrl-C and a fair share of
+#: a busy machine, long enough that taking a piece (a few microseconds) is negligible.
+PIECE_SECONDS = 0.05
+#: Pieces per thread when a job is split for parallelism.
+PIECES_PER_THREAD = 4
 
 
 def threads_for(macs: int, elements: int, workers: int) -> int:
     """Threads worth waking for a direct sum of ``macs`` over ``elements`` in and out."""
     return workers if macs + ELEMENT_MACS * elements >= PARALLEL_MIN_MACS else 1
 
+
+def piece_count(seconds: float, threads: int, limit: int) -> int:
+    """Pieces to split a job of about ``seconds`` into (at most ``limit``).
+
+    Enough for every thread to take several (so a descheduled thread holds back little),
+    and enough that no piece runs much longer than :data:`PIECE_SECONDS`.
+    """
+    spread = PIECES_PER_THREAD * threads if threads > 1 else 1
+    bounded = math.ceil(seconds / PIECE_SECONDS) if seconds > PIECE_SECONDS else 1
+    return max(1, min(limit, max(spread, bounded)))
+
+
 _T = TypeVar("_T")
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 _lock = threading.Lock()
 _inside = threading.local()
 
 
-def _get_pool() -> ThreadPoolExecutor:
-    global _pool
+def _get_pool(helpers: int) -> ThreadPoolExecutor:
+    """The shared pool, grown to at least ``helpers`` threads."""
+    global _pool, _pool_size
     with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max(2, _cpu_count()), thread_name_prefix="fftconv")
+        if _pool is None or _pool_size < helpers:
+            # an old pool's threads finish their work and exit once idle
+            old = _pool
+            _pool_size = max(helpers, _cpu_count() - 1, 1)
+            _pool = ThreadPoolExecutor(_pool_size, thread_name_prefix="fftconv")
+            if old is not None:
+                old.shutdown(wait=False)
         return _pool
 
 
-def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int) -> None:
-    """Call ``fn`` on every item, spread over ``workers`` threads (the caller is one of them).
+class _Job:
+    """The queue of one :func:`parallel_map` call, shared by its threads."""
 
-    Items are handed out round-robin in ``workers`` groups; the call returns when all are
-    done and re-raises the first exception. Nested calls from a pool thread run inline.
+    def __init__(self, fn: Callable[[_T], None], items: Sequence[_T]) -> None:
+        self.fn, self.items = fn, items
+        self.next = 0
+        self.closed = False  # no piece will be handed out any more
+        self.running = 0  # helper threads inside the job
+        self.error: BaseException | None = None
+        self.cond = threading.Condition(threading.Lock())
+
+    def take(self) -> int | None:
+        with self.cond:
+            if self.closed or self.next >= len(self.items):
+                self.closed = True
+                return None
+            i = self.next
+            self.next += 1
+            return i
+
+    def work(self) -> None:
+        """Run pieces until none is left (or the job is cancelled)."""
+        while True:
+            i = self.take()
+            if i is None:
+                return
+            self.fn(self.items[i])
+
+    def helper(self) -> None:
+        with self.cond:
+            if self.closed:  # started too late (the pool was busy): nothing to do
+                return
+            self.running += 1
+        _inside.active = True
+        try:
+            self.work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+            with self.cond:
+                self.error = self.error or exc
+                self.closed = True
+        finally:
+            _inside.active = False
+            with self.cond:
+                self.running -= 1
+                self.cond.notify_all()
+
+    def finish(self) -> None:
+        """Close the queue and wait for the helpers' running pieces."""
+        with self.cond:
+            self.closed = True
+            while self.running:
+                self.cond.wait(0.05)
+
+
+def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int) -> None:
+    """Call ``fn`` on every item, taken from a shared queue by up to ``workers`` threads.
+
+    The caller is one of the threads; the call returns when every item is done and
+    re-raises the first exception. An interrupt in the caller cancels the items not yet
+    started. Nested calls (from inside an item) run inline in their thread.
     """
     n = min(workers, len(items))
     if n <= 1 or getattr(_inside, "active", False):
-        for item in items:
+        for item in items:  # the interpreter checks for interrupts between items
             fn(item)
         return
-    groups = [items[i::n] for i in range(n)]
-
-    def run_group(group: Sequence[_T]) -> None:
-        _inside.active = True
+    job = _Job(fn, items)
+    pool = _get_pool(n - 1)
+    for _ in range(n - 1):
+        pool.submit(job.helper)
+    _inside.active = True
+    try:
+        job.work()
+    except BaseException:
+        with job.cond:
+            job.closed = True
         try:
-            for item in group:
-                fn(item)
+            job.finish()
         finally:
             _inside.active = False
-
-    pool = _get_pool()
-    futures = [pool.submit(run_group, g) for g in groups[1:]]
-    error: BaseException | None = None
-    try:
-        for item in groups[0]:
-            fn(item)
-    except BaseException as exc:  # still wait for the others before raising
-        error = exc
-    for f in futures:
-        try:
-            f.result()
-        except BaseException as exc:
-            error = error or exc
-    if error is not None:
-        raise error
+        raise
+    _inside.active = False
+    job.finish()
+    if job.error is not None:
+        raise job.error

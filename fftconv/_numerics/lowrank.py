@@ -37,10 +37,15 @@ def factorize(kernel: np.ndarray, compute: np.dtype) -> Terms | None:
     rel = _tolerance(k, compute)
     terms: list[tuple[np.ndarray, ...]] = []
     if k.ndim == 2:
-        u, s, vh = np.linalg.svd(work)
+        factors = _svd(work)
+        if factors is None:
+            return None
+        u, s, vh = factors
         if s.size == 0 or s[0] == 0:
             return None
         r = int(np.count_nonzero(s > s[0] * rel))
+        if r >= s.size and s.size < min(shape):  # the sketch is full: rank too high
+            return None
         for i in range(r):
             terms.append((u[:, i] * s[i], vh[i, :]))
     else:
@@ -63,6 +68,31 @@ def factorize(kernel: np.ndarray, compute: np.dtype) -> Terms | None:
     if len(terms) * sum(shape) >= math.prod(shape):
         return None
     return tuple(tuple(v.astype(compute) for v in t) for t in terms)
+
+
+#: Above this side, only ranks up to :data:`_SKETCH_RANK` are looked for (a randomised
+#: range finder, O(n^2) instead of the O(n^3) SVD, which takes seconds at n = 1000 and
+#: cannot be interrupted): passes of a higher rank cost more than the FFT of such a kernel.
+_FULL_SVD_SIDE = 96
+_SKETCH_RANK = 8
+
+
+def _svd(work: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The SVD of a 2-d kernel, or of its best rank-``_SKETCH_RANK + 4`` approximation
+    for large kernels (None when that approximation leaves a residual)."""
+    if min(work.shape) <= _FULL_SVD_SIDE:
+        return np.linalg.svd(work)
+    rng = np.random.default_rng(0)
+    sketch = work @ rng.standard_normal((work.shape[1], _SKETCH_RANK + 4))
+    q, _ = np.linalg.qr(sketch)
+    small = q.conj().T @ work
+    ub, s, vh = np.linalg.svd(small, full_matrices=False)
+    u = q @ ub
+    total = float(np.linalg.norm(work))
+    rest = float(np.linalg.norm(work - (u * s) @ vh))
+    if rest > _tolerance(work, np.dtype(np.float32)) * total:
+        return None  # not captured: the kernel's rank is higher
+    return u, s, vh
 
 
 def separable_rank(kernel: np.ndarray, compute: np.dtype) -> int | None:

@@ -9,13 +9,14 @@ leaves the row, are the samples gathered through the boundary's column map.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-from numba import njit
 
+from .._machine.costs import machine_costs
+from .._machine.jit import njit
+from .._machine.threads import ELEMENT_MACS, parallel_map, piece_count, threads_for
 from .._numerics.boundary import index_map
-from .._machine.threads import parallel_map, threads_for
 
 __all__ = ["correlate_rows", "prepare"]
 
@@ -240,9 +241,13 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     rows_per_kernel = max(rows if k.shape[0] == 1 else rows // B, 1)
     chunk = CHUNK
     ntasks = rows * -(-L[-1] // chunk)
-    # Few, large contiguous task ranges: enough to balance, few enough to be cheap.
-    threads = threads_for(rows * L[-1] * tcol.size, B * int(np.prod(n)) + rows * L[-1], workers)
-    nparts = 1 if threads == 1 else min(ntasks, 4 * threads)
+    # Contiguous task ranges taken from the shared queue: several per thread, and short
+    # enough that an interrupt is seen between them.
+    macs, elements = rows * L[-1] * tcol.size, B * int(np.prod(n)) + rows * L[-1]
+    threads = threads_for(macs, elements, workers)
+    rate = machine_costs()["direct_per_mac"].get(k.dtype.name, 2.5e-10)
+    seconds = (macs + ELEMENT_MACS * elements) * rate
+    nparts = piece_count(seconds, threads, ntasks)
     bounds = [ntasks * i // nparts for i in range(nparts + 1)]
     lo = pad[-1][0]
 
@@ -253,6 +258,6 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
             correlate_rows(*args, 0, ntasks)
             return
         parallel_map(lambda i: correlate_rows(*args, bounds[i], bounds[i + 1]), range(nparts),
-                     workers)
+                     threads)
 
     return run

@@ -8,16 +8,27 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._numerics.boundary import extend, extend_into
+from .._errors import InexactError
+from .._machine import slabs as _slabs
 from .._machine.costs import fft_rate, machine_costs, threads_speedup
 from .._machine.fft import TransformPair, kernel_spectrum
+from .._machine.threads import (
+    PIECE_SECONDS,
+    PIECES_PER_THREAD,
+    parallel_map,
+    piece_count,
+)
+from .._numerics.boundary import extend, extend_into
 from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size, log_factor
-from .._errors import InexactError
 from .._problem import Problem
 from . import Estimate, Executor, register
 
-__all__ = ["WholeFFT", "InexactError", "check_exact", "finite_only", "transform_seconds"]
+__all__ = ["InexactError", "WholeFFT", "check_exact", "finite_only", "transform_seconds"]
+
+#: Below this predicted single-thread time, a call runs in the calling thread only:
+#: waking pool threads costs more than it saves.
+_PARALLEL_MIN_SECONDS = 1e-3
 
 #: Scratch memory a strategy may use for one batch chunk before it splits the batch.
 CHUNK_BYTES = 256 << 20
@@ -53,7 +64,6 @@ def transform_seconds(shape: tuple[int, ...], count: float, dtype: np.dtype, cos
     n = math.prod(shape)
     if n <= 1:
         return 0.0
-    # Relative cost per axis -> an effective log factor, scaled by the per-nlogn rate.
     return count * fft_rate(costs, dtype, n) * n * log_factor(shape, costs["prime_weight"], real)
 
 
@@ -87,6 +97,14 @@ def _norm_extended(xb: np.ndarray, problem: Problem) -> float:
     return float(np.linalg.norm(data.astype(np.float64).ravel()))
 
 
+def _split_threads(fft_shape: tuple[int, ...], item: float, batch: int, workers: int) -> int:
+    """Threads for fftconv's own split of a whole-array job (slabs or batch items): one
+    when there is nothing to split or too little work to wake the pool for."""
+    if batch == 1 and (len(fft_shape) < 2 or not _slabs.available()):
+        return 1
+    return workers if item * batch > _PARALLEL_MIN_SECONDS else 1
+
+
 class WholeFFT:
     """Pad to a fast size, multiply spectra, invert; crop the valid region.
 
@@ -105,15 +123,20 @@ class WholeFFT:
         rdt, cdt, real = fft_dtypes(problem.compute_dtype)
         _, fshape = fft_lengths(problem, costs)
         nf = math.prod(fshape)
-        speed = threads_speedup(costs, "fft", fft_threads(nf, costs, workers))
         b, bk = problem.batch, problem.kernel_batch
-        t = transform_seconds(fshape, 2 * b + bk, rdt, costs, real) / speed
+        item = transform_seconds(fshape, 3, rdt, costs, real)
+        threads = _split_threads(fshape, item, b, workers)
+        fftw = 1 if threads > 1 else fft_threads(nf, costs, workers)
+        speed = threads_speedup(costs, "fft", max(threads, fftw))
+        t = (transform_seconds(fshape, 2 * b, rdt, costs, real) / speed
+             + transform_seconds(fshape, bk, rdt, costs, real) / threads_speedup(costs, "fft", fftw)
+             + (3 * costs["overhead"].get("parallel", 0.0) if threads > 1 else 0.0))
         buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
         ext = 0 if problem.zero_fill else b * math.prod(problem.extended) * rdt.itemsize
         spec = bk * nf * cdt.itemsize // (2 if real else 1)
         room = min(CHUNK_BYTES, problem.max_memory - ext - spec)
         chunk = max(1, min(b, room // max(buf, 1)))
-        passes = (3 * b * nf * rdt.itemsize + ext) * costs["memory_per_byte"]
+        passes = (3 * b * nf * rdt.itemsize / speed + ext) * costs["memory_per_byte"]
         return Estimate(seconds=costs["overhead"]["fft"] + t + passes,
                         memory=chunk * buf + ext + spec, fft_shape=fshape,
                         note="x".join(map(str, fshape)) + (" real" if real else " complex"),
@@ -125,34 +148,51 @@ class WholeFFT:
         assert fshape is not None
         compute = problem.compute_dtype
         nf = math.prod(fshape)
-        threads = fft_threads(nf, machine_costs(), workers)
-        spec = kernel_spectrum(kernel, fshape, compute, threads, effort)
-        chunk = estimate.batch
+        costs = machine_costs()
+        B = problem.batch
+        rdt, _, real = fft_dtypes(compute)
+        # single-thread seconds of one signal's three transforms: how finely to split
+        item = transform_seconds(fshape, 3, rdt, costs, real)
+        threads = _split_threads(fshape, item, B, workers)
+        # One signal (or a few) is split into slabs of row and column passes when that
+        # buys parallelism or bounds a long transform; a single thread on a short one
+        # keeps FFTW's own multi-dimensional plan.
+        slabs = (len(fshape) >= 2 and _slabs.available() and B < 2 * threads + 1
+                 and (threads > 1 or item > 3 * PIECE_SECONDS))
+        fftw_threads = 1 if slabs or B > 1 else fft_threads(nf, costs, workers)
+        spec = kernel_spectrum(kernel, fshape, compute, fftw_threads, effort)
         exact = problem.is_exact_integer
         kl1 = float(np.abs(kernel).sum()) if exact else 0.0
         if problem.zero_fill:
             start = tuple(k - 1 - lo for k, (lo, _) in zip(problem.k, problem.pad))
         else:
             start = tuple(k - 1 for k in problem.k)
-        crop = (slice(None),) + tuple(slice(s, s + n) for s, n in zip(start, problem.out_len))
-        local = threading.local()
         pad, boundary, cval = problem.pad, problem.boundary, problem.cval
         zero_fill = problem.zero_fill
+        data = problem.n if zero_fill else problem.extended
+        if slabs:
+            return self._slab_executor(problem, spec, fshape, start, data, item, threads,
+                                       effort, kl1 if exact else None)
+        # chunks of signals are the pieces: bounded in time, several per thread
+        chunk = max(1, min(estimate.batch, int(PIECE_SECONDS / max(item, 1e-9))))
+        if threads > 1:  # batch items are the pieces: every thread gets several
+            chunk = max(1, min(chunk, B // (PIECES_PER_THREAD * threads)))
+        crop = (slice(None),) + tuple(slice(s, s + n) for s, n in zip(start, problem.out_len))
+        local = threading.local()
 
         def pair(c: int) -> TransformPair:
             pairs = local.__dict__.setdefault("pairs", {})
             if c not in pairs:
-                pairs[c] = TransformPair(c, fshape, compute, threads, effort)
+                pairs[c] = TransformPair(c, fshape, compute, fftw_threads, effort)
             return pairs[c]
 
-        region = (slice(None),) + tuple(
-            slice(0, s) for s in (problem.n if zero_fill else problem.extended))
+        region = (slice(None),) + tuple(slice(0, s) for s in data)
 
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
             if exact:
                 check_exact(_norm_extended(xb, problem), kl1, nf)
-            B = xb.shape[0]
-            for b0 in range(0, B, chunk):
+
+            def part(b0: int) -> None:
                 c = min(chunk, B - b0)
                 tp = pair(c)
                 if zero_fill:
@@ -165,6 +205,50 @@ class WholeFFT:
                 if exact:
                     np.rint(res, out=res)
                 out[b0:b0 + c] = res
+
+            parallel_map(part, range(0, B, chunk), threads)
+
+        return execute
+
+    @staticmethod
+    def _slab_executor(problem: Problem, spec: np.ndarray, fft_shape: tuple[int, ...],
+                       start: tuple[int, ...], data: tuple[int, ...], item: float,
+                       threads: int, effort: str, kl1: float | None) -> Executor:
+        """Signal by signal, each as slabs of row and column passes on ``threads``."""
+        length = problem.out_len
+        keep = (start[0], start[0] + length[0])
+        rest = tuple(slice(s, s + n) for s, n in zip(start[1:], length[1:]))
+        inner = tuple(slice(0, s) for s in data[1:])
+        pieces = piece_count(item / 3, threads, 1 << 12)
+        zero_fill = problem.zero_fill
+        pad, boundary, cval = problem.pad, problem.boundary, problem.cval
+        exact = kl1 is not None
+        nf = math.prod(fft_shape)
+        scratch = _slabs.SlabScratch(fft_shape, problem.compute_dtype, data[0], keep, pieces,
+                                     effort)
+
+        def execute(xb: np.ndarray, out: np.ndarray) -> None:
+            if exact:
+                check_exact(_norm_extended(xb, problem), kl1 or 0.0, nf)
+            conv = scratch.get()
+            for b in range(xb.shape[0]):
+                x = xb[b]
+                y = out[b]
+                if zero_fill:
+                    def fill(r0: int, r1: int, rows: np.ndarray, x: np.ndarray = x) -> None:
+                        rows[(slice(None), *inner)] = x[r0:r1]
+                else:
+                    extend_into(xb[b:b + 1], pad, boundary, cval,
+                                conv.inbuf[tuple(slice(0, s) for s in data)][None])
+                    fill = None  # type: ignore[assignment]
+
+                def emit(r0: int, r1: int, rows: np.ndarray, y: np.ndarray = y) -> None:
+                    res = rows[(slice(None), *rest)]
+                    if exact:
+                        np.rint(res, out=res)
+                    y[r0:r1] = res
+
+                conv.run(fill, spec[b if spec.shape[0] > 1 else 0], emit, threads)
 
         return execute
 

@@ -9,14 +9,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._numerics.boundary import gather, index_map
-from .._machine.costs import threads_speedup
+from .._machine import progress
+from .._machine import slabs as _slabs
+from .._machine.costs import machine_costs, threads_speedup
 from .._machine.fft import TransformPair, kernel_spectrum
+from .._machine.threads import (
+    PIECE_SECONDS,
+    PIECES_PER_THREAD,
+    parallel_map,
+    piece_count,
+)
+from .._numerics.boundary import gather, index_map
 from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size
-from .._machine import progress
 from .._problem import Problem
-from .._machine.threads import parallel_map
 from . import Estimate, Executor, register
 from .fft import check_exact, fft_lengths, finite_only, transform_seconds
 
@@ -40,8 +46,10 @@ def _blocks(problem: Problem, fft_block: tuple[int, ...]) -> tuple[tuple[int, ..
 
 
 def _batch_size(block_points: int, nblocks: int, workers: int) -> int:
-    """Blocks transformed together: about 2^16 points per batch, every thread kept busy."""
-    return max(1, min(_BATCH_POINTS // max(block_points, 1), -(-nblocks // max(workers, 1))))
+    """Blocks transformed together: about 2^16 points per batch, and several batches per
+    thread, so that a thread the OS deschedules holds back little."""
+    share = nblocks if workers <= 1 else -(-nblocks // (PIECES_PER_THREAD * workers))
+    return max(1, min(_BATCH_POINTS // max(block_points, 1), share))
 
 
 class OverlapSave:
@@ -158,12 +166,52 @@ class OverlapSave:
                 target = (b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))
                 out[target] = np.rint(block) if exact else block
 
+        # A block whose transforms run longer than a piece should is itself split into
+        # slabs of row and column passes, block after block.
+        rdt, _, real = fft_dtypes(compute)
+        per_block = transform_seconds(fft_block, 2, rdt, machine_costs(), real)
+        big = len(fft_block) >= 2 and _slabs.available() and per_block > PIECE_SECONDS
+        keep = (k[0] - 1, k[0] - 1 + out_block[0])
+        slab_blocks = (_slabs.SlabScratch(fft_block, compute, fft_block[0], keep,
+                                          piece_count(per_block / 2, threads, 1 << 12), effort)
+                       if big else None)
+
+        def run_big(xb: np.ndarray, out: np.ndarray, b: int, idx: tuple[int, ...]) -> None:
+            """One block as slabs of row and column passes on ``threads``."""
+            assert slab_blocks is not None
+            conv = slab_blocks.get()
+            o = tuple(j * s for j, s in zip(idx, out_block))
+            size = tuple(min(f, e - oi) for f, e, oi in zip(fft_block, ext, o))
+            if size != fft_block:
+                conv.inbuf[...] = 0
+            gather(xb, b, maps, lo, o, size, boundary, cval, conv.inbuf)
+            n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
+            cols = tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k[1:], n_out[1:]))
+
+            def emit(r0: int, r1: int, rows: np.ndarray) -> None:
+                r1 = min(r1, n_out[0])
+                if r1 > r0:
+                    block = rows[(slice(0, r1 - r0), *cols)]
+                    target: tuple[int | slice, ...] = (
+                        b, slice(o[0] + r0, o[0] + r1),
+                        *(slice(oi, oi + m) for oi, m in zip(o[1:], n_out[1:])))
+                    out[target] = np.rint(block) if exact else block
+
+            conv.run(None, spec[b if spec.shape[0] > 1 else 0], emit, threads)
+
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
             if exact:
                 peak = max(float(np.abs(xb).max(initial=0)), abs(cval))
                 check_exact(peak * math.sqrt(nf), kl1, nf)
             tasks = [(b, idx) for b in range(xb.shape[0])
                      for idx in itertools.product(*(range(c) for c in counts))]
+            if slab_blocks is not None:
+                report = progress.current()
+                for b, idx in tasks:
+                    run_big(xb, out, b, idx)
+                    if report is not None:
+                        report(1)
+                return
             chunks = [tasks[i:i + batch] for i in range(0, len(tasks), batch)]
             report = progress.current()  # captured here: pool threads have no context
 

@@ -1,0 +1,149 @@
+"""Start-up and short-lived work: cold processes, first compilation, a new kernel.
+
+Every figure is the median over ``--runs`` fresh processes (wall time measured from
+outside, interpreter start-up included), except the last, taken in one warm process:
+
+- ``first call``: ``import fftconv`` and a first small float32 ``convolve`` (64x64, 3x3),
+  compiled code cached (target <= 0.6 s);
+- ``cli filter``: ``fftconv filter`` of a 640x480 PNG with a 5x5 Gaussian (target <= 0.9 s);
+- ``first compile``: the same first call with an empty compiled-code cache
+  (``NUMBA_CACHE_DIR`` a new directory), i.e. the first-ever use of float32 (target <= 2 s);
+- ``read-only cache``: the first call with ``NUMBA_CACHE_DIR`` unwritable: must work and
+  print nothing on stderr;
+- ``new kernel``: in a warm process, a one-shot 512x512 float64 call with a *new* 7x7
+  kernel each time, minus the compiled sum itself (the plan's executor on the same data):
+  fftconv's Python overhead per new kernel (target <= 150 us).
+
+It also runs each cold figure beside one busy process (``--busy``), which the script
+starts and stops itself.
+
+    python benchmarks/bench_startup.py [--quick] [--runs 5] [--busy] [--out results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _neighbours import neighbour
+
+ROOT = HERE.parent
+FIRST_CALL = ("import numpy as np, fftconv\n"
+              "fftconv.convolve(np.ones((64, 64), np.float32), np.ones((3, 3), np.float32), "
+              "'same')\n")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **extra}
+    return env
+
+
+def cold(args: list[str], runs: int, env: dict[str, str]) -> tuple[float, str]:
+    """Median wall seconds of ``runs`` fresh processes, and the last one's stderr."""
+    times, err = [], ""
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - t0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{args} failed: {proc.stderr}")
+        err = proc.stderr
+    return statistics.median(times), err
+
+
+def _png(path: Path) -> None:
+    import numpy as np
+
+    from fftconv._cli._imageio import write
+
+    rng = np.random.default_rng(0)
+    write(str(path), (rng.random((480, 640, 3)) * 255).astype(np.uint8))
+
+
+def new_kernel_overhead(repeat: int) -> tuple[float, float]:
+    """(median seconds of a one-shot call with a new 7x7 kernel, of the sum alone)."""
+    import numpy as np
+
+    import fftconv
+    from fftconv.benchmark import median_time
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((512, 512))
+    kernels = iter([rng.standard_normal((7, 7)) for _ in range(4 * repeat + 8)])
+    fftconv.convolve(x, next(kernels), "same")  # the decision for this kind of problem
+    call = median_time(lambda: fftconv.convolve(x, next(kernels), "same"), repeat, 10.0)
+    plan = fftconv.plan_convolve(x.shape, next(kernels), "same")
+    xb = np.ascontiguousarray(x.reshape(1, *x.shape))
+    out = np.empty((1, *plan.out_shape))
+    bare = median_time(lambda: plan._execute(xb, out), repeat, 10.0)
+    return call, bare
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="3 processes per figure")
+    ap.add_argument("--runs", type=int, default=None)
+    ap.add_argument("--busy", action="store_true", help="also beside one busy process")
+    ap.add_argument("--out", help="also write the Markdown to this file")
+    args = ap.parse_args(argv)
+    runs = args.runs or (3 if args.quick else 7)
+    py = sys.executable
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "in.png"
+        _png(png)
+        ro = Path(tmp) / "not-a-dir"
+        ro.write_text("")
+        cases = [
+            ("first call (compiled code cached)", [py, "-c", FIRST_CALL], {}, "0.6 s"),
+            ("cli filter 640x480 PNG", [py, "-m", "fftconv", "filter", str(png),
+                                        str(Path(tmp) / "out.png"), "--kernel",
+                                        "gaussian:sigma=1"], {}, "0.9 s"),
+            ("first compile (empty cache)", [py, "-c", FIRST_CALL], None, "2 s"),
+            ("read-only compiled-code cache", [py, "-c", FIRST_CALL],
+             {"NUMBA_CACHE_DIR": str(ro / "cache")}, "quiet"),
+        ]
+        subprocess.run([py, "-c", FIRST_CALL], env=_env(), cwd=ROOT, check=True)  # cache
+        for condition in (("idle", "busy") if args.busy else ("idle",)):
+            with neighbour(condition):
+                for label, cmd, extra, target in cases:
+                    if extra is None:  # a new empty cache for every run
+                        times = []
+                        for i in range(runs):
+                            d = Path(tmp) / f"numba-{condition}-{i}"
+                            t, err = cold(cmd, 1, _env(NUMBA_CACHE_DIR=str(d)))
+                            times.append(t)
+                        t = statistics.median(times)
+                    else:
+                        t, err = cold(cmd, runs, _env(**extra))
+                    quiet = "yes" if not err.strip() else f"no: {err.strip().splitlines()[-1]}"
+                    rows.append((condition, label, t, target, quiet))
+                    print(f"  {condition} {label}: {t:.3f} s", file=sys.stderr)
+    call, bare = new_kernel_overhead(10 if args.quick else 30)
+    lines = ["| condition | figure | median wall | target | stderr empty |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {c} | {label} | {t:.3f} s | <= {target} | {q} |" if target != "quiet"
+              else f"| {c} | {label} | {t:.3f} s | works quietly | {q} |"
+              for c, label, t, target, q in rows]
+    lines += ["", "| warm process | median |", "|---|---|",
+              f"| one-shot convolve, new 7x7 kernel, 512x512 float64 | {call * 1e6:.0f} us |",
+              f"| the compiled sum alone | {bare * 1e6:.0f} us |",
+              f"| overhead per new kernel (target <= 150 us) | {(call - bare) * 1e6:.0f} us |"]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

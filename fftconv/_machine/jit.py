@@ -1,0 +1,59 @@
+"""numba, imported only when compiled code is first needed, and without scipy.linalg.
+
+numba's ``numba.np.arraymath`` (imported on the first compilation or cache load) imports ``scipy.linalg.cython_blas``
+merely to learn whether a BLAS exists for ``np.dot``; that pulls in all of
+``scipy.linalg`` (about a quarter of a second) although fftconv's kernels never call a
+BLAS. While numba is imported, a placeholder stands in for that one module (numba only
+imports it, and scipy always ships it); it is removed right after, so a later real import
+of ``scipy.linalg`` (or numba compiling ``np.dot``) gets the real module.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from typing import Any
+
+__all__ = ["njit"]
+
+_BLAS = "scipy.linalg.cython_blas"
+_lock = threading.Lock()
+
+
+def _numba() -> Any:
+    if "numba" in sys.modules:
+        return sys.modules["numba"]
+    with _lock:
+        placeholder = None
+        if "scipy.linalg" not in sys.modules and _BLAS not in sys.modules:
+            placeholder = sys.modules[_BLAS] = types.ModuleType(_BLAS)
+        try:
+            import numba
+            import numba.np.arraymath  # the module that asks for the BLAS
+        finally:
+            if placeholder is not None and sys.modules.get(_BLAS) is placeholder:
+                del sys.modules[_BLAS]
+    return numba
+
+
+def njit(*args: Any, **kwargs: Any) -> Any:
+    """``numba.njit``, importing numba as described above.
+
+    With ``cache=True`` and nowhere writable for numba's compiled-code cache (a
+    read-only install and no writable home or ``NUMBA_CACHE_DIR``), the function is
+    compiled in memory on first use instead, quietly: numba would raise at import.
+    """
+    numba = _numba()
+    if args and callable(args[0]):
+        return njit(**kwargs)(args[0])
+
+    def decorate(fn: Any) -> Any:
+        try:
+            return numba.njit(*args, **kwargs)(fn)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            if not kwargs.get("cache"):
+                raise
+            return numba.njit(*args, **{**kwargs, "cache": False})(fn)
+
+    return decorate

@@ -1,0 +1,319 @@
+"""Learned corrections of the cost model: every executed plan times itself.
+
+The shipped constants describe one machine and ``fftconv calibrate`` measures this one,
+but until it runs, or when the machine changes under it (another load, other caches),
+the estimates can be wrong by a factor. So each call of a plan is timed (a clock pair),
+and ``log(measured / estimated)`` is kept per strategy and *size class* (the problem's
+output size, in steps of 4x). The correction in force for a class is the median of its
+last :data:`WINDOW` ratios once it has :data:`MIN_OBSERVATIONS`, and moves at most a
+factor :data:`MAX_STEP` per observation: one 100x outlier moves nothing, while a
+constant that is 10x wrong is corrected within a handful of calls.
+
+Corrections are relative to the constants in force (shipped or calibrated), so they are
+kept under a digest of those constants: a new calibration starts them afresh. They are
+written beside the calibration (same signature, atomic), merged with what other
+processes wrote, at most every :data:`SAVE_INTERVAL` seconds and at exit. The first call
+of each plan is not counted: it pays one-time costs (compilation, scratch buffers).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled",
+           "generation", "observe", "on_change", "reset", "save", "set_clock", "size_class", "table", "timed"]
+
+LEARNED_FILE = "learned.json"
+ENV = "FFTCONV_LEARN"
+#: Ratios kept per (strategy, size class).
+WINDOW = 31
+#: Observations before a class's correction leaves 1.
+MIN_OBSERVATIONS = 3
+#: Largest factor by which one observation may move a correction.
+MAX_STEP = 2.0
+#: Corrections are clamped to [1/LIMIT, LIMIT].
+LIMIT = 100.0
+#: Seconds between saves of new observations (plus one at exit).
+SAVE_INTERVAL = 30.0
+#: A correction change larger than this (relative) makes the planner plan afresh.
+_REPLAN = 0.1
+
+_lock = threading.RLock()
+_clock: Callable[[], float] = time.perf_counter
+_ratios: dict[str, list[float]] = {}  # log ratios, oldest first
+_applied: dict[str, float] = {}  # correction in force
+_planned: dict[str, float] = {}  # correction at the last generation bump
+_unsaved: dict[str, list[float]] = {}
+_loaded_for: str | None = None  # digest of the constants the state belongs to
+_generation = 0
+_last_save = 0.0
+_atexit = False
+_listeners: list[Callable[[], None]] = []
+_model_seconds: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def clock() -> Callable[[], float]:
+    """The clock plans time themselves with (``time.perf_counter`` unless replaced)."""
+    return _clock
+
+
+def set_clock(fn: Callable[[], float] | None) -> None:
+    """Replace the clock (tests inject a fake one); None restores ``perf_counter``."""
+    global _clock
+    _clock = time.perf_counter if fn is None else fn
+
+
+def size_class(points: int) -> int:
+    """Size class of a problem with ``points`` output samples: ``log4(points)``."""
+    return max(int(points), 1).bit_length() // 2
+
+
+def _key(strategy: str, points: int) -> str:
+    return f"{strategy}/{size_class(points)}"
+
+
+_digest_of: tuple[Any, str] | None = None  # (the constants dict, its digest)
+
+
+def _digest(costs: dict[str, Any]) -> str:
+    """A digest of the constants, computed once per constants dict (asked on every plan)."""
+    global _digest_of
+    if _digest_of is None or _digest_of[0] is not costs:
+        text = json.dumps(costs, sort_keys=True, default=str)
+        _digest_of = (costs, hashlib.sha1(text.encode()).hexdigest()[:16])
+    return _digest_of[1]
+
+
+def _valid(ratios: object) -> list[float] | None:
+    if not isinstance(ratios, list) or len(ratios) > 10 * WINDOW:
+        return None
+    if not all(isinstance(r, (int, float)) and not isinstance(r, bool) and math.isfinite(r)
+               and abs(r) < 50 for r in ratios):
+        return None
+    return [float(r) for r in ratios][-WINDOW:]
+
+
+def _read_saved(digest: str) -> dict[str, list[float]]:
+    """The ratios saved by earlier processes for these constants (invalid entries: none)."""
+    from .cache import cache_dir, read_json
+
+    saved = read_json(LEARNED_FILE)
+    if not isinstance(saved, dict) or saved.get("constants") != digest:
+        return {}
+    table_ = saved.get("ratios")
+    if not isinstance(table_, dict):
+        warnings.warn(f"ignoring {cache_dir() / LEARNED_FILE}: malformed learned corrections",
+                      _warning_class(), stacklevel=4)
+        return {}
+    out = {}
+    for key, ratios in table_.items():
+        good = _valid(ratios)
+        if isinstance(key, str) and good is not None:
+            out[key] = good
+    return out
+
+
+def _warning_class() -> type[Warning]:
+    from .._errors import FFTConvWarning
+
+    return FFTConvWarning
+
+
+def _ensure_loaded() -> None:
+    """Load the saved corrections for the constants in force (again after they change)."""
+    global _loaded_for, _generation, _atexit, _last_save
+    from .costs import machine_costs
+
+    digest = _digest(machine_costs())
+    if digest == _loaded_for:
+        return
+    _ratios.clear()
+    _applied.clear()
+    _planned.clear()
+    _unsaved.clear()
+    _loaded_for = digest
+    _generation += 1
+    _last_save = _clock()
+    for key, ratios in _read_saved(digest).items():
+        _ratios[key] = ratios
+        if len(ratios) >= MIN_OBSERVATIONS:
+            _applied[key] = _planned[key] = _target(ratios)
+    if not _atexit:
+        atexit.register(_save_at_exit)
+        _atexit = True
+
+
+def _target(ratios: list[float]) -> float:
+    s = sorted(ratios)
+    mid = len(s) // 2
+    median = s[mid] if len(s) % 2 else 0.5 * (s[mid - 1] + s[mid])
+    return min(max(math.exp(median), 1 / LIMIT), LIMIT)
+
+
+def enabled() -> bool:
+    """Whether plans learn (``FFTCONV_LEARN=off`` turns it off, e.g. for reproducible
+    test suites)."""
+    return os.environ.get(ENV, "on").lower() not in ("0", "off", "no", "false")
+
+
+def correction(strategy: str, points: int) -> float:
+    """Factor to multiply the model's estimate for ``strategy`` by, at this size."""
+    if not enabled():
+        return 1.0
+    with _lock:
+        _ensure_loaded()
+        return _applied.get(_key(strategy, points), 1.0)
+
+
+def generation() -> int:
+    """Changes whenever a correction moved enough that earlier choices may be wrong."""
+    with _lock:
+        _ensure_loaded()
+        return _generation
+
+
+def observe(strategy: str, points: int, estimated: float, measured: float) -> None:
+    """Record one timed call: ``measured`` seconds against the model's ``estimated``."""
+    global _generation
+    if not enabled() or not (estimated > 0 and measured > 0 and math.isfinite(measured)):
+        return
+    ratio = math.log(measured / estimated)
+    key = _key(strategy, points)
+    with _lock:
+        _ensure_loaded()
+        ratios = _ratios.setdefault(key, [])
+        ratios.append(ratio)
+        del ratios[:-WINDOW]
+        _unsaved.setdefault(key, []).append(ratio)
+        if len(ratios) >= MIN_OBSERVATIONS:
+            old = _applied.get(key, 1.0)
+            new = min(max(_target(ratios), old / MAX_STEP), old * MAX_STEP)
+            _applied[key] = new
+            moved = abs(math.log(new / _planned.get(key, 1.0))) > math.log1p(_REPLAN)
+            if moved:
+                _planned[key] = new
+                _generation += 1
+        else:
+            moved = False
+        due = _clock() - _last_save > SAVE_INTERVAL
+    if moved:
+        for listener in tuple(_listeners):
+            listener()
+    if due:
+        save()
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener()`` whenever a correction moved enough to make remembered plans
+    and decisions stale (the planner forgets them)."""
+    _listeners.append(listener)
+
+
+def corrected(strategy: str, points: int, estimate: Any) -> Any:
+    """``estimate`` (an :class:`~fftconv.strategies.Estimate`) with the learned correction
+    applied; :func:`model_seconds` still gives the model's own figure."""
+    factor = correction(strategy, points)
+    if factor == 1.0:
+        return estimate
+    out = dataclasses.replace(estimate, seconds=estimate.seconds * factor)
+    with _lock:
+        _model_seconds[out] = estimate.seconds
+    return out
+
+
+def model_seconds(estimate: Any) -> float:
+    """The cost model's own figure behind a (possibly corrected) estimate."""
+    with _lock:
+        return _model_seconds.get(estimate, estimate.seconds)
+
+
+def timed(plan: Any, start: float) -> None:
+    """Count one call of ``plan`` that began at ``clock()() == start`` (its first call is
+    not counted: it pays for compilation and scratch buffers)."""
+    calls = plan.__dict__.get("_learning_calls", 0)
+    plan.__dict__["_learning_calls"] = calls + 1
+    if calls:
+        est = plan.estimate
+        observe(plan.method, math.prod(plan.problem.out_shape), model_seconds(est),
+                _clock() - start)
+
+
+def save() -> None:
+    """Merge the new observations into the file (atomically); warn, never raise."""
+    global _last_save
+    from .cache import cache_dir, write_json
+
+    with _lock:
+        _last_save = _clock()
+        if not _unsaved or _loaded_for is None:
+            return
+        digest, new = _loaded_for, {k: list(v) for k, v in _unsaved.items()}
+        _unsaved.clear()
+        try:
+            merged = _read_saved(digest)
+            for key, ratios in new.items():
+                merged[key] = (merged.get(key, []) + ratios)[-WINDOW:]
+            write_json(LEARNED_FILE, {"constants": digest, "ratios": merged})
+        except OSError as exc:
+            warnings.warn(f"could not save learned corrections to {cache_dir() / LEARNED_FILE}: "
+                          f"{exc}; they apply to this process only", _warning_class(),
+                          stacklevel=3)
+
+
+def _save_at_exit() -> None:
+    with contextlib.suppress(Exception):  # never fail an interpreter's exit over a cache file
+        save()
+
+
+def reset(*, forget_file: bool = False) -> None:
+    """Forget the corrections (after a calibration, or in tests); optionally the file."""
+    global _loaded_for, _generation
+    with _lock:
+        _ratios.clear()
+        _applied.clear()
+        _planned.clear()
+        _unsaved.clear()
+        _loaded_for = None
+        _generation += 1
+        if forget_file:
+            from .cache import cache_dir
+
+            with contextlib.suppress(OSError):
+                (cache_dir() / LEARNED_FILE).unlink()
+    for listener in tuple(_listeners):
+        listener()
+
+
+def table() -> dict[str, tuple[float, int]]:
+    """``{"strategy/class": (correction in force, observations)}``."""
+    with _lock:
+        _ensure_loaded()
+        return {k: (_applied.get(k, 1.0), len(v)) for k, v in sorted(_ratios.items())}
+
+
+def describe(strategy: str | None = None, points: int | None = None) -> str:
+    """One line: where the constants come from, and the learned corrections behind them."""
+    from .costs import source
+
+    src = source()
+    base = "shipped" if src == "shipped defaults" else f"calibrated ({src})"
+    rows = table()
+    if strategy is not None and points is not None:
+        factor, n = rows.get(_key(strategy, points), (1.0, 0))
+        if n >= MIN_OBSERVATIONS:
+            return f"{base}; learned x{factor:.3g} for {strategy} at this size ({n} calls)"
+        return f"{base}; no learned correction for {strategy} at this size ({n} calls)"
+    learned = sum(1 for _, n in rows.values() if n >= MIN_OBSERVATIONS)
+    return f"{base}; {learned} learned corrections from {sum(n for _, n in rows.values())} calls"

@@ -1,0 +1,223 @@
+"""The planner learns this machine from the plans' own timings (injectable clock)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import fftconv
+from fftconv import FFTConvWarning
+from fftconv._machine import costs as _costs
+from fftconv._machine import learning
+from fftconv._machine.cache import cache_dir
+
+SHAPE, KSHAPE = (256, 256), (31, 31)
+#: Not separable: the choice is between the direct sum and the FFTs.
+KERNEL = np.random.default_rng(0).standard_normal(KSHAPE)
+
+
+class FakeClock:
+    """Time advances ``step`` seconds per reading: a timed call (two readings) appears
+    to last ``step`` seconds, whatever the machine is doing."""
+
+    def __init__(self) -> None:
+        self.now, self.step = 0.0, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.fixture
+def learn(monkeypatch, tmp_path):
+    """Learning on, an empty cache directory, a fake clock; the true constants saved."""
+    monkeypatch.setenv("FFTCONV_LEARN", "on")
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
+    _costs.reload()
+    learning.reset()
+    fftconv._engine.clear_caches()
+    clock = FakeClock()
+    learning.set_clock(clock)
+    yield clock
+    learning.set_clock(None)
+    learning.reset()
+    _costs.reload()
+    fftconv._engine.clear_caches()
+
+
+def _true_seconds() -> dict[str, float]:
+    """What each strategy 'really' costs here: the shipped model's own estimates."""
+    plan = fftconv.plan_correlate(SHAPE, KERNEL, "same")
+    return {c.name: c.estimate.seconds for c in plan.report().candidates if c.estimate}
+
+
+def _call(clock: FakeClock, truth: dict[str, float], x, k, outlier: float = 1.0) -> str:
+    """Plan, and call the plan twice (its first call is not counted), each call lasting
+    what its strategy really costs (times ``outlier``); return the strategy."""
+    p = fftconv.plan_correlate(x.shape, k, "same")
+    clock.step = truth[p.method] * outlier
+    p(x)
+    p(x)
+    return p.method
+
+
+def _one_shot_method() -> str:
+    """The strategy of the plan the one-shot path remembered for its last call."""
+    ((plan, _),) = fftconv._engine.calls._data.values()
+    return plan.method
+
+
+def test_direct_ten_times_too_cheap_is_corrected_within_bounded_calls(learn):
+    truth = _true_seconds()
+    assert truth["direct"] > 3 * min(truth["fft"], truth["overlap"])  # an FFT really wins
+    wrong = copy.deepcopy(_costs.machine_costs())
+    for name in wrong["direct_per_mac"]:
+        wrong["direct_per_mac"][name] /= 10
+    _costs._costs = wrong  # the constants in force claim the direct sum is 10x cheaper
+    learning.reset()  # (and the decisions made with the true ones are forgotten)
+    x, k = np.ones(SHAPE), KERNEL
+    fftconv.correlate(x, k, "same")
+    assert _one_shot_method() == "direct"
+    picks = [_call(learn, truth, x, k) for _ in range(12)]
+    assert picks[0] == "direct"  # misled by the wrong constants
+    fixed = next((i for i, m in enumerate(picks) if m != "direct"), None)
+    assert fixed is not None and fixed <= 8, picks
+    assert set(picks[fixed:]) <= {"fft", "overlap"}, picks  # and it stays corrected
+    fftconv.correlate(x, k, "same")  # the one-shot path forgot its remembered plan
+    assert _one_shot_method() in {"fft", "overlap"}
+    factor, n = learning.table()[f"direct/{learning.size_class(SHAPE[0] * SHAPE[1])}"]
+    assert factor >= 2 and n >= learning.MIN_OBSERVATIONS
+    report = str(fftconv.plan_correlate(SHAPE, k, "same").report())
+    assert "constants: shipped" in report
+
+
+def test_one_slow_outlier_does_not_flip_a_good_choice(learn):
+    truth = _true_seconds()
+    x, k = np.ones(SHAPE), KERNEL
+    good = _call(learn, truth, x, k)
+    picks = [_call(learn, truth, x, k) for _ in range(2)]
+    picks.append(_call(learn, truth, x, k, outlier=100.0))  # one call 100x slow
+    picks += [_call(learn, truth, x, k) for _ in range(4)]
+    assert set(picks) == {good}, picks
+    factor = learning.correction(good, SHAPE[0] * SHAPE[1])
+    assert 0.9 < factor < 1.1
+
+
+def test_an_outlier_first_moves_nothing_until_enough_calls(learn):
+    learning.observe("fft", 1000, 1e-3, 1e-1)
+    assert learning.correction("fft", 1000) == 1.0
+    learning.observe("fft", 1000, 1e-3, 1e-3)
+    learning.observe("fft", 1000, 1e-3, 1e-3)
+    assert learning.correction("fft", 1000) == pytest.approx(1.0)
+
+
+def test_each_step_is_bounded(learn):
+    for n in range(1, 6):
+        learning.observe("direct", 50, 1e-3, 1e-1)  # 100x slower than estimated, always
+        factor = learning.correction("direct", 50)
+        assert factor <= learning.MAX_STEP ** max(0, n - learning.MIN_OBSERVATIONS + 1) + 1e-9
+    assert factor > 1  # and it does move
+
+
+def test_the_first_call_of_a_plan_is_not_counted(learn):
+    plan = fftconv.plan_correlate((64,), np.ones(3), "same")
+    learn.step = 1.0
+    plan(np.ones(64))
+    assert learning.table() == {}
+    plan(np.ones(64))
+    assert sum(n for _, n in learning.table().values()) == 1
+
+
+def test_learning_off_by_environment(learn, monkeypatch):
+    monkeypatch.setenv("FFTCONV_LEARN", "off")
+    for _ in range(5):
+        learning.observe("direct", 50, 1e-3, 1e-1)
+    assert learning.correction("direct", 50) == 1.0
+
+
+def _save_some(n: int = 4) -> None:
+    for _ in range(n):
+        learning.observe("overlap", 4096, 1e-3, 3e-3)
+    learning.save()
+
+
+def test_corrections_persist_with_the_signature_and_merge_across_processes(learn):
+    _save_some(4)
+    path = cache_dir() / learning.LEARNED_FILE
+    doc = json.loads(path.read_text())
+    assert "signature" in doc and doc["payload"]["ratios"]
+    learning.reset()  # a new process: the saved corrections are in force at once
+    assert learning.correction("overlap", 4096) == pytest.approx(3.0)
+    assert learning.table()["overlap/6"][1] == 4
+    _save_some(2)  # a second process adds its own observations: merged, not replaced
+    learning.reset()
+    assert learning.table()["overlap/6"][1] == 6
+    assert "learned x3 for overlap" in learning.describe("overlap", 4096)
+
+
+def test_corrections_are_dropped_when_the_constants_change(learn):
+    _save_some(4)
+    changed = copy.deepcopy(_costs.machine_costs())
+    changed["memory_per_byte"] *= 2  # a new calibration
+    _costs._costs = changed
+    assert learning.correction("overlap", 4096) == 1.0
+
+
+@pytest.mark.parametrize("payload", [
+    "not json {",
+    json.dumps({"signature": None, "payload": []}),
+    json.dumps({"payload": {"constants": "x", "ratios": []}}),
+])
+def test_a_corrupt_file_is_ignored(learn, payload):
+    path = cache_dir() / learning.LEARNED_FILE
+    path.write_text(payload)
+    learning.reset()
+    with pytest.warns(FFTConvWarning, match=str(path)):
+        assert learning.correction("fft", 100) == 1.0
+
+
+def test_malformed_ratios_are_ignored(learn):
+    _save_some(4)
+    path = cache_dir() / learning.LEARNED_FILE
+    doc = json.loads(path.read_text())
+    doc["payload"]["ratios"] = {"overlap/6": ["x", None], "fft/3": [1e9]}
+    path.write_text(json.dumps(doc))
+    learning.reset()
+    assert learning.table() == {}
+
+
+def _warnings_of(fn) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    return [str(w.message) for w in caught if issubclass(w.category, FFTConvWarning)]
+
+
+def test_an_unwritable_file_warns_naming_it(learn):
+    (cache_dir() / learning.LEARNED_FILE).mkdir()  # cannot be replaced by a file
+    messages = _warnings_of(lambda: _save_some(4))
+    assert any(str(cache_dir() / learning.LEARNED_FILE) in m for m in messages), messages
+    assert learning.correction("overlap", 4096) == pytest.approx(3.0)  # still in force
+
+
+def test_a_cache_dir_that_is_a_file_warns_naming_the_file(learn, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(blocker))
+    learning.reset()
+    messages = _warnings_of(lambda: _save_some(4))
+    assert any(str(blocker / learning.LEARNED_FILE) in m for m in messages), messages
+    assert learning.correction("overlap", 4096) == pytest.approx(3.0)
+
+
+def test_info_shows_the_constants_and_observations(learn, capsys):
+    _save_some(4)
+    from fftconv._cli import main
+
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "learned" in out and "overlap/6" in out and "(4 calls)" in out

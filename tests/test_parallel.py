@@ -1,0 +1,158 @@
+"""fftconv's own parallelism: the shared queue, the slab passes, the default workers."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import fftconv
+from fftconv._machine import threads, workers
+from fftconv._machine.slabs import _ranges
+
+
+def test_every_item_runs_once_and_a_slow_thread_holds_back_only_its_piece():
+    seen: list[int] = []
+    lock = threading.Lock()
+    names: dict[int, str] = {}
+
+    def work(i: int) -> None:
+        if i == 0:
+            time.sleep(0.2)  # a descheduled thread: its piece is late, nobody waits on it
+        with lock:
+            seen.append(i)
+            names[i] = threading.current_thread().name
+    threads.parallel_map(work, range(40), 2)
+    assert sorted(seen) == list(range(40))
+    # the other thread took the remaining pieces instead of a fixed half of them
+    slow = names[0]
+    assert sum(1 for n in names.values() if n == slow) < 20
+
+
+def test_the_first_error_is_raised_and_the_rest_cancelled():
+    done: list[int] = []
+
+    def work(i: int) -> None:
+        if i == 3:
+            raise KeyError("piece 3")
+        time.sleep(0.001)
+        done.append(i)
+    with pytest.raises(KeyError, match="piece 3"):
+        threads.parallel_map(work, range(200), 2)
+    assert len(done) < 199
+    threads.parallel_map(lambda i: None, range(8), 2)  # the pool still works
+
+
+def test_an_interrupt_in_the_caller_cancels_and_propagates():
+    started: list[int] = []
+    main = threading.get_ident()
+
+    def work(i: int) -> None:
+        started.append(i)
+        if threading.get_ident() == main and len(started) > 4:
+            raise KeyboardInterrupt
+        time.sleep(0.002)
+    with pytest.raises(KeyboardInterrupt):
+        threads.parallel_map(work, range(500), 2)
+    assert len(started) < 100
+    out: list[int] = []
+    threads.parallel_map(out.append, range(10), 2)
+    assert sorted(out) == list(range(10))
+
+
+def test_nested_calls_run_inline():
+    inner: list[str] = []
+
+    def work(i: int) -> None:
+        threads.parallel_map(lambda j: inner.append(threading.current_thread().name),
+                             range(3), 2)
+    threads.parallel_map(work, range(4), 2)
+    assert len(inner) == 12
+
+
+def test_more_workers_than_the_pool_has():
+    out: list[int] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> None:
+        with lock:
+            out.append(i)
+    threads.parallel_map(work, range(50), 8)
+    assert sorted(out) == list(range(50))
+
+
+@pytest.mark.parametrize(("seconds", "workers", "expected"), [
+    (1e-4, 1, 1), (1e-4, 2, 8), (1.0, 1, 20), (1.0, 2, 20), (10.0, 2, 64),
+])
+def test_piece_count(seconds, workers, expected):
+    assert threads.piece_count(seconds, workers, 64) == expected
+
+
+def test_ranges_cover_and_align():
+    for n, pieces, align in [(289, 8, 8), (512, 3, 1), (5, 8, 8), (1, 1, 1)]:
+        rs = _ranges(n, pieces, align)
+        assert rs[0][0] == 0 and rs[-1][1] == n and len(rs) <= pieces
+        assert all(a == b for (_, a), (b, _) in itertools.pairwise(rs))
+        assert all(r0 % align == 0 for r0, _ in rs)
+
+
+@pytest.mark.parametrize(("text", "period", "expected"), [
+    ("max 100000", None, None), ("150000 100000", None, 1.5), ("50000 100000", None, 0.5),
+    ("-1", "100000", None), ("200000", "100000", 2.0),
+])
+def test_cgroup_quota(tmp_path, text, period, expected):
+    name = "cpu.max" if period is None else "cpu.cfs_quota_us"
+    (tmp_path / name).write_text(text + "\n")
+    if period is not None:
+        (tmp_path / "cpu.cfs_period_us").write_text(period + "\n")
+    assert workers._read_quota(str(tmp_path), name) == expected
+
+
+def test_default_workers_follow_the_quota(monkeypatch):
+    workers._cpu_count.cache_clear()
+    monkeypatch.setattr(workers, "_cgroup_quota", lambda: 1.5)
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    try:
+        assert workers._cpu_count() == 2
+        monkeypatch.setattr(workers, "_cgroup_quota", lambda: 0.2)
+        workers._cpu_count.cache_clear()
+        assert workers._cpu_count() == 1
+        monkeypatch.setattr(workers, "_cgroup_quota", lambda: None)
+        workers._cpu_count.cache_clear()
+        assert workers._cpu_count() == 4
+    finally:
+        monkeypatch.undo()
+        workers._cpu_count.cache_clear()
+
+
+@pytest.mark.parametrize(("shape", "kshape", "mode", "boundary", "dtype"), [
+    ((300, 700), (31, 17), "same", "constant", "float64"),
+    ((257, 129), (9, 8), "full", "reflect", "float32"),
+    ((40, 50, 30), (3, 5, 4), "valid", "wrap", "complex128"),
+    ((3, 64, 96), (5, 7), "same", "constant", "float64"),
+])
+def test_slab_passes_match_the_direct_sum(monkeypatch, shape, kshape, mode, boundary, dtype):
+    """Pieces of a few microseconds force every strategy to split (and slabs to be used)."""
+    from fftconv.strategies import fft as fft_strategy
+    from fftconv.strategies import overlap as overlap_strategy
+
+    monkeypatch.setattr(threads, "PIECE_SECONDS", 1e-7)
+    monkeypatch.setattr(fft_strategy, "PIECE_SECONDS", 1e-7)
+    monkeypatch.setattr(overlap_strategy, "PIECE_SECONDS", 1e-7)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    k = rng.standard_normal(kshape).astype(dtype)
+    if x.dtype.kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    axes = tuple(range(-len(kshape), 0))
+    ref = fftconv.correlate(x, k, mode, axes=axes, boundary=boundary, method="direct")
+    tol = 1e-4 if dtype == "float32" else 1e-9
+    for method in ("fft", "overlap"):
+        for w in (1, 2):
+            fftconv._engine.clear_caches()
+            y = fftconv.correlate(x, k, mode, axes=axes, boundary=boundary, method=method,
+                                  workers=w)
+            np.testing.assert_allclose(y, ref, atol=tol * np.abs(ref).max())
