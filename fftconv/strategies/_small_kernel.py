@@ -1,0 +1,190 @@
+"""The register-blocked direct sum for small 2-d kernels (numba; imported on first use).
+
+A block is :data:`ROWS` output rows. Each of its ``ROWS + kh - 1`` input rows is loaded
+once per vector of columns and multiplied into every output row it feeds, all held in
+vector registers (:func:`._small_simd.stencil`); nothing but the inputs is read and
+nothing but the outputs is written. As in :mod:`._direct_kernel`, the extension is never
+built: rows come through the boundary's row map (a ``cval`` row is a shared row of the
+fill value), the interior columns read ``x`` in place, and only the ``kw - 1`` edge
+columns at each end of a block are gathered through the column map into a small buffer.
+
+Specialised on ``(dtype, kh, kw, vector bits, symmetry)`` and compiled on first use of
+that combination only (and cached on disk).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from .._machine.threads import parallel_map, threads_for
+from .._numerics.boundary import index_map
+from ._direct_kernel import _offsets, _row_map
+from ._small_simd import stencil, tag
+
+__all__ = ["MAX_TAPS", "ROWS", "prepare", "symmetry", "vector_bits"]
+
+#: Output rows per block: each input row loaded feeds this many rows of outputs.
+ROWS = 4
+#: Largest kernel extent along either axis served by the blocked sum.
+MAX_TAPS = 9
+#: ``FFTCONV_VECTOR_BITS=256`` (or 128, 512) overrides the vector width, for measuring.
+VECTOR_ENV = "FFTCONV_VECTOR_BITS"
+
+
+@lru_cache(maxsize=1)
+def vector_bits() -> int:
+    """Vector width for this CPU: 512 with AVX-512F, else 256 with AVX2, else 128.
+
+    512 measured 1.3-2x faster than 256 on an AVX-512 (Zen 5) box; see
+    docs/small-kernels.md.
+    """
+    env = os.environ.get(VECTOR_ENV, "")
+    if env in ("128", "256", "512"):
+        return int(env)
+    import llvmlite.binding as ll  # type: ignore[import-untyped]
+
+    features = ll.get_host_cpu_features()
+    if features.get("avx512f", False):
+        return 512
+    return 256 if features.get("avx2", False) else 128
+
+
+def symmetry(w: np.ndarray) -> int:
+    """1 if every row of ``w`` is a palindrome, 2 if antisymmetric, else 0 (exact test)."""
+    if w.shape[-1] < 2:
+        return 0
+    flipped = w[..., ::-1]
+    if np.array_equal(w, flipped):
+        return 1
+    if np.array_equal(w, -flipped) and w.dtype.kind != "u":
+        return 2
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, shape, out, base, blk_row, blk_n,
+                 b0, b1):  # pragma: no cover - compiled
+    """Blocks ``b0 .. b1-1`` of the valid correlation of ``x~`` with ``w`` ``(kh, kw)``.
+
+    ``xrows`` ``(R, n)`` are the rows of ``x``, ``out`` ``(R_out, L)``; output row ``r``
+    reads rows ``base[r] + a`` of ``x~``'s row grid, which are ``xrows[rowmap[e]]`` or, where
+    ``rowmap[e] < 0``, ``fillrow``. Column ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``:
+    the fill), ``c - lo`` in the interior. Block ``k`` is the ``blk_n[k]`` rows from
+    ``blk_row[k]``; with ``kh > 1`` they are consecutive rows of one image.
+    """
+    R = len(shape[0])
+    KH = len(shape[2])
+    KW = len(shape[3])
+    L = out.shape[1]
+    n_x = xrows.shape[1]
+    item = xrows.itemsize
+    a = min(max(lo, 0), L)  # interior output columns [a, b): every tap reads inside x
+    b = max(a, min(L, n_x - KW + 1 + lo))
+    nin = R + KH - 1
+    fill = fillrow[0]
+    src = np.empty(nin, np.intp)
+    xaddr = np.empty(nin, np.intp)
+    oaddr = np.empty(R, np.intp)
+    orow = np.empty(R, np.intp)
+    scratch = np.empty(L + 1, out.dtype)  # the outputs of a short block's missing rows
+    ebuf = np.empty((nin, max(a, L - b) + KW - 1), xrows.dtype)
+    x0 = xrows.ctypes.data
+    xs = xrows.strides[0]
+    o0 = out.ctypes.data
+    os_ = out.strides[0]
+    f0 = fillrow.ctypes.data
+    e0 = ebuf.ctypes.data
+    es = ebuf.strides[0]
+    s0 = scratch.ctypes.data
+    for k in range(b0, b1):
+        r0 = blk_row[k]
+        m = blk_n[k]
+        for i in range(nin):
+            if KH == 1:
+                e = base[r0 + min(i, m - 1)]
+            else:
+                e = base[r0] + min(i, m + KH - 2)
+            src[i] = rowmap[e]
+        for r in range(R):
+            orow[r] = o0 + (r0 + r) * os_ if r < m else -1
+        if b > a:
+            for i in range(nin):
+                s = src[i]
+                xaddr[i] = x0 + s * xs + (a - lo) * item if s >= 0 else f0
+            for r in range(R):
+                oaddr[r] = orow[r] + a * item if orow[r] >= 0 else s0
+            stencil(xaddr, oaddr, w, b - a, shape)
+        for side in range(2):
+            p = 0 if side == 0 else b
+            q = a if side == 0 else L
+            if q <= p:
+                continue
+            for i in range(nin):
+                s = src[i]
+                for jj in range(q - p + KW - 1):
+                    c = colmap[p + jj]
+                    ebuf[i, jj] = xrows[s, c] if s >= 0 and c >= 0 else fill
+                xaddr[i] = e0 + i * es
+            for r in range(R):
+                oaddr[r] = orow[r] + p * item if orow[r] >= 0 else s0
+            stencil(xaddr, oaddr, w, q - p, shape)
+
+
+def _blocks(B: int, L0: int, kh: int) -> tuple[np.ndarray, np.ndarray]:
+    """First row and row count of every block of :data:`ROWS` output rows."""
+    if kh == 1 or L0 == 1:  # rows need not be neighbours: block the flat row list
+        total = B * L0
+        starts = np.arange(0, total, ROWS, dtype=np.intp)
+        return starts, np.minimum(ROWS, total - starts).astype(np.intp)
+    local = np.arange(0, L0, ROWS, dtype=np.intp)
+    starts = (np.arange(B, dtype=np.intp)[:, None] * L0 + local[None, :]).ravel()
+    counts = np.tile(np.minimum(ROWS, L0 - local), B).astype(np.intp)
+    return starts, counts
+
+
+def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
+            workers: int, pad: tuple[tuple[int, int], ...], boundary: str = "constant",
+            cval: object = 0, bits: int | None = None
+            ) -> Callable[[np.ndarray, np.ndarray], None]:
+    """Like :func:`._direct_kernel.prepare` for a ``(1, kh, kw)`` or ``(1, kw)`` kernel.
+
+    ``x_shape`` is ``(B, n1)`` or ``(B, n0, n1)``; ``k`` has at most :data:`MAX_TAPS`
+    taps per axis; ``bits`` overrides :func:`vector_bits`.
+    """
+    k2 = k.reshape(k.shape[-2:] if k.ndim == 3 else (1, k.shape[-1]))
+    kh, kw = k2.shape
+    B, n, L = x_shape[0], tuple(x_shape[1:]), tuple(out_shape[1:])
+    if len(n) == 1:  # a 1-d problem: one row per signal
+        n, L, pad = (1, *n), (1, *L), ((0, 0), *pad)
+    ext0 = n[0] + pad[0][0] + pad[0][1]
+    base = _offsets((B, L[0]), (ext0, 1))
+    rowmap = _row_map(B, n[:1], pad[:1], boundary)
+    colmap = np.ascontiguousarray(index_map(n[1], *pad[1], boundary))
+    fillrow = np.full(L[1] + kw, cval, k.dtype)
+    sym = symmetry(k2)
+    w = np.ascontiguousarray(k2)
+    shape = tag(ROWS, bits or vector_bits(), kh, kw, sym)
+    blk_row, blk_n = _blocks(B, L[0], kh)
+    nblk = blk_row.size
+    outputs = B * L[0] * L[1]
+    threads = threads_for(outputs * kh * kw, B * n[0] * n[1] + outputs, workers)
+    nparts = 1 if threads == 1 else min(nblk, 4 * threads)
+    bounds = [nblk * i // nparts for i in range(nparts + 1)]
+    lo = pad[1][0]
+    n1, L1 = n[1], L[1]
+
+    def run(xb: np.ndarray, out: np.ndarray) -> None:
+        args = (xb.reshape(-1, n1), fillrow, rowmap, colmap, lo, w, shape,
+                out.reshape(-1, L1), base, blk_row, blk_n)
+        if nparts == 1:
+            blocked_rows(*args, 0, nblk)
+            return
+        parallel_map(lambda i: blocked_rows(*args, bounds[i], bounds[i + 1]), range(nparts),
+                     workers)
+
+    return run

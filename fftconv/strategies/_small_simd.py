@@ -1,0 +1,132 @@
+"""Explicit SIMD for the small-kernel direct sum: one numba intrinsic emitting vector IR.
+
+numba vectorises loops through LLVM's loop vectoriser, which gives up on a stencil over
+several output rows: each row is a separate pointer, and proving they do not overlap
+needs more run-time checks than it allows. :func:`stencil` instead writes the vector code
+itself: it loads each input row once per vector of columns and feeds every output row of
+the block from it, with full-width vectors whose width is part of the call's type. So the
+choice of 256- or 512-bit vectors is made per call, by fftconv, and touches no global
+numba or LLVM setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llvmlite import ir  # type: ignore[import-untyped]
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+__all__ = ["stencil", "tag"]
+
+
+def tag(rows: int, bits: int, kh: int, kw: int, sym: int = 0) -> tuple[tuple[int, ...], ...]:
+    """The compile-time shape of a :func:`stencil` call, carried by the type of a tuple.
+
+    ``rows`` output rows per block, ``bits`` per vector, a ``kh`` x ``kw`` kernel; ``sym``
+    is 1 for a kernel symmetric along its rows (``w[a, c] == w[a, kw-1-c]``), 2 for
+    antisymmetric (``w[a, c] == -w[a, kw-1-c]``, centre column zero), 0 otherwise.
+    """
+    return ((0,) * rows, (0,) * (bits // 64), (0,) * kh, (0,) * kw, (0,) * (sym + 1))
+
+
+def _fma_name(dt: Any, width: int) -> str:
+    base = "f32" if dt.bitwidth == 32 else "f64"
+    return f"llvm.fma.{base}" if width == 1 else f"llvm.fma.v{width}{base}"
+
+
+def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
+    xaddr_t, oaddr_t, w_t, _, tag_t = sig.args
+    rows, bits, kh, kw, symt = (t.count for t in tag_t.types)
+    sym = symt - 1
+    dt = w_t.dtype
+    isfloat = isinstance(dt, types.Float)
+    elt = context.get_value_type(dt)
+    intp = context.get_value_type(types.intp)
+    i32 = ir.IntType(32)
+    lanes = max(bits // dt.bitwidth, 1)
+    align = dt.bitwidth // 8
+    xarr = context.make_array(xaddr_t)(context, builder, args[0])
+    oarr = context.make_array(oaddr_t)(context, builder, args[1])
+    warr = context.make_array(w_t)(context, builder, args[2])
+    n = args[3]
+    ptr = ir.PointerType()
+    xp = [builder.inttoptr(builder.load(cgutils.gep(builder, xarr.data, i)), ptr)
+          for i in range(rows + kh - 1)]
+    op = [builder.inttoptr(builder.load(cgutils.gep(builder, oarr.data, r)), ptr)
+          for r in range(rows)]
+    half = (kw + 1) // 2 if sym else kw  # columns with their own weight
+    ws = [[builder.load(cgutils.gep(builder, warr.data, a * kw + c)) for c in range(half)]
+          for a in range(kh)]
+
+    def body(j: ir.Value, width: int) -> None:
+        vt = elt if width == 1 else ir.VectorType(elt, width)
+        splat_mask = ir.Constant(ir.VectorType(i32, width), [0] * width) if width > 1 else None
+        cache: dict[tuple[int, int], ir.Value] = {}
+
+        def weight(a: int, c: int) -> ir.Value:
+            if (a, c) not in cache:
+                s = ws[a][c]
+                if width > 1:
+                    v = builder.insert_element(ir.Constant(vt, ir.Undefined), s, i32(0))
+                    s = builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined), splat_mask)
+                cache[a, c] = s
+            return cache[a, c]
+
+        fma = (cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]),
+                                              _fma_name(dt, width)) if isfloat else None)
+
+        def load(i: int, c: int) -> ir.Value:
+            p = builder.gep(xp[i], [builder.add(j, ir.Constant(intp, c))], source_etype=elt)
+            return builder.load(p, align=align, typ=vt)
+
+        acc: list[ir.Value | None] = [None] * rows
+        for i in range(rows + kh - 1):  # each input row once, for every output row it feeds
+            for c in range(half):
+                v = load(i, c)
+                if sym and c != kw - 1 - c:  # the mirrored column shares the weight
+                    u = load(i, kw - 1 - c)
+                    v = ((builder.fadd(v, u) if sym == 1 else builder.fsub(v, u)) if isfloat
+                         else (builder.add(v, u) if sym == 1 else builder.sub(v, u)))
+                elif sym == 2:  # antisymmetric: the centre weight is zero
+                    continue
+                for r in range(rows):
+                    a = i - r
+                    if not 0 <= a < kh:
+                        continue
+                    wv = weight(a, c)
+                    prev = acc[r]
+                    if prev is None:
+                        acc[r] = builder.fmul(wv, v) if isfloat else builder.mul(wv, v)
+                    elif isfloat:
+                        acc[r] = builder.call(fma, [wv, v, prev])
+                    else:
+                        acc[r] = builder.add(prev, builder.mul(wv, v))
+        for r in range(rows):
+            value = acc[r]
+            if value is None:  # every weight was skipped (antisymmetric kw == 1)
+                value = ir.Constant(vt, None)
+            builder.store(value, builder.gep(op[r], [j], source_etype=elt), align=align)
+
+    nvec = builder.sdiv(n, ir.Constant(intp, lanes))
+    with cgutils.for_range(builder, nvec) as loop:
+        body(builder.mul(loop.index, ir.Constant(intp, lanes)), lanes)
+    start = builder.mul(nvec, ir.Constant(intp, lanes))
+    with cgutils.for_range(builder, builder.sub(n, start)) as loop:
+        body(builder.add(start, loop.index), 1)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def stencil(typingctx, xaddr, oaddr, w, n, shape):  # type: ignore[no-untyped-def]
+    """``out_r[j] = sum_{a, c} w[a, c] * x_{r + a}[j + c]`` for ``j < n``, ``r < rows``.
+
+    ``xaddr`` holds the byte addresses of the ``rows + kh - 1`` input rows (each readable
+    for ``n + kw - 1`` elements), ``oaddr`` those of the ``rows`` output rows, ``w`` the
+    C-contiguous ``(kh, kw)`` weights, ``shape`` a :func:`tag`. Full vectors first, then
+    the ``n % lanes`` last columns one at a time with the same code.
+    """
+    if not isinstance(shape, types.BaseTuple) or len(shape.types) != 5:
+        return None
+    return types.void(xaddr, oaddr, w, n, shape), _emit
