@@ -55,8 +55,14 @@ def vector_bits() -> int:
 
 
 def symmetry(w: np.ndarray) -> int:
-    """1 if every row of ``w`` is a palindrome, 2 if antisymmetric, else 0 (exact test)."""
-    if w.shape[-1] < 2:
+    """1 if every row of the integer kernel ``w`` is a palindrome, 2 if antisymmetric, else 0.
+
+    Mirrored taps then share one multiply: ``w * (x_l + x_r)``. Only integer sums use it:
+    they stay exact (the result bound fits, so the pair sum does too; a zero pair weight
+    multiplies a wrapped sum to zero), while a floating pair sum of two samples above
+    half the largest float overflows where ``w * x_l + w * x_r`` may not.
+    """
+    if w.shape[-1] < 2 or w.dtype.kind not in "iu":
         return 0
     flipped = w[..., ::-1]
     if np.array_equal(w, flipped):
@@ -137,7 +143,7 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, shape, out, base, blk_ro
 
 def _blocks(B: int, L0: int, kh: int) -> tuple[np.ndarray, np.ndarray]:
     """First row and row count of every block of :data:`ROWS` output rows."""
-    if kh == 1 or L0 == 1:  # rows need not be neighbours: block the flat row list
+    if kh == 1:  # rows need not be neighbours: block the flat row list
         total = B * L0
         starts = np.arange(0, total, ROWS, dtype=np.intp)
         return starts, np.minimum(ROWS, total - starts).astype(np.intp)
@@ -157,7 +163,7 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     taps per axis; ``bits`` overrides :func:`vector_bits`.
     """
     k2 = k.reshape(k.shape[-2:] if k.ndim == 3 else (1, k.shape[-1]))
-    kh, kw = k2.shape
+    kh, kw = int(k2.shape[0]), int(k2.shape[1])
     B, n, L = x_shape[0], tuple(x_shape[1:]), tuple(out_shape[1:])
     if len(n) == 1:  # a 1-d problem: one row per signal
         n, L, pad = (1, *n), (1, *L), ((0, 0), *pad)

@@ -1,0 +1,161 @@
+"""The register-blocked direct sum for small kernels, against the naive reference.
+
+Kernel shapes are drawn from a short list: every (dtype, shape, vector width, symmetry)
+compiles once, so the list bounds the first run's compile time. ``FFTCONV_FUZZ=deep``
+draws any shape up to 9 x 9 and runs many more examples.
+"""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fftconv
+from fftconv.strategies import _small_kernel as sk
+from reference import BOUNDARIES, MODES, assert_close, naive, random_array
+
+DEEP = os.environ.get("FFTCONV_FUZZ") == "deep"
+SHAPES = [(3, 3), (1, 5), (5, 1), (2, 4), (9, 9), (1, 1), (7, 3)]
+EXAMPLES = 400 if DEEP else 40
+
+
+def kernel_shapes():
+    if DEEP:
+        return st.tuples(st.integers(1, 9), st.integers(1, 9))
+    return st.sampled_from(SHAPES)
+
+
+def blocked(plan):
+    return "register-blocked" in plan.estimate.note
+
+
+@st.composite
+def problems(draw):
+    kh, kw = draw(kernel_shapes())
+    mode = draw(st.sampled_from(MODES))
+    lo_h, lo_w = (kh, kw) if mode == "valid" else (1, 1)
+    shape = (draw(st.integers(lo_h, 30)), draw(st.integers(lo_w, 70)))
+    batch = draw(st.sampled_from([(), (2,)]))
+    dtype = draw(st.sampled_from(["float32", "float64", "int64", "uint8", "int16"]))
+    seed = draw(st.integers(0, 2**16))
+    x = random_array(batch + shape, dtype, seed)
+    if dtype in ("float32", "float64"):
+        k = random_array((kh, kw), dtype, seed + 1)
+        k[k == 0] = 1  # every tap non-zero: the kernel sees non-finite inputs directly
+    else:
+        k = random_array((kh, kw), "int64", seed + 1) % 7 - 3
+        if draw(st.booleans()):  # a symmetric or antisymmetric integer kernel
+            k = k + k[:, ::-1] if draw(st.booleans()) else k - k[:, ::-1]
+    boundary = draw(st.sampled_from(BOUNDARIES))
+    options = {"boundary": boundary, "axes": (-2, -1)}
+    if boundary == "constant" and draw(st.booleans()):
+        options["cval"] = draw(st.sampled_from([2, -3]))
+    if dtype.startswith("float") and draw(st.booleans()):  # NaN and infinities
+        flat = x.reshape(-1)
+        idx = draw(st.lists(st.integers(0, flat.size - 1), max_size=3))
+        flat[idx] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    operation = draw(st.sampled_from(["convolve", "correlate"]))
+    return operation, x, k, mode, options
+
+
+@settings(max_examples=EXAMPLES)
+@given(problems())
+def test_blocked_sum_matches_reference(problem):
+    operation, x, k, mode, options = problem
+    got = getattr(fftconv, operation)(x, k, mode, method="direct", **options)
+    want = naive(x, k, mode, operation=operation, **options)
+    assert_close(got, want, x, k, cval=options.get("cval", 0))
+
+
+@settings(max_examples=EXAMPLES // 2)
+@given(problems(), st.sampled_from([128, 256, 512]), st.integers(1, 3))
+def test_every_vector_width_and_block_split(problem, bits, parts):
+    """``prepare`` directly: other vector widths, and tasks split at any block."""
+    operation, x, k, mode, options = problem
+    want = naive(x, k, mode, operation=operation, **options)
+    plan = getattr(fftconv, f"plan_{operation}")(x.shape, k, mode, x_dtype=x.dtype,
+                                                 method="direct", **options)
+    p = plan.problem
+    kern = plan._kernel
+    run = sk.prepare((p.batch, *p.n), kern, (p.batch, *p.out_len), 2, p.pad, p.boundary,
+                     p.cval, bits=bits)
+    xb = np.ascontiguousarray(x.reshape(p.batch, *p.n),
+                              dtype=p.compute_dtype)
+    out = np.empty((p.batch, *p.out_len), p.compute_dtype)
+    if parts > 1:  # force a split into ``parts`` task ranges, however small
+        run = _split(sk, p, kern, parts, bits)
+    run(xb, out)
+    assert_close(out.reshape(want.shape), want, x, k, cval=options.get("cval", 0))
+
+
+def _split(sk, p, kern, parts, bits):
+    import fftconv.strategies._small_kernel as mod
+
+    saved = mod.threads_for
+    mod.threads_for = lambda macs, elements, workers: parts
+    try:
+        return sk.prepare((p.batch, *p.n), kern, (p.batch, *p.out_len), parts, p.pad,
+                          p.boundary, p.cval, bits=bits)
+    finally:
+        mod.threads_for = saved
+
+
+def test_float32_error_tied_to_abs_sum():
+    """Each float32 output within a few ulps of ``sum |k| |x~|`` of the float64 sum."""
+    dtype = "float32"
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((64, 100)).astype(dtype) * 10.0 ** rng.integers(-3, 4, (64, 100))
+    k = rng.standard_normal((9, 9)).astype(dtype)
+    got = fftconv.correlate(x, k, "same", boundary="reflect", method="direct")
+    want = naive(x.astype(np.float64), k.astype(np.float64), "same", operation="correlate",
+                 boundary="reflect")
+    scale = naive(np.abs(x).astype(np.float64), np.abs(k).astype(np.float64), "same",
+                  operation="correlate", boundary="reflect")
+    err = np.abs(got.astype(np.float64) - want)
+    assert np.all(err <= 4 * np.finfo(dtype).eps * scale)
+    assert np.any(err > 0)  # the sum really was rounded in float32
+
+
+@pytest.mark.parametrize("shape, chosen", [((3, 3), True), ((9, 9), True), ((5, 1), True),
+                                           ((1, 120), False), ((15, 15), False)])
+def test_planner_picks_blocked_sum_for_small_dense_kernels(shape, chosen):
+    k = np.random.default_rng(0).random(shape) + 0.5
+    plan = fftconv.plan_correlate((512, 512), k, "same", x_dtype="float32")
+    assert plan.method != "direct" or blocked(plan) == chosen
+    if chosen:
+        assert plan.method == "direct" and blocked(plan)
+
+
+def test_sparse_kernel_costed_by_its_nonzero_taps():
+    """A 9 x 9 cross has 17 of 81 taps: the tap-skipping sum wins over the dense block."""
+    k = np.zeros((9, 9))
+    k[4, :] = 1
+    k[:, 4] = 1
+    plan = fftconv.plan_correlate((2048, 2048), k, "same", x_dtype="float64")
+    dense = fftconv.plan_correlate((2048, 2048), np.ones((9, 9)), "same", x_dtype="float64")
+    assert blocked(dense)
+    assert plan.estimate.seconds < dense.estimate.seconds
+
+
+def test_symmetry_detection():
+    k = np.array([[1, 2, 1], [3, 0, 3]])
+    assert sk.symmetry(k) == 1
+    assert sk.symmetry(np.array([[1, 0, -1], [2, 0, -2]])) == 2
+    assert sk.symmetry(np.array([[1, 2, 3]])) == 0
+    assert sk.symmetry(np.array([[1.0, 2.0, 1.0]])) == 0  # floats keep every multiply
+    assert sk.symmetry(np.array([[1, 0, 1]], np.uint64)) == 1
+    assert sk.symmetry(np.array([[5]])) == 0
+
+
+def test_vector_bits_override(monkeypatch):
+    sk.vector_bits.cache_clear()
+    monkeypatch.setenv(sk.VECTOR_ENV, "256")
+    try:
+        assert sk.vector_bits() == 256
+    finally:
+        sk.vector_bits.cache_clear()
+    monkeypatch.setenv(sk.VECTOR_ENV, "bogus")
+    assert sk.vector_bits() in (128, 256, 512)
+    sk.vector_bits.cache_clear()
