@@ -159,3 +159,58 @@ def test_vector_bits_override(monkeypatch):
     monkeypatch.setenv(sk.VECTOR_ENV, "bogus")
     assert sk.vector_bits() in (128, 256, 512)
     sk.vector_bits.cache_clear()
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16"])
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_narrow_integer_images_read_uncast_and_exact(dtype, boundary):
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(7)
+    x = rng.integers(info.min, info.max, (23, 41), endpoint=True).astype(dtype)
+    x[0, :5] = info.max
+    x[-1, -5:] = info.min
+    k = rng.integers(-4, 5, (5, 3))
+    k[2, 1] = 9
+    plan = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype, boundary=boundary)
+    assert blocked(plan)
+    assert np.dtype(dtype) in plan._execute.exact_inputs
+    want = naive(x, k, "same", operation="correlate", boundary=boundary)
+    got = plan(x)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got.astype(object), want)
+    # a plan called with another integer dtype of the same result type casts as before
+    x32 = x.astype(np.int32)
+    np.testing.assert_array_equal(plan(x32).astype(object), want)
+
+
+def test_narrow_path_bound_picks_float32_float64_or_nothing():
+    k = np.ones((3, 3), np.int64)
+    assert sk.narrow_dtype(np.dtype("uint8"), k, "reflect", 0) == np.float32
+    assert sk.narrow_dtype(np.dtype("uint16"), k * 1000, "reflect", 0) == np.float64
+    assert sk.narrow_dtype(np.dtype("uint16"), k * 2**40, "reflect", 0) is None
+    assert sk.narrow_dtype(np.dtype("int32"), k, "reflect", 0) is None
+    assert sk.narrow_dtype(np.dtype("uint8"), k, "constant", -1) is None  # cval outside uint8
+    assert sk.narrow_dtype(np.dtype("uint8"), k.astype(np.float64), "reflect", 0) is None
+
+
+def test_narrow_path_large_sums_stay_exact():
+    """uint16 near its maximum with a kernel whose sums pass 2**24: the float64 path."""
+    x = np.full((12, 30), 65535, np.uint16)
+    x[::3, ::4] = 1
+    k = np.full((3, 3), 300, np.int64)
+    k[1, 1] = -7
+    got = fftconv.correlate(x, k, "same", boundary="edge", method="direct")
+    want = naive(x, k, "same", operation="correlate", boundary="edge")
+    np.testing.assert_array_equal(got.astype(object), want)
+    got = fftconv.correlate(x, k, "same", boundary="constant", cval=-5, method="direct")
+    want = naive(x, k, "same", operation="correlate", boundary="constant", cval=-5)
+    np.testing.assert_array_equal(got.astype(object), want)
+
+
+def test_unsigned_result_from_narrow_unsigned_inputs():
+    x = np.random.default_rng(8).integers(0, 256, (17, 19)).astype(np.uint8)
+    k = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], np.uint8)
+    got = fftconv.correlate(x, k, "same", boundary="symmetric")
+    assert got.dtype == np.uint64
+    np.testing.assert_array_equal(got.astype(object),
+                                  naive(x, k, "same", operation="correlate", boundary="symmetric"))

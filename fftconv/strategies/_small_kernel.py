@@ -89,6 +89,7 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, shape, out, base, blk_ro
     L = out.shape[1]
     n_x = xrows.shape[1]
     item = xrows.itemsize
+    oitem = out.itemsize
     a = min(max(lo, 0), L)  # interior output columns [a, b): every tap reads inside x
     b = max(a, min(L, n_x - KW + 1 + lo))
     nin = R + KH - 1
@@ -123,8 +124,8 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, shape, out, base, blk_ro
                 s = src[i]
                 xaddr[i] = x0 + s * xs + (a - lo) * item if s >= 0 else f0
             for r in range(R):
-                oaddr[r] = orow[r] + a * item if orow[r] >= 0 else s0
-            stencil(xaddr, oaddr, w, b - a, shape)
+                oaddr[r] = orow[r] + a * oitem if orow[r] >= 0 else s0
+            stencil(xaddr, oaddr, w, b - a, shape, xrows, out)
         for side in range(2):
             p = 0 if side == 0 else b
             q = a if side == 0 else L
@@ -137,8 +138,8 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, shape, out, base, blk_ro
                     ebuf[i, jj] = xrows[s, c] if s >= 0 and c >= 0 else fill
                 xaddr[i] = e0 + i * es
             for r in range(R):
-                oaddr[r] = orow[r] + p * item if orow[r] >= 0 else s0
-            stencil(xaddr, oaddr, w, q - p, shape)
+                oaddr[r] = orow[r] + p * oitem if orow[r] >= 0 else s0
+            stencil(xaddr, oaddr, w, q - p, shape, xrows, out)
 
 
 def _blocks(B: int, L0: int, kh: int) -> tuple[np.ndarray, np.ndarray]:
@@ -153,14 +154,43 @@ def _blocks(B: int, L0: int, kh: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, counts
 
 
+#: Integer inputs read as they are (no int64 copy) when the sum provably stays exact.
+NARROW = ("int8", "uint8", "int16", "uint16")
+
+
+def narrow_dtype(x_dtype: np.dtype, k: np.ndarray, boundary: str, cval: object
+                 ) -> np.dtype | None:
+    """The float type that sums 8- or 16-bit ``x_dtype`` with the integer kernel ``k`` exactly.
+
+    Every partial sum is an integer of magnitude at most ``max|x| * sum|k|``; below
+    ``2**24`` (``2**53``) float32 (float64) holds all of them exactly, products and fused
+    multiply-adds included. ``max|x|`` is the dtype's bound, so no pass over the data is
+    needed. None when ``x_dtype`` is wider, ``k`` not integer, or ``cval`` outside
+    ``x_dtype``.
+    """
+    x_dtype = np.dtype(x_dtype)
+    if x_dtype.name not in NARROW or k.dtype.kind not in "iu":
+        return None
+    info = np.iinfo(x_dtype)
+    if boundary == "constant" and not info.min <= int(cval) <= info.max:  # type: ignore[call-overload]
+        return None
+    bound = max(info.max, -info.min) * max(sum(abs(int(v)) for v in row) for row in
+                                           k.reshape(k.shape[0], -1))
+    if bound < 2**24:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64) if bound < 2**53 else None
+
+
 def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
             workers: int, pad: tuple[tuple[int, int], ...], boundary: str = "constant",
-            cval: object = 0, bits: int | None = None
+            cval: object = 0, bits: int | None = None, x_dtype: object = None
             ) -> Callable[[np.ndarray, np.ndarray], None]:
     """Like :func:`._direct_kernel.prepare` for a ``(1, kh, kw)`` or ``(1, kw)`` kernel.
 
     ``x_shape`` is ``(B, n1)`` or ``(B, n0, n1)``; ``k`` has at most :data:`MAX_TAPS`
-    taps per axis; ``bits`` overrides :func:`vector_bits`.
+    taps per axis; ``bits`` overrides :func:`vector_bits`. With an 8- or 16-bit integer
+    ``x_dtype`` that :func:`narrow_dtype` proves exact, ``run`` also takes ``xb`` of that
+    dtype uncast (listed in ``run.exact_inputs``) and sums it in floating point.
     """
     k2 = k.reshape(k.shape[-2:] if k.ndim == 3 else (1, k.shape[-1]))
     kh, kw = int(k2.shape[0]), int(k2.shape[1])
@@ -184,8 +214,16 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     lo = pad[1][0]
     n1, L1 = n[1], L[1]
 
+    wide = (fillrow, w)
+    fast = narrow_dtype(np.dtype(x_dtype), k, boundary, cval) if x_dtype is not None else None
+    native = np.dtype(x_dtype) if fast is not None else None
+    narrow = wide
+    if fast is not None:
+        narrow = (np.full(L[1] + kw, cval, native), np.ascontiguousarray(w, dtype=fast))
+
     def run(xb: np.ndarray, out: np.ndarray) -> None:
-        args = (xb.reshape(-1, n1), fillrow, rowmap, colmap, lo, w, shape,
+        fr, ww = narrow if native is not None and xb.dtype == native else wide
+        args = (xb.reshape(-1, n1), fr, rowmap, colmap, lo, ww, shape,
                 out.reshape(-1, L1), base, blk_row, blk_n)
         if nparts == 1:
             blocked_rows(*args, 0, nblk)
@@ -193,4 +231,5 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         parallel_map(lambda i: blocked_rows(*args, bounds[i], bounds[i + 1]), range(nparts),
                      workers)
 
+    run.exact_inputs = (native,) if native is not None else ()  # type: ignore[attr-defined]
     return run

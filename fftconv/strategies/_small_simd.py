@@ -36,17 +36,34 @@ def _fma_name(dt: Any, width: int) -> str:
     return f"llvm.fma.{base}" if width == 1 else f"llvm.fma.v{width}{base}"
 
 
+def _convert(builder: ir.IRBuilder, v: ir.Value, src: Any, dst: Any, vt: ir.Type) -> ir.Value:
+    """``v`` of numba type ``src`` as ``dst`` (vector or scalar type ``vt``): exact here."""
+    if src == dst:
+        return v
+    if isinstance(dst, types.Float):
+        if isinstance(src, types.Float):
+            return builder.fpext(v, vt)
+        return builder.sitofp(v, vt) if src.signed else builder.uitofp(v, vt)
+    if isinstance(src, types.Float):
+        return builder.fptosi(v, vt) if dst.signed else builder.fptoui(v, vt)
+    if dst.bitwidth > src.bitwidth:
+        return builder.sext(v, vt) if src.signed else builder.zext(v, vt)
+    return v
+
+
 def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
-    xaddr_t, oaddr_t, w_t, _, tag_t = sig.args
+    xaddr_t, oaddr_t, w_t, _, tag_t, xrows_t, out_t = sig.args
     rows, bits, kh, kw, symt = (t.count for t in tag_t.types)
     sym = symt - 1
-    dt = w_t.dtype
+    dt = w_t.dtype  # the arithmetic's type; inputs and outputs are converted exactly
+    xdt, odt = xrows_t.dtype, out_t.dtype
     isfloat = isinstance(dt, types.Float)
     elt = context.get_value_type(dt)
+    xelt = context.get_value_type(xdt)
+    oelt = context.get_value_type(odt)
     intp = context.get_value_type(types.intp)
     i32 = ir.IntType(32)
     lanes = max(bits // dt.bitwidth, 1)
-    align = dt.bitwidth // 8
     xarr = context.make_array(xaddr_t)(context, builder, args[0])
     oarr = context.make_array(oaddr_t)(context, builder, args[1])
     warr = context.make_array(w_t)(context, builder, args[2])
@@ -77,9 +94,13 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
         fma = (cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]),
                                               _fma_name(dt, width)) if isfloat else None)
 
+        xvt = xelt if width == 1 else ir.VectorType(xelt, width)
+        ovt = oelt if width == 1 else ir.VectorType(oelt, width)
+
         def load(i: int, c: int) -> ir.Value:
-            p = builder.gep(xp[i], [builder.add(j, ir.Constant(intp, c))], source_etype=elt)
-            return builder.load(p, align=align, typ=vt)
+            p = builder.gep(xp[i], [builder.add(j, ir.Constant(intp, c))], source_etype=xelt)
+            v = builder.load(p, align=xdt.bitwidth // 8, typ=xvt)
+            return _convert(builder, v, xdt, dt, vt)
 
         acc: list[ir.Value | None] = [None] * rows
         for i in range(rows + kh - 1):  # each input row once, for every output row it feeds
@@ -107,7 +128,9 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
             value = acc[r]
             if value is None:  # every weight was skipped (antisymmetric kw == 1)
                 value = ir.Constant(vt, None)
-            builder.store(value, builder.gep(op[r], [j], source_etype=elt), align=align)
+            value = _convert(builder, value, dt, odt, ovt)
+            builder.store(value, builder.gep(op[r], [j], source_etype=oelt),
+                          align=odt.bitwidth // 8)
 
     nvec = builder.sdiv(n, ir.Constant(intp, lanes))
     with cgutils.for_range(builder, nvec) as loop:
@@ -119,14 +142,16 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
 
 
 @intrinsic
-def stencil(typingctx, xaddr, oaddr, w, n, shape):  # type: ignore[no-untyped-def]
+def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):  # type: ignore[no-untyped-def]
     """``out_r[j] = sum_{a, c} w[a, c] * x_{r + a}[j + c]`` for ``j < n``, ``r < rows``.
 
     ``xaddr`` holds the byte addresses of the ``rows + kh - 1`` input rows (each readable
     for ``n + kw - 1`` elements), ``oaddr`` those of the ``rows`` output rows, ``w`` the
-    C-contiguous ``(kh, kw)`` weights, ``shape`` a :func:`tag`. Full vectors first, then
-    the ``n % lanes`` last columns one at a time with the same code.
+    C-contiguous ``(kh, kw)`` weights, ``shape`` a :func:`tag`; ``xrows`` and ``out`` give
+    only the element types of the rows (converted to ``w``'s type, and the sums to
+    ``out``'s, which must be exact: the caller proves it). Full vectors first, then the
+    ``n % lanes`` last columns one at a time with the same code.
     """
     if not isinstance(shape, types.BaseTuple) or len(shape.types) != 5:
         return None
-    return types.void(xaddr, oaddr, w, n, shape), _emit
+    return types.void(xaddr, oaddr, w, n, shape, xrows, out), _emit

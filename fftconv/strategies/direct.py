@@ -52,7 +52,8 @@ class Direct:
             from ._small_kernel import prepare as blocked
 
             return blocked((problem.batch, *problem.n), kernel, (problem.batch, *problem.out_len),
-                           workers, problem.pad, problem.boundary, problem.cval)
+                           workers, problem.pad, problem.boundary, problem.cval,
+                           x_dtype=problem.x_dtype)
         from ._direct_kernel import prepare
 
         return prepare((problem.batch, *problem.n), kernel, (problem.batch, *problem.out_len),
