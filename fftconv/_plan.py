@@ -266,7 +266,7 @@ class Plan:
                                  "nan_policy='propagate' or 'omit' to accept them")
             self._missing().run(xb, outb)
             return outb
-        if p.is_exact_integer:
+        if p.is_exact_integer and xb.dtype == p.compute_dtype:  # else proven by the executor
             _check_integer_range(xb, self._kernel, p)
         try:
             self._execute(xb, outb)
@@ -281,7 +281,10 @@ class Plan:
         """``x`` as a C-contiguous ``(B, *n)`` array in the compute dtype (batch axes first)."""
         p = self.problem
         xt = x if p.order is None else x.transpose(p.order)
-        return np.ascontiguousarray(xt.reshape((p.batch, *p.n)), dtype=p.compute_dtype)
+        # An executor listing x's dtype in ``exact_inputs`` reads it uncast, exactly.
+        keep = x.dtype in getattr(self._execute, "exact_inputs", ())
+        return np.ascontiguousarray(xt.reshape((p.batch, *p.n)),
+                                    dtype=x.dtype if keep else p.compute_dtype)
 
     def _result(self, outb: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         """The canonical result in the caller's axis order (copied into ``out`` if given)."""
