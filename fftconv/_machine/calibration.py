@@ -26,6 +26,7 @@ __all__ = ["calibrate"]
 
 _DTYPES_DIRECT = ("float32", "float64", "complex64", "complex128", "int64", "uint64")
 _DTYPES_FFT = ("float32", "float64", "complex64", "complex128")
+_DTYPES_BLOCKED = ("float32", "float64", "int64", "uint64")
 
 
 def _best(fn: Callable[[], object], repeat: int) -> float:
@@ -56,6 +57,19 @@ def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
     run = direct.build(problem, prepared, direct.estimate(problem, _costs.machine_costs(),
                                                           workers), workers)
     return _best(lambda: run(x, out), repeat) / (side * side * 49)
+
+
+def _blocked(dtype: str, side: int, repeat: int, sparse: bool) -> float:
+    """Seconds per multiply-add of the register-blocked sum: 5 x 5 dense, or a 1 x 64 line."""
+    from ..strategies._small_kernel import prepare
+
+    rng = np.random.default_rng(0)
+    kshape = (1, 1, 64) if sparse else (1, 5, 5)
+    x = (rng.standard_normal((1, side + kshape[1] - 1, side + 63)) * 8).astype(dtype)
+    k = (rng.standard_normal(kshape) * 8 + 1).astype(dtype)
+    out = np.empty((1, side, x.shape[2] - kshape[2] + 1), dtype)
+    run = prepare(x.shape, k, out.shape, 1, ((0, 0), (0, 0)), sparse=sparse)
+    return _best(lambda: run(x, out), repeat) / (out.size * k.size)
 
 
 def _pair_time(shape: tuple[int, ...], dtype: str, repeat: int, threads: int = 1,
@@ -216,6 +230,13 @@ def _steps(quick: bool) -> Iterator[tuple[str, Callable[[], Any]]]:
     for d in _DTYPES_DIRECT:
         yield f"direct sum, {d}", functools.partial(_entry, "direct_per_mac", d, _direct, d,
                                                    side, repeat)
+    for d in _DTYPES_BLOCKED:
+        yield (f"blocked direct sum, {d}",
+               functools.partial(_entry, "direct_blocked_per_mac", d, _blocked, d, side, repeat,
+                                 False))
+        yield (f"sparse blocked sum, {d}",
+               functools.partial(_entry, "direct_sparse_per_mac", d, _blocked, d, side, repeat,
+                                 True))
     for d in _DTYPES_FFT:
         yield f"FFT, {d}", functools.partial(_entry, "fft_per_nlogn_by_size", d, _fft_rates, d,
                                             sides, repeat)
@@ -245,7 +266,8 @@ def calibrate(*, quick: bool = False, progress: bool = True) -> tuple[dict[str, 
     from tqdm import tqdm
 
     steps = list(_steps(quick))
-    costs: dict[str, Any] = {"direct_per_mac": {}, "fft_per_nlogn_by_size": {}}
+    costs: dict[str, Any] = {"direct_per_mac": {}, "fft_per_nlogn_by_size": {},
+                             "direct_blocked_per_mac": {}, "direct_sparse_per_mac": {}}
     bar = tqdm(steps, desc="calibrating", unit="step", disable=not progress, leave=False)
     for label, step in bar:
         bar.set_postfix_str(label)

@@ -24,13 +24,13 @@ from numba import njit
 from .._machine.threads import parallel_map, threads_for
 from .._numerics.boundary import index_map
 from ._direct_kernel import _offsets, _row_map
-from ._small_simd import stencil, tag
+from ._small_simd import SPARSE, sparse_stencil, stencil, tag
 
 __all__ = ["MAX_TAPS", "ROWS", "prepare", "symmetry", "vector_bits"]
 
 #: Output rows per block: each input row loaded feeds this many rows of outputs.
 ROWS = 4
-#: Largest kernel extent along either axis served by the blocked sum.
+#: Largest kernel extent along either axis served by the dense blocked sum.
 MAX_TAPS = 9
 #: ``FFTCONV_VECTOR_BITS=256`` (or 128, 512) overrides the vector width, for measuring.
 VECTOR_ENV = "FFTCONV_VECTOR_BITS"
@@ -73,19 +73,22 @@ def symmetry(w: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, shape, out, base, blk_row, blk_n,
-                 b0, b1):  # pragma: no cover - compiled
+def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape, out, base,
+                 blk_row, blk_n, b0, b1):  # pragma: no cover - compiled
     """Blocks ``b0 .. b1-1`` of the valid correlation of ``x~`` with ``w`` ``(kh, kw)``.
 
     ``xrows`` ``(R, n)`` are the rows of ``x``, ``out`` ``(R_out, L)``; output row ``r``
     reads rows ``base[r] + a`` of ``x~``'s row grid, which are ``xrows[rowmap[e]]`` or, where
     ``rowmap[e] < 0``, ``fillrow``. Column ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``:
     the fill), ``c - lo`` in the interior. Block ``k`` is the ``blk_n[k]`` rows from
-    ``blk_row[k]``; with ``kh > 1`` they are consecutive rows of one image.
+    ``blk_row[k]``; with ``kh > 1`` they are consecutive rows of one image. A sparse
+    ``shape`` (see :func:`._small_simd.tag`) sums the taps ``taps`` ``(2, T)`` (row, column)
+    with weights ``tw`` instead, within a ``kh`` x ``kw`` box.
     """
     R = len(shape[0])
-    KH = len(shape[2])
-    KW = len(shape[3])
+    KH = kh
+    KW = kw
+    sparse = len(shape[4]) == SPARSE + 1
     L = out.shape[1]
     n_x = xrows.shape[1]
     item = xrows.itemsize
@@ -125,7 +128,10 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, shape, out, base, blk_ro
                 xaddr[i] = x0 + s * xs + (a - lo) * item if s >= 0 else f0
             for r in range(R):
                 oaddr[r] = orow[r] + a * oitem if orow[r] >= 0 else s0
-            stencil(xaddr, oaddr, w, b - a, shape, xrows, out)
+            if sparse:
+                sparse_stencil(xaddr, oaddr, taps[0], taps[1], tw, b - a, shape, xrows, out)
+            else:
+                stencil(xaddr, oaddr, w, b - a, shape, xrows, out)
         for side in range(2):
             p = 0 if side == 0 else b
             q = a if side == 0 else L
@@ -139,7 +145,10 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, shape, out, base, blk_ro
                 xaddr[i] = e0 + i * es
             for r in range(R):
                 oaddr[r] = orow[r] + p * oitem if orow[r] >= 0 else s0
-            stencil(xaddr, oaddr, w, q - p, shape, xrows, out)
+            if sparse:
+                sparse_stencil(xaddr, oaddr, taps[0], taps[1], tw, q - p, shape, xrows, out)
+            else:
+                stencil(xaddr, oaddr, w, q - p, shape, xrows, out)
 
 
 def _blocks(B: int, L0: int, kh: int) -> tuple[np.ndarray, np.ndarray]:
@@ -183,14 +192,15 @@ def narrow_dtype(x_dtype: np.dtype, k: np.ndarray, boundary: str, cval: object
 
 def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
             workers: int, pad: tuple[tuple[int, int], ...], boundary: str = "constant",
-            cval: object = 0, bits: int | None = None, x_dtype: object = None
-            ) -> Callable[[np.ndarray, np.ndarray], None]:
+            cval: object = 0, bits: int | None = None, x_dtype: object = None,
+            sparse: bool = False) -> Callable[[np.ndarray, np.ndarray], None]:
     """Like :func:`._direct_kernel.prepare` for a ``(1, kh, kw)`` or ``(1, kw)`` kernel.
 
     ``x_shape`` is ``(B, n1)`` or ``(B, n0, n1)``; ``k`` has at most :data:`MAX_TAPS`
     taps per axis; ``bits`` overrides :func:`vector_bits`. With an 8- or 16-bit integer
     ``x_dtype`` that :func:`narrow_dtype` proves exact, ``run`` also takes ``xb`` of that
     dtype uncast (listed in ``run.exact_inputs``) and sums it in floating point.
+    ``sparse`` sums only the non-zero taps, in a loop (any kernel size).
     """
     k2 = k.reshape(k.shape[-2:] if k.ndim == 3 else (1, k.shape[-1]))
     kh, kw = int(k2.shape[0]), int(k2.shape[1])
@@ -202,28 +212,39 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     rowmap = _row_map(B, n[:1], pad[:1], boundary)
     colmap = np.ascontiguousarray(index_map(n[1], *pad[1], boundary))
     fillrow = np.full(L[1] + kw, cval, k.dtype)
-    sym = symmetry(k2)
-    w = np.ascontiguousarray(k2)
-    shape = tag(ROWS, bits or vector_bits(), kh, kw, sym)
+    if sparse:
+        nz = np.nonzero(k2)
+        taps = np.ascontiguousarray(np.array(nz, dtype=np.intp).reshape(2, -1))
+        tw = np.ascontiguousarray(k2[nz])
+        w = np.zeros((1, 1), k2.dtype)
+        shape = tag(ROWS, bits or vector_bits(), 2 if kh == 1 else 1, 1, SPARSE)
+        work = tw.size
+    else:
+        taps = np.zeros((2, 0), np.intp)
+        tw = np.zeros(0, k2.dtype)
+        w = np.ascontiguousarray(k2)
+        shape = tag(ROWS, bits or vector_bits(), kh, kw, symmetry(k2))
+        work = kh * kw
     blk_row, blk_n = _blocks(B, L[0], kh)
     nblk = blk_row.size
     outputs = B * L[0] * L[1]
-    threads = threads_for(outputs * kh * kw, B * n[0] * n[1] + outputs, workers)
+    threads = threads_for(outputs * work, B * n[0] * n[1] + outputs, workers)
     nparts = 1 if threads == 1 else min(nblk, 4 * threads)
     bounds = [nblk * i // nparts for i in range(nparts + 1)]
     lo = pad[1][0]
     n1, L1 = n[1], L[1]
 
-    wide = (fillrow, w)
+    wide = (fillrow, w, tw)
     fast = narrow_dtype(np.dtype(x_dtype), k, boundary, cval) if x_dtype is not None else None
     native = np.dtype(x_dtype) if fast is not None else None
     narrow = wide
     if fast is not None:
-        narrow = (np.full(L[1] + kw, cval, native), np.ascontiguousarray(w, dtype=fast))
+        narrow = (np.full(L[1] + kw, cval, native), np.ascontiguousarray(w, dtype=fast),
+                  np.ascontiguousarray(tw, dtype=fast))
 
     def run(xb: np.ndarray, out: np.ndarray) -> None:
-        fr, ww = narrow if native is not None and xb.dtype == native else wide
-        args = (xb.reshape(-1, n1), fr, rowmap, colmap, lo, ww, shape,
+        fr, ww, tww = narrow if native is not None and xb.dtype == native else wide
+        args = (xb.reshape(-1, n1), fr, rowmap, colmap, lo, ww, taps, tww, kh, kw, shape,
                 out.reshape(-1, L1), base, blk_row, blk_n)
         if nparts == 1:
             blocked_rows(*args, 0, nblk)

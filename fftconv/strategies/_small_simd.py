@@ -18,7 +18,10 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["stencil", "tag"]
+__all__ = ["SPARSE", "sparse_stencil", "stencil", "tag"]
+
+#: The symmetry code of :func:`tag` that marks a call of :func:`sparse_stencil`.
+SPARSE = 3
 
 
 def tag(rows: int, bits: int, kh: int, kw: int, sym: int = 0) -> tuple[tuple[int, ...], ...]:
@@ -26,7 +29,9 @@ def tag(rows: int, bits: int, kh: int, kw: int, sym: int = 0) -> tuple[tuple[int
 
     ``rows`` output rows per block, ``bits`` per vector, a ``kh`` x ``kw`` kernel; ``sym``
     is 1 for a kernel symmetric along its rows (``w[a, c] == w[a, kw-1-c]``), 2 for
-    antisymmetric (``w[a, c] == -w[a, kw-1-c]``, centre column zero), 0 otherwise.
+    antisymmetric (``w[a, c] == -w[a, kw-1-c]``, centre column zero), 0 otherwise;
+    :data:`SPARSE` for :func:`sparse_stencil` (then ``kw`` is unused, and ``kh`` is 2 when
+    every tap lies on the kernel's first row, else 1).
     """
     return ((0,) * rows, (0,) * (bits // 64), (0,) * kh, (0,) * kw, (0,) * (sym + 1))
 
@@ -155,3 +160,92 @@ def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):  # type: ignore[n
     if not isinstance(shape, types.BaseTuple) or len(shape.types) != 5:
         return None
     return types.void(xaddr, oaddr, w, n, shape, xrows, out), _emit
+
+
+def _emit_sparse(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
+    xaddr_t, oaddr_t, trow_t, tcol_t, tw_t, _, tag_t, xrows_t, out_t = sig.args
+    rows, bits = tag_t.types[0].count, tag_t.types[1].count * 64
+    one_row = tag_t.types[2].count == 2  # every tap on row 0: row pointers fixed
+    dt, xdt, odt = tw_t.dtype, xrows_t.dtype, out_t.dtype
+    isfloat = isinstance(dt, types.Float)
+    elt, xelt, oelt = (context.get_value_type(t) for t in (dt, xdt, odt))
+    intp = context.get_value_type(types.intp)
+    i32 = ir.IntType(32)
+    lanes = max(bits // dt.bitwidth, 1)
+    arrs = [context.make_array(t)(context, builder, v)
+            for t, v in zip(sig.args[:5], args[:5])]
+    xarr, oarr, trow, tcol, tw = arrs
+    ntaps = builder.extract_value(tw.shape, 0)
+    n = args[5]
+    ptr = ir.PointerType()
+    op = [builder.inttoptr(builder.load(cgutils.gep(builder, oarr.data, r)), ptr)
+          for r in range(rows)]
+    fixed = ([builder.inttoptr(builder.load(cgutils.gep(builder, xarr.data, r)), ptr)
+              for r in range(rows)] if one_row else None)
+
+    def body(j: ir.Value, width: int, unroll: int) -> None:
+        """Columns ``j .. j + width * unroll - 1`` of every output row of the block."""
+        vt = elt if width == 1 else ir.VectorType(elt, width)
+        xvt = xelt if width == 1 else ir.VectorType(xelt, width)
+        ovt = oelt if width == 1 else ir.VectorType(oelt, width)
+        fma = (cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]),
+                                              _fma_name(dt, width)) if isfloat else None)
+        accs = [[cgutils.alloca_once(builder, vt) for _ in range(unroll)] for _ in range(rows)]
+        for row_accs in accs:
+            for acc in row_accs:
+                builder.store(ir.Constant(vt, None), acc)
+        with cgutils.for_range(builder, ntaps) as loop:
+            t = loop.index
+            c = builder.load(cgutils.gep(builder, tcol.data, t))
+            w = builder.load(cgutils.gep(builder, tw.data, t))
+            if width > 1:
+                v = builder.insert_element(ir.Constant(vt, ir.Undefined), w, i32(0))
+                w = builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined),
+                                           ir.Constant(ir.VectorType(i32, width), [0] * width))
+            jc = builder.add(j, c)
+            a = None if one_row else builder.load(cgutils.gep(builder, trow.data, t))
+            for r in range(rows):
+                if fixed is not None:
+                    base = fixed[r]
+                else:
+                    row = builder.load(cgutils.gep(builder, xarr.data,
+                                                   builder.add(a, ir.Constant(intp, r))))
+                    base = builder.inttoptr(row, ptr)
+                for u in range(unroll):
+                    p = builder.gep(base, [builder.add(jc, ir.Constant(intp, u * width))],
+                                    source_etype=xelt)
+                    x = _convert(builder, builder.load(p, align=xdt.bitwidth // 8, typ=xvt),
+                                 xdt, dt, vt)
+                    prev = builder.load(accs[r][u])
+                    builder.store(builder.call(fma, [w, x, prev]) if isfloat
+                                  else builder.add(prev, builder.mul(w, x)), accs[r][u])
+        for r in range(rows):
+            for u in range(unroll):
+                value = _convert(builder, builder.load(accs[r][u]), dt, odt, ovt)
+                q = builder.add(j, ir.Constant(intp, u * width))
+                builder.store(value, builder.gep(op[r], [q], source_etype=oelt),
+                              align=odt.bitwidth // 8)
+
+    done = ir.Constant(intp, 0)
+    for width, unroll in ((lanes, 2), (lanes, 1), (1, 1)):  # pairs of vectors, a vector, singles
+        step = width * unroll
+        count = builder.sdiv(builder.sub(n, done), ir.Constant(intp, step))
+        with cgutils.for_range(builder, count) as loop:
+            body(builder.add(done, builder.mul(loop.index, ir.Constant(intp, step))), width,
+                 unroll)
+        done = builder.add(done, builder.mul(count, ir.Constant(intp, step)))
+    return context.get_dummy_value()
+
+
+@intrinsic
+def sparse_stencil(typingctx, xaddr, oaddr, trow, tcol, tw, n, shape, xrows,  # type: ignore[no-untyped-def]
+                   out):
+    """``out_r[j] = sum_t tw[t] * x_{r + trow[t]}[j + tcol[t]]`` for ``j < n``, ``r < rows``.
+
+    Any number of taps, in a loop inside each vector of columns: the ``rows`` sums stay in
+    registers across the taps, so a long line kernel (a motion blur) costs one load and
+    one multiply-add per non-zero tap and output vector. Arguments as :func:`stencil`.
+    """
+    if not isinstance(shape, types.BaseTuple) or len(shape.types) != 5:
+        return None
+    return types.void(xaddr, oaddr, trow, tcol, tw, n, shape, xrows, out), _emit_sparse
