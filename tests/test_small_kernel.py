@@ -70,34 +70,38 @@ def test_blocked_sum_matches_reference(problem):
 
 
 @settings(max_examples=EXAMPLES // 2)
-@given(problems(), st.sampled_from([128, 256, 512]), st.integers(1, 3))
-def test_every_vector_width_and_block_split(problem, bits, parts):
-    """``prepare`` directly: other vector widths, and tasks split at any block."""
+@given(problems(), st.sampled_from([128, 256, 512]), st.integers(1, 3), st.booleans())
+def test_every_vector_width_and_block_split(problem, bits, parts, sparse):
+    """``prepare`` directly: other vector widths, tasks split at any block, and the sparse
+    sum (non-zero taps only) on the same problems, with some taps zeroed."""
     operation, x, k, mode, options = problem
+    if sparse:
+        k = np.where(np.arange(k.size).reshape(k.shape) % 3 == 1, 0, k).astype(k.dtype)
+        x = np.where(np.isfinite(x), x, 0).astype(x.dtype)  # the plan zeroes them first
     want = naive(x, k, mode, operation=operation, **options)
     plan = getattr(fftconv, f"plan_{operation}")(x.shape, k, mode, x_dtype=x.dtype,
                                                  method="direct", **options)
     p = plan.problem
     kern = plan._kernel
     run = sk.prepare((p.batch, *p.n), kern, (p.batch, *p.out_len), 2, p.pad, p.boundary,
-                     p.cval, bits=bits)
+                     p.cval, bits=bits, sparse=sparse)
     xb = np.ascontiguousarray(x.reshape(p.batch, *p.n),
                               dtype=p.compute_dtype)
     out = np.empty((p.batch, *p.out_len), p.compute_dtype)
     if parts > 1:  # force a split into ``parts`` task ranges, however small
-        run = _split(sk, p, kern, parts, bits)
+        run = _split(sk, p, kern, parts, bits, sparse)
     run(xb, out)
     assert_close(out.reshape(want.shape), want, x, k, cval=options.get("cval", 0))
 
 
-def _split(sk, p, kern, parts, bits):
+def _split(sk, p, kern, parts, bits, sparse):
     import fftconv.strategies._small_kernel as mod
 
     saved = mod.threads_for
     mod.threads_for = lambda macs, elements, workers: parts
     try:
         return sk.prepare((p.batch, *p.n), kern, (p.batch, *p.out_len), parts, p.pad,
-                          p.boundary, p.cval, bits=bits)
+                          p.boundary, p.cval, bits=bits, sparse=sparse)
     finally:
         mod.threads_for = saved
 
@@ -118,14 +122,27 @@ def test_float32_error_tied_to_abs_sum():
     assert np.any(err > 0)  # the sum really was rounded in float32
 
 
-@pytest.mark.parametrize("shape, chosen", [((3, 3), True), ((9, 9), True), ((5, 1), True),
-                                           ((1, 120), False), ((15, 15), False)])
-def test_planner_picks_blocked_sum_for_small_dense_kernels(shape, chosen):
+@pytest.mark.parametrize("shape", [(3, 3), (9, 9), (5, 1), (1, 7)])
+def test_planner_picks_dense_blocked_sum_for_small_kernels(shape):
     k = np.random.default_rng(0).random(shape) + 0.5
     plan = fftconv.plan_correlate((512, 512), k, "same", x_dtype="float32")
-    assert plan.method != "direct" or blocked(plan) == chosen
-    if chosen:
-        assert plan.method == "direct" and blocked(plan)
+    assert plan.method == "direct" and blocked(plan) and "non-zero" not in plan.estimate.note
+
+
+def test_motion_blur_uses_sparse_sum_and_matches_reference():
+    """A 1 x 120 line (a horizontal motion blur): the blocked sum over its taps."""
+    k = np.full((1, 120), 1 / 120, np.float32)
+    plan = fftconv.plan_correlate((3000, 4000), k, "same", x_dtype="float32",
+                                  boundary="reflect")
+    assert plan.method == "direct" and "120 non-zero taps" in plan.estimate.note
+    x = random_array((9, 300), "float32", 3)
+    got = fftconv.correlate(x, k, "same", boundary="reflect")
+    want = naive(x, k, "same", operation="correlate", boundary="reflect")
+    assert_close(got, want, x, k)
+    diag = np.eye(25)[::-1] / 25  # a diagonal blur: 25 taps over 25 rows
+    x = random_array((40, 60), "float64", 4)
+    got = fftconv.correlate(x, diag, "same", boundary="wrap", method="direct")
+    assert_close(got, naive(x, diag, "same", operation="correlate", boundary="wrap"), x, diag)
 
 
 def test_sparse_kernel_costed_by_its_nonzero_taps():
