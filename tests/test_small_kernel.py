@@ -151,8 +151,10 @@ def test_sparse_kernel_costed_by_its_nonzero_taps():
     k[4, :] = 1
     k[:, 4] = 1
     plan = fftconv.plan_correlate((2048, 2048), k, "same", x_dtype="float64")
-    dense = fftconv.plan_correlate((2048, 2048), np.ones((9, 9)), "same", x_dtype="float64")
+    full = np.random.default_rng(1).random((9, 9)) + 0.5  # not separable
+    dense = fftconv.plan_correlate((2048, 2048), full, "same", x_dtype="float64")
     assert blocked(dense)
+    assert plan.method == "direct" and not blocked(plan)
     assert plan.estimate.seconds < dense.estimate.seconds
 
 

@@ -74,9 +74,12 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
     Kinds: ``'axpy'`` (:mod:`._direct_kernel`, any problem, zero taps skipped),
     ``'dense'`` (:mod:`._small_kernel`'s register-blocked sum over every tap of a kernel
     of at most :data:`BLOCKED_MAX_TAPS` per axis) and ``'sparse'`` (the same blocks over
-    the non-zero taps only, any kernel size). The blocked sums serve 1-d and 2-d problems
-    with one kernel and a real or integer compute dtype; each is costed by the taps it
-    multiplies, at its own rate.
+    the non-zero taps only, any kernel length). The blocked sums serve 1-d and 2-d
+    problems with one kernel and a real or integer compute dtype; each is costed by the
+    taps it multiplies, at its own rate. The sparse sum is offered for one-row kernels
+    (lines, motion blurs), where it measured 25-30 % faster than row-axpy; over several
+    rows it gained under 10 %, and with int64 nothing (the multiplies bound both), so
+    those keep row-axpy (no shipped rate for integers).
     """
     macs = problem.macs
     best = (_compute_seconds(problem, costs, workers, macs,
@@ -94,7 +97,8 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
         if t < best[0]:
             best = (t, "dense", f"{dense:.3g} multiply-adds, register-blocked")
     sparse_rate = costs.get("direct_sparse_per_mac", {}).get(name)
-    if sparse_rate is not None and problem.kernel_nonzero >= 0:
+    if sparse_rate is not None and problem.kernel_nonzero >= 0 and (problem.ndim == 1
+                                                                    or problem.k[0] == 1):
         t = _compute_seconds(problem, costs, workers, macs, sparse_rate)
         if t < best[0]:
             best = (t, "sparse", f"{macs:.3g} multiply-adds, register-blocked over "
