@@ -24,7 +24,7 @@ from numba import njit
 from .._machine.threads import parallel_map, threads_for
 from .._numerics.boundary import index_map
 from ._direct_kernel import _offsets, _row_map
-from ._small_simd import SPARSE, sparse_stencil, stencil, tag
+from ._small_simd import SPARSE, block, tag
 
 __all__ = ["MAX_TAPS", "ROWS", "prepare", "symmetry", "vector_bits"]
 
@@ -88,7 +88,6 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
     R = len(shape[0])
     KH = kh
     KW = kw
-    sparse = len(shape[4]) == SPARSE + 1
     L = out.shape[1]
     n_x = xrows.shape[1]
     item = xrows.itemsize
@@ -122,33 +121,23 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
             src[i] = rowmap[e]
         for r in range(R):
             orow[r] = o0 + (r0 + r) * os_ if r < m else -1
-        if b > a:
-            for i in range(nin):
-                s = src[i]
-                xaddr[i] = x0 + s * xs + (a - lo) * item if s >= 0 else f0
-            for r in range(R):
-                oaddr[r] = orow[r] + a * oitem if orow[r] >= 0 else s0
-            if sparse:
-                sparse_stencil(xaddr, oaddr, taps[0], taps[1], tw, b - a, shape, xrows, out)
-            else:
-                stencil(xaddr, oaddr, w, b - a, shape, xrows, out)
-        for side in range(2):
-            p = 0 if side == 0 else b
-            q = a if side == 0 else L
+        for seg in range(3):  # left edge, interior, right edge: one call site
+            p = 0 if seg == 0 else (a if seg == 1 else b)
+            q = a if seg == 0 else (b if seg == 1 else L)
             if q <= p:
                 continue
             for i in range(nin):
                 s = src[i]
+                if seg == 1:  # the interior reads x in place (or the fill row)
+                    xaddr[i] = x0 + s * xs + (a - lo) * item if s >= 0 else f0
+                    continue
                 for jj in range(q - p + KW - 1):
                     c = colmap[p + jj]
                     ebuf[i, jj] = xrows[s, c] if s >= 0 and c >= 0 else fill
                 xaddr[i] = e0 + i * es
             for r in range(R):
                 oaddr[r] = orow[r] + p * oitem if orow[r] >= 0 else s0
-            if sparse:
-                sparse_stencil(xaddr, oaddr, taps[0], taps[1], tw, q - p, shape, xrows, out)
-            else:
-                stencil(xaddr, oaddr, w, q - p, shape, xrows, out)
+            block(xaddr, oaddr, w, taps[0], taps[1], tw, q - p, shape, xrows, out)
 
 
 def _blocks(B: int, L0: int, kh: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,7 +192,7 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     ``sparse`` sums only the non-zero taps, in a loop (any kernel size).
     """
     k2 = k.reshape(k.shape[-2:] if k.ndim == 3 else (1, k.shape[-1]))
-    kh, kw = int(k2.shape[0]), int(k2.shape[1])
+    kh, kw = int(k2.shape[0]), int(k2.shape[-1])
     B, n, L = x_shape[0], tuple(x_shape[1:]), tuple(out_shape[1:])
     if len(n) == 1:  # a 1-d problem: one row per signal
         n, L, pad = (1, *n), (1, *L), ((0, 0), *pad)
@@ -235,8 +224,9 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     n1, L1 = n[1], L[1]
 
     wide = (fillrow, w, tw)
-    fast = narrow_dtype(np.dtype(x_dtype), k, boundary, cval) if x_dtype is not None else None
-    native = np.dtype(x_dtype) if fast is not None else None
+    xdt = np.dtype(x_dtype) if x_dtype is not None else None  # type: ignore[call-overload]
+    fast = narrow_dtype(xdt, k, boundary, cval) if xdt is not None else None
+    native = xdt if fast is not None else None
     narrow = wide
     if fast is not None:
         narrow = (np.full(L[1] + kw, cval, native), np.ascontiguousarray(w, dtype=fast),

@@ -18,7 +18,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["SPARSE", "sparse_stencil", "stencil", "tag"]
+__all__ = ["SPARSE", "block", "sparse_stencil", "stencil", "tag"]
 
 #: The symmetry code of :func:`tag` that marks a call of :func:`sparse_stencil`.
 SPARSE = 3
@@ -163,7 +163,7 @@ def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):  # type: ignore[n
 
 
 def _emit_sparse(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
-    xaddr_t, oaddr_t, trow_t, tcol_t, tw_t, _, tag_t, xrows_t, out_t = sig.args
+    tw_t, _, tag_t, xrows_t, out_t = sig.args[4:]
     rows, bits = tag_t.types[0].count, tag_t.types[1].count * 64
     one_row = tag_t.types[2].count == 2  # every tap on row 0: row pointers fixed
     dt, xdt, odt = tw_t.dtype, xrows_t.dtype, out_t.dtype
@@ -249,3 +249,26 @@ def sparse_stencil(typingctx, xaddr, oaddr, trow, tcol, tw, n, shape, xrows,  # 
     if not isinstance(shape, types.BaseTuple) or len(shape.types) != 5:
         return None
     return types.void(xaddr, oaddr, trow, tcol, tw, n, shape, xrows, out), _emit_sparse
+
+
+@intrinsic
+def block(typingctx, xaddr, oaddr, w, trow, tcol, tw, n, shape, xrows, out):  # type: ignore[no-untyped-def]
+    """:func:`stencil` or, for a :data:`SPARSE` ``shape``, :func:`sparse_stencil`.
+
+    The choice is made from the type of ``shape`` while compiling, so a caller emits
+    only the one it uses (both are large: compile time is most of a first call).
+    """
+    if not isinstance(shape, types.BaseTuple) or len(shape.types) != 5:
+        return None
+    sig = types.void(xaddr, oaddr, w, trow, tcol, tw, n, shape, xrows, out)
+    sparse = shape.types[4].count == SPARSE + 1
+
+    def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
+        a = sig.args
+        if sparse:
+            sub = types.void(a[0], a[1], a[3], a[4], a[5], a[6], a[7], a[8], a[9])
+            return _emit_sparse(context, builder, sub, [args[i] for i in (0, 1, 3, 4, 5, 6, 7, 8, 9)])
+        sub = types.void(a[0], a[1], a[2], a[6], a[7], a[8], a[9])
+        return _emit(context, builder, sub, [args[i] for i in (0, 1, 2, 6, 7, 8, 9)])
+
+    return sig, codegen

@@ -101,8 +101,9 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
                                                                     or problem.k[0] == 1):
         t = _compute_seconds(problem, costs, workers, macs, sparse_rate)
         if t < best[0]:
-            best = (t, "sparse", f"{macs:.3g} multiply-adds, register-blocked over "
-                                 f"{problem.kernel_nonzero} non-zero taps")
+            note = (f"{macs:.3g} multiply-adds, register-blocked over "
+                    f"{problem.kernel_nonzero} non-zero taps")
+            best = (t, "sparse", note)
     return best
 
 
