@@ -191,8 +191,8 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     dtype uncast (listed in ``run.exact_inputs``) and sums it in floating point.
     ``sparse`` sums only the non-zero taps, in a loop (any kernel size).
     """
-    k2 = k.reshape(k.shape[-2:] if k.ndim == 3 else (1, k.shape[-1]))
-    kh, kw = int(k2.shape[0]), int(k2.shape[-1])
+    kh, kw = (int(k.shape[-2]) if k.ndim == 3 else 1), int(k.shape[-1])
+    k2 = k.reshape(kh, kw)
     B, n, L = x_shape[0], tuple(x_shape[1:]), tuple(out_shape[1:])
     if len(n) == 1:  # a 1-d problem: one row per signal
         n, L, pad = (1, *n), (1, *L), ((0, 0), *pad)
