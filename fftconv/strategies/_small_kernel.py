@@ -137,7 +137,7 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
                 xaddr[i] = e0 + i * es
             for r in range(R):
                 oaddr[r] = orow[r] + p * oitem if orow[r] >= 0 else s0
-            block(xaddr, oaddr, w, taps[0], taps[1], tw, q - p, shape, xrows, out)
+            block(xaddr, oaddr, w, taps[0], taps[1], tw, q - p, shape, xrows, out)  # type: ignore[call-arg]
 
 
 def _blocks(B: int, L0: int, kh: int) -> tuple[np.ndarray, np.ndarray]:

@@ -36,6 +36,11 @@ def tag(rows: int, bits: int, kh: int, kw: int, sym: int = 0) -> tuple[tuple[int
     return ((0,) * rows, (0,) * (bits // 64), (0,) * kh, (0,) * kw, (0,) * (sym + 1))
 
 
+def _parts(shape: Any) -> tuple[Any, ...]:
+    """The member types of a :func:`tag`'s numba type."""
+    return tuple(getattr(shape, "types", ()))
+
+
 def _fma_name(dt: Any, width: int) -> str:
     base = "f32" if dt.bitwidth == 32 else "f64"
     return f"llvm.fma.{base}" if width == 1 else f"llvm.fma.v{width}{base}"
@@ -147,7 +152,7 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
 
 
 @intrinsic
-def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):  # type: ignore[no-untyped-def]
+def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):
     """``out_r[j] = sum_{a, c} w[a, c] * x_{r + a}[j + c]`` for ``j < n``, ``r < rows``.
 
     ``xaddr`` holds the byte addresses of the ``rows + kh - 1`` input rows (each readable
@@ -157,7 +162,7 @@ def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):  # type: ignore[n
     ``out``'s, which must be exact: the caller proves it). Full vectors first, then the
     ``n % lanes`` last columns one at a time with the same code.
     """
-    if not isinstance(shape, types.BaseTuple) or len(shape.types) != 5:
+    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
         return None
     return types.void(xaddr, oaddr, w, n, shape, xrows, out), _emit
 
@@ -238,7 +243,7 @@ def _emit_sparse(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> An
 
 
 @intrinsic
-def sparse_stencil(typingctx, xaddr, oaddr, trow, tcol, tw, n, shape, xrows,  # type: ignore[no-untyped-def]
+def sparse_stencil(typingctx, xaddr, oaddr, trow, tcol, tw, n, shape, xrows,
                    out):
     """``out_r[j] = sum_t tw[t] * x_{r + trow[t]}[j + tcol[t]]`` for ``j < n``, ``r < rows``.
 
@@ -246,22 +251,22 @@ def sparse_stencil(typingctx, xaddr, oaddr, trow, tcol, tw, n, shape, xrows,  # 
     registers across the taps, so a long line kernel (a motion blur) costs one load and
     one multiply-add per non-zero tap and output vector. Arguments as :func:`stencil`.
     """
-    if not isinstance(shape, types.BaseTuple) or len(shape.types) != 5:
+    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
         return None
     return types.void(xaddr, oaddr, trow, tcol, tw, n, shape, xrows, out), _emit_sparse
 
 
 @intrinsic
-def block(typingctx, xaddr, oaddr, w, trow, tcol, tw, n, shape, xrows, out):  # type: ignore[no-untyped-def]
+def block(typingctx, xaddr, oaddr, w, trow, tcol, tw, n, shape, xrows, out):
     """:func:`stencil` or, for a :data:`SPARSE` ``shape``, :func:`sparse_stencil`.
 
     The choice is made from the type of ``shape`` while compiling, so a caller emits
     only the one it uses (both are large: compile time is most of a first call).
     """
-    if not isinstance(shape, types.BaseTuple) or len(shape.types) != 5:
+    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
         return None
     sig = types.void(xaddr, oaddr, w, trow, tcol, tw, n, shape, xrows, out)
-    sparse = shape.types[4].count == SPARSE + 1
+    sparse = _parts(shape)[4].count == SPARSE + 1
 
     def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
         a = sig.args
