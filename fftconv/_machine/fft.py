@@ -34,7 +34,7 @@ def _import_pyfftw() -> Any:
     """``import pyfftw`` without the interfaces' optional imports (unless already loaded)."""
     import sys
 
-    if "pyfftw" in sys.modules:
+    if sys.modules.get("pyfftw") is not None:
         return sys.modules["pyfftw"]
     blocked = [m for m in _PYFFTW_EXTRAS if m not in sys.modules]
     for name in blocked:
