@@ -12,7 +12,8 @@ from ._machine.workers import get_workers, set_workers
 __version__ = "0.1.0"
 
 #: Public submodules, imported on first attribute access so ``import fftconv`` stays light.
-_SUBMODULES = ("benchmark", "data", "kernels", "ndimage", "nn", "signal", "stream")
+_SUBMODULES = ("astropy", "benchmark", "dask", "data", "kernels", "ndimage", "nn", "signal",
+               "stream")
 
 
 def __getattr__(name: str) -> object:

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _masked
 from ._machine.resources import default_budget
 from ._machine.workers import resolve_workers
 from ._plan import Plan, PlanReport
@@ -146,16 +147,28 @@ def _validate(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, f
     return problem, prepared, method, effort
 
 
+def _is_dask(a: object) -> bool:
+    """Whether ``a`` is a dask collection, checked without importing dask."""
+    return type(a).__module__.split(".", 1)[0] == "dask"
+
+
 def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
     """A one-shot convolve (``flip``) or correlate, through the call memo."""
-    xa, ka = as_array(x, "x"), as_array(kernel, "kernel")
+    if _is_dask(x) or _is_dask(kernel):  # lazy in, lazy out: never compute it silently
+        from .dask._api import run as run_dask
+
+        return run_dask(x, kernel, flip=flip, **options._asdict())
+    masked = _masked.is_masked_input(x)  # the plan treats its masked samples as missing
+    kernel = _masked.kernel_data(kernel)
+    xa = as_array(np.ma.getdata(x) if masked else x, "x")  # type: ignore[call-overload]
+    ka = as_array(kernel, "kernel")
     if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
         return run(xa.reshape(1), ka.reshape(1), flip, options).reshape(())
     workers = resolve_workers(options.workers)  # type: ignore[arg-type]
     key = _call_key(flip, xa, ka, workers, options)
     found = calls.get(key) if key is not None else None
     if isinstance(found, Plan):
-        return found(xa)
+        return found(x if masked else xa)
     problem, prepared, method, effort = _validate(xa.shape, xa.dtype, ka, flip, options)
     if math.prod(problem.out_shape) == 0:
         return np.zeros(problem.out_shape, problem.result_dtype)
@@ -163,7 +176,7 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
                      dtype=options.dtype)
     if key is not None:
         calls.put(key, new, new.nbytes)
-    return new(xa)
+    return new(x if masked else xa)
 
 
 def plan(x_shape: object, x_dtype: object, kernel: object, flip: bool,
@@ -171,7 +184,7 @@ def plan(x_shape: object, x_dtype: object, kernel: object, flip: bool,
     """A reusable plan (never from the call memo: each call returns a new plan)."""
     shape = as_shape(x_shape, "x_shape")
     xdt = as_dtype(x_dtype, "x_dtype")
-    ka = as_array(kernel, "kernel")
+    ka = as_array(_masked.kernel_data(kernel), "kernel")
     workers = resolve_workers(options.workers)  # type: ignore[arg-type]
     problem, prepared, method, effort = _validate(shape, xdt, ka, flip, options)
     return build_plan(problem, prepared, method=method, effort=effort, workers=workers,

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import _masked
 from ._machine import learning as _learning
 from ._numerics import nonfinite as _nonfinite
 from ._errors import InexactError
@@ -98,7 +99,9 @@ class PlanReport:
                 f"{self.method!r}, effort={self.effort!r}, workers={self.workers}\n")
         if self.constants:
             head += f"constants: {self.constants}\n"
-        return head + candidate_table(self.candidates)
+        chosen = next((c.estimate for c in self.candidates if c.chosen and c.estimate), None)
+        note = _nonfinite.describe(self.problem, self.method, chosen.seconds) if chosen else ""
+        return head + candidate_table(self.candidates) + (f"\n{note}" if note else "")
 
     def _repr_pretty_(self, p, cycle):  # pragma: no cover - IPython only
         p.text(str(self))
@@ -200,6 +203,15 @@ class Plan:
         """The planner's report: every candidate, its estimate and why it lost."""
         return self._report
 
+    def _missing(self) -> _nonfinite.NonFinite:
+        """The non-finite handling of this plan (built on first need)."""
+        nf = self.__dict__.get("_nonfinite")
+        if nf is None:
+            nf = _nonfinite.NonFinite(self.problem, self._kernel, self._execute, self.method,
+                                      self.estimate.seconds, self.estimate.memory)
+            object.__setattr__(self, "_nonfinite", nf)
+        return nf
+
     def __call__(self, x: object, out: np.ndarray | None = None) -> np.ndarray:
         """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
         start = _learning.clock()()  # every call times itself for the planner to learn
@@ -209,6 +221,9 @@ class Plan:
 
     def _call(self, x: object, out: np.ndarray | None) -> np.ndarray:
         p = self.problem
+        mask = None
+        if isinstance(x, np.ma.MaskedArray):  # masked samples are missing (nan_policy)
+            x, mask = _masked.split(x, self)
         x = np.asarray(x)
         if x.shape != p.x_shape:
             raise ValueError(f"x has shape {x.shape}, but this plan was made for x_shape="
@@ -232,6 +247,8 @@ class Plan:
                     and not np.may_share_memory(x, out)):
                 target = out.reshape((p.batch, *p.out_len))
         xb = self._canonical(x)
+        if mask is not None:
+            return _masked.finish(self, xb, mask, out)
         if target is not None:
             self._compute(xb, target)
             return out  # type: ignore[return-value]
@@ -243,14 +260,11 @@ class Plan:
         p = self.problem
         if outb.size == 0:
             return outb
-        if self._check_finite and not _all_finite(xb):
-            if p.nan_policy == "raise":
+        if self._check_finite and not (_nonfinite.fill_is_finite(p) and _all_finite(xb)):
+            if p.nan_policy == "raise" and not _all_finite(xb):
                 raise ValueError("x contains non-finite values (nan_policy='raise'); use "
                                  "nan_policy='propagate' or 'omit' to accept them")
-            if p.nan_policy == "omit":
-                _nonfinite.omit(p, xb, self._kernel, self._execute, outb)
-                return outb
-            _nonfinite.propagate(p, xb, self._kernel, self._execute, outb)
+            self._missing().run(xb, outb)
             return outb
         if p.is_exact_integer:
             _check_integer_range(xb, self._kernel, p)

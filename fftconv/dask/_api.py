@@ -1,0 +1,172 @@
+"""``fftconv.dask`` convolve/correlate/explain: validate -> plan the chunks -> build the graph."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal, Union
+
+import numpy as np
+
+from ._chunks import ChunkReport, normalise_chunks, plan_chunks
+from ._core import EFFORTS, Problem, check_option, make_problem, resolve_max_memory, \
+    resolve_workers, strategy_names
+from ._halo import Axis, bounds, block_spec, out_bounds
+from ._tasks import ChunkJob, chunk_plan, compute_block
+
+__all__ = ["build", "run", "explain_job", "is_dask"]
+
+Chunks = Union[Literal["auto"], int, Sequence[Any], dict]
+
+
+def is_dask(a: object) -> bool:
+    """Whether ``a`` is a dask collection (checked without importing dask)."""
+    return type(a).__module__.split(".", 1)[0] == "dask" and hasattr(a, "__dask_graph__")
+
+
+def _inputs(x: object, kernel: object) -> tuple[Any, np.ndarray]:
+    import dask.array as da
+
+    if is_dask(kernel):
+        raise TypeError("kernel is a dask array; expected an in-memory array (numpy or "
+                        "array_like): call kernel.compute() first (the kernel is shipped "
+                        "to every worker once)")
+    if not isinstance(x, da.Array):
+        if is_dask(x):
+            raise TypeError(f"x is a {type(x).__name__}; expected a dask.array.Array")
+        x = da.asarray(x)
+    try:
+        k = np.asarray(kernel)
+    except Exception as exc:
+        raise ValueError(f"kernel could not be converted to an array: {exc}") from None
+    return x, k
+
+
+def _problem(x: Any, k: np.ndarray, flip: bool, conjugate: bool, o: dict) -> Problem:
+    return make_problem(x.shape, x.dtype, k.shape, k.dtype, mode=o["mode"], axes=o["axes"],
+                        boundary=o["boundary"], cval=o["cval"], anchor=o["anchor"], flip=flip,
+                        conjugate=conjugate, dtype=o["dtype"], nan_policy=o["nan_policy"],
+                        max_memory=o["max_memory"])
+
+
+def _block_dtype(problem: Problem) -> np.dtype:
+    """The dtype of assembled blocks: ``x``'s, unless ``cval`` does not fit it exactly."""
+    xdt = problem.x_dtype
+    if problem.boundary != "constant" or problem.pad_is_zero:
+        return xdt
+    try:
+        with np.errstate(all="ignore"):
+            fits = bool(np.array(problem.cval).astype(xdt) == problem.cval)
+    except (TypeError, ValueError, OverflowError):
+        fits = False
+    if fits or (isinstance(problem.cval, float) and math.isnan(problem.cval) and xdt.kind in "fc"):
+        return xdt
+    return problem.compute_dtype
+
+
+def _plan(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
+          o: dict) -> tuple[Problem, ChunkReport, dict]:
+    """Validate everything and choose the chunking; no graph, no array work."""
+    problem = _problem(x, k, flip, conjugate, o)
+    method = check_option("method", o["method"], ("auto", *strategy_names()))
+    effort = check_option("effort", o["effort"], EFFORTS)
+    explicit = normalise_chunks(o.setdefault("chunks", "auto"), x)
+    cores = resolve_workers(None)
+    per_task = resolve_workers(o["workers"]) if o["workers"] is not None else None
+    budget = resolve_max_memory(o["max_memory"])
+    import dask
+    from dask.utils import parse_bytes
+
+    chunk_bytes = parse_bytes(dask.config.get("array.chunk-size", "128MiB"))
+    bdt = _block_dtype(problem)
+    options = dict(x_dtype=bdt, kernel_dtype=k.dtype,
+                   operation="convolve" if flip else "correlate", axes=problem.axes,
+                   method=method, workers=per_task or 1, dtype=o["dtype"],
+                   nan_policy=problem.nan_policy, max_memory=budget)
+    report = plan_chunks(tuple(x.chunks), problem, explicit=explicit, requested=o["chunks"],
+                         block_itemsize=bdt.itemsize, options=options, cores=cores,
+                         budget=max(budget // cores, 1), chunk_bytes=chunk_bytes)
+    if per_task is None and report.tasks < cores:
+        report = _with_workers(report, max(cores // max(report.tasks, 1), 1))
+    return problem, report, dict(method=method, effort=effort, block_dtype=bdt, budget=budget)
+
+
+def _with_workers(report: ChunkReport, workers: int) -> ChunkReport:
+    from dataclasses import replace
+
+    return replace(report, workers=workers)
+
+
+def explain_job(x: object, kernel: object, *, flip: bool, conjugate: bool,
+                **o: object) -> ChunkReport:
+    """The chunk planner's report for a job, building nothing."""
+    xa, k = _inputs(x, kernel)
+    return _plan(xa, k, flip, conjugate, o)[1]
+
+
+def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
+          **o: object) -> tuple[Problem, ChunkReport, ChunkJob, Any, np.ndarray, dict]:
+    """Validate, plan the chunks and describe every task: ``(problem, report, job, x, kernel,
+    {block index: BlockSpec})`` (``x`` rechunked as planned). No array work."""
+    from dask.base import tokenize
+
+    xa, k = _inputs(x, kernel)
+    problem, report, extra = _plan(xa, k, flip, conjugate, o)
+    if report.rechunk:
+        xa = xa.rechunk(report.chunks)
+    job = ChunkJob(token=tokenize(k), flip=flip, conjugate=bool(conjugate), axes=problem.axes,
+                   block_dtype=extra["block_dtype"].str, result_dtype=problem.result_dtype.str,
+                   cval=problem.cval, method=extra["method"], effort=extra["effort"],
+                   workers=report.workers, dtype=None if o["dtype"] is None
+                   else np.dtype(o["dtype"]).str,  # type: ignore[call-overload]
+                   nan_policy=problem.nan_policy, max_memory=extra["budget"])
+    if math.prod(problem.out_shape) == 0:
+        return problem, report, job, xa, k, {}
+    axes = []
+    pads = dict(zip(problem.axes, problem.pad))
+    for a, n in enumerate(problem.x_shape):
+        ib = bounds(xa.chunks[a])
+        if a in pads:
+            kk = problem.kernel_shape[a]
+            lo, hi = pads[a]
+            ob = out_bounds(n, kk, lo, problem.out_shape[a], problem.mode, ib)
+            axes.append(Axis(n, kk, lo, hi, problem.boundary, ib, ob))
+        else:
+            axes.append(Axis(n, 1, 0, 0, "constant", ib, ib))
+    kernel_batched = tuple(problem.kernel_batched and a not in pads and k.ndim == xa.ndim
+                           and k.shape[a] != 1 for a in range(xa.ndim))
+    nblocks = [len(ax.out_bounds) - 1 for ax in axes]
+    specs = {idx: block_spec(axes, idx, kernel_batched) for idx in np.ndindex(*nblocks)}
+    return problem, report, job, xa, k, specs
+
+
+def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) -> Any:
+    """The lazy result of a convolution/correlation of a dask array."""
+    import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    if getattr(x, "ndim", None) == 0 and np.ndim(kernel) == 0:  # type: ignore[arg-type]
+        return run(x.reshape(1), np.reshape(kernel, 1),  # type: ignore[attr-defined,call-overload]
+                   flip=flip,
+                   conjugate=conjugate, **o).reshape(())
+    problem, report, job, xa, k, specs = build(x, kernel, flip=flip, conjugate=conjugate, **o)
+    if not specs:
+        return da.zeros(problem.out_shape, dtype=problem.result_dtype)
+    # Validate the kernel's values (and warm this process's cache) on the commonest shape.
+    shapes: dict[tuple, int] = {}
+    for spec in specs.values():
+        shapes[spec.shape] = shapes.get(spec.shape, 0) + 1
+    main = max(specs.values(), key=lambda s: shapes[s.shape])
+    chunk_plan(job, main.shape, k, main.kernel_index)
+    op = "convolve" if flip else "correlate"
+    name = f"fftconv-{op}-" + tokenize(xa.name, job, report.chunks, repr(problem))
+    kname = f"fftconv-kernel-{job.token}"
+    layer: dict = {kname: k}
+    for idx, spec in specs.items():
+        deps = [(xa.name, *d) for d in spec.deps]
+        layer[(name,) + tuple(idx)] = (compute_block, job, spec, kname, deps)
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=[xa])
+    out_chunks = report.out_chunks
+    meta = np.empty((0,) * xa.ndim, dtype=problem.result_dtype)
+    return da.Array(graph, name, chunks=out_chunks, dtype=problem.result_dtype, meta=meta)

@@ -1,0 +1,322 @@
+"""The chunk-aware planner: which chunking a job runs on, and why.
+
+Each task computes one output block from its input chunk plus a halo read from the
+neighbouring chunks. With ``chunks='auto'`` the planner compares the input's own
+chunking with uniform chunkings of the convolved axes, costing each with the core's cost
+model (``fftconv.explain`` on the extended block shape) plus a per-task overhead, the halo
+copy and, when it rechunks, the cost of moving the data; candidates whose tasks would not
+fit the memory budget, or whose chunks are smaller than the halo, are rejected. An explicit
+chunk spec is honoured as it is, or refused with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import fftconv
+
+from ._core import Problem, fmt_bytes as _fmt_bytes, fmt_seconds as _fmt_seconds, invalid_option
+from ._halo import bounds, depth
+from ._tasks import task_scratch
+
+__all__ = ["ChunkCandidate", "ChunkReport", "plan_chunks", "check_holds", "normalise_chunks"]
+
+#: Fixed cost of one task (scheduling, the halo gather), seconds.
+TASK_OVERHEAD = 1e-3
+#: Bandwidth of copying and rechunking data between tasks, bytes per second.
+COPY_BANDWIDTH = 1.5e9
+
+
+def normalise_chunks(chunks: object, x: object) -> tuple[tuple[int, ...], ...] | None:
+    """``None`` for ``'auto'``, else dask's normal form of an explicit chunk spec."""
+    if isinstance(chunks, str) and chunks == "auto":
+        return None
+    from dask.array.core import normalize_chunks
+
+    note = (" (or 'auto'); expected an int, a tuple with an int or a tuple of ints per axis, "
+            "or a dict {axis: int}")
+    if isinstance(chunks, str) or isinstance(chunks, (bool, np.bool_)) or chunks is None:
+        raise invalid_option("chunks", chunks, ("auto",), note)
+    try:
+        out = normalize_chunks(chunks, x.shape, dtype=x.dtype,  # type: ignore[attr-defined]
+                               previous_chunks=x.chunks)  # type: ignore[attr-defined]
+    except Exception as exc:  # dask's own messages vary; name the parameter
+        raise ValueError(f"chunks={chunks!r} is invalid for an array of shape "
+                         f"{x.shape}: {exc}") from None  # type: ignore[attr-defined]
+    if any(c <= 0 for axis, n in zip(out, x.shape) if n for c in axis):  # type: ignore[attr-defined]
+        raise ValueError(f"chunks={chunks!r} is invalid: chunk lengths must be positive")
+    return tuple(tuple(int(c) for c in axis) for axis in out)
+
+
+def _depths(problem: Problem) -> dict[int, tuple[int, int]]:
+    return {a: depth(k, lo, problem.mode)
+            for a, k, (lo, _) in zip(problem.axes, problem.k, problem.pad)}
+
+
+def holds(chunks: tuple[tuple[int, ...], ...], problem: Problem) -> str | None:
+    """``None`` if every task's halo lies in its neighbouring chunks, else why not."""
+    for a, (before, after) in _depths(problem).items():
+        c = chunks[a]
+        if len(c) < 2:
+            continue
+        if min(c[:-1]) < before or min(c[1:]) < after:
+            return (f"along axis {a} the halo reaches {before} samples before and {after} "
+                    f"after each chunk, but the chunks are {_fmt_chunks(c)}")
+    return None
+
+
+def check_holds(chunks: tuple[tuple[int, ...], ...], problem: Problem, spec: object) -> None:
+    """Raise for explicit chunks that cannot hold the halo (they may not be rechunked)."""
+    why = holds(chunks, problem)
+    if why is not None:
+        raise ValueError(f"chunks={spec!r} cannot hold the halo: {why}; pass larger chunks, "
+                         "or chunks='auto' to let the planner rechunk")
+
+
+def _fmt_chunks(c: tuple[int, ...]) -> str:
+    if len(set(c[:-1])) <= 1:
+        return f"{c[0]}" + ("" if len(c) == 1 else f" x{len(c) - 1} + {c[-1]}" if c[-1] != c[0]
+                            else f" x{len(c)}")
+    return f"{min(c)}..{max(c)} ({len(c)} chunks)"
+
+
+def _uniform(n: int, c: int, before: int, after: int) -> tuple[int, ...]:
+    """``n`` in chunks of ``c``; a last chunk too small for the halo joins its neighbour."""
+    if n <= c:
+        return (n,)
+    q, r = divmod(n, c)
+    out = [c] * q + ([r] if r else [])
+    if len(out) > 1 and out[-1] < max(before, after):
+        last = out.pop()
+        out[-1] += last
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class ChunkCandidate:
+    """One chunking as the planner saw it."""
+
+    label: str
+    chunks: tuple[tuple[int, ...], ...]
+    tasks: int
+    overhead: float
+    task_memory: int
+    seconds: float | None
+    method: str | None
+    rejected: str | None = None
+    chosen: bool = False
+
+
+@dataclass(frozen=True)
+class ChunkReport:
+    """The dask planner's decision; ``str()`` is a table of every chunking it weighed.
+
+    Attributes
+    ----------
+    problem : Problem
+        The whole job (as the in-memory call would see it).
+    input_chunks, chunks, out_chunks : tuple of tuple of int
+        The array's chunks, the chunks the job runs on, and the result's chunks.
+    rechunk : bool
+        Whether the input is rechunked first.
+    candidates : tuple of ChunkCandidate
+        Every chunking weighed (``chunks='auto'``), or the one given.
+    blocks : tuple of (tuple of int, int, str, float)
+        Per distinct extended block shape: the shape, how many tasks have it, the
+        strategy the core planner picks for it, and its estimated seconds.
+    workers : int
+        Threads per task.
+    """
+
+    problem: Problem
+    requested: str
+    input_chunks: tuple[tuple[int, ...], ...]
+    chunks: tuple[tuple[int, ...], ...]
+    out_chunks: tuple[tuple[int, ...], ...]
+    rechunk: bool
+    candidates: tuple[ChunkCandidate, ...]
+    blocks: tuple[tuple[tuple[int, ...], int, str, float], ...] = field(default=())
+    workers: int = 1
+
+    @property
+    def tasks(self) -> int:
+        """Number of output blocks (convolution tasks)."""
+        if math.prod(self.problem.out_shape) == 0:
+            return 0
+        return math.prod(len(c) for c in self.out_chunks)
+
+    @property
+    def method(self) -> str:
+        """The strategy of the most common block shape."""
+        return max(self.blocks, key=lambda b: b[1])[2] if self.blocks else "none"
+
+    def __str__(self) -> str:
+        p = self.problem
+        depths = _depths(p)
+        halo = ", ".join(f"axis {a}: {b}+{f}" for a, (b, f) in depths.items())
+        head = [f"fftconv.dask plan: {p.describe()}",
+                f"input chunks {_shape(self.input_chunks)} -> "
+                f"{'rechunked to ' if self.rechunk else 'kept, '}{_shape(self.chunks)}; "
+                f"chunks={self.requested!r}",
+                f"halo {halo}; {self.tasks} tasks, {self.workers} thread(s) per task; "
+                f"output chunks {_shape(self.out_chunks)}"]
+        rows = [("", "chunking", "tasks", "halo x", "task memory", "estimate", "strategy",
+                 "detail")]
+        for c in self.candidates:
+            rows.append(("*" if c.chosen else "", _shape(c.chunks), str(c.tasks),
+                         f"{c.overhead:.2f}", _fmt_bytes(c.task_memory),
+                         _fmt_seconds(c.seconds), c.method or "-", c.rejected or c.label))
+        lines = _table(rows)
+        blocks = [("block shape", "tasks", "strategy", "estimate")]
+        for shape, count, method, secs in self.blocks:
+            blocks.append(("x".join(map(str, shape)), str(count), method, _fmt_seconds(secs)))
+        return "\n".join(head + ["", *lines, "", *_table(blocks)])
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def _shape(chunks: tuple[tuple[int, ...], ...]) -> str:
+    """A chunking as ``(1024 x4, 1024 x4)``."""
+    return "(" + ", ".join(_fmt_chunks(c) if c else "0" for c in chunks) + ")"
+
+
+def out_chunks_of(chunks: tuple[tuple[int, ...], ...],
+                  problem: Problem) -> tuple[tuple[int, ...], ...]:
+    """The result's chunks when the job runs on ``chunks``."""
+    from ._halo import out_bounds
+
+    out = list(chunks)
+    for a, k, (lo, _), length in zip(problem.axes, problem.k, problem.pad, problem.out_len):
+        b = out_bounds(problem.x_shape[a], k, lo, length, problem.mode, bounds(chunks[a]))
+        out[a] = tuple(int(e - s) for s, e in zip(b[:-1], b[1:])) if length else (0,)
+    return tuple(out)
+
+
+def block_shapes(chunks: tuple[tuple[int, ...], ...],
+                 problem: Problem) -> dict[tuple[int, ...], int]:
+    """Distinct extended block shapes of a chunking and how many tasks have each."""
+    out = out_chunks_of(chunks, problem)
+    per_axis: list[dict[int, int]] = []
+    for a, c in enumerate(out):
+        k = problem.kernel_shape[a] if a in problem.axes else 1
+        counts: dict[int, int] = {}
+        for length in c:
+            counts[length + k - 1] = counts.get(length + k - 1, 0) + 1
+        per_axis.append(counts)
+    shapes: dict[tuple[int, ...], int] = {(): 1}
+    for counts in per_axis:
+        shapes = {s + (length,): n * m for s, n in shapes.items() for length, m in counts.items()}
+    return shapes
+
+
+def _estimate(problem: Problem, shape: tuple[int, ...], options: dict) -> tuple[str, float, int]:
+    """The core planner's strategy, seconds and scratch bytes for one block shape."""
+    kshape = tuple(z if problem.kernel_batched and a not in problem.axes and k != 1 else k
+                   for a, (z, k) in enumerate(zip(shape, problem.kernel_shape)))
+    itemsize = np.dtype(options["x_dtype"]).itemsize
+    scratch = task_scratch(shape, itemsize, options["max_memory"])
+    rep = fftconv.explain(shape, kshape, "valid", **{**options, "max_memory": scratch})
+    chosen = next(c for c in rep.candidates if c.chosen)
+    est = chosen.estimate
+    return rep.method, float(est.seconds if est else 0.0), int(est.memory if est else 0)
+
+
+def _weigh(label: str, chunks: tuple[tuple[int, ...], ...], problem: Problem,
+           block_itemsize: int, options: dict, cores: int, budget: int, rechunk: bool,
+           rejected: str | None) -> ChunkCandidate:
+    shapes = block_shapes(chunks, problem)
+    tasks = sum(shapes.values())
+    main = max(shapes, key=lambda s: (shapes[s], math.prod(s)))
+    ext = sum(math.prod(s) * n for s, n in shapes.items())
+    overhead = ext / max(math.prod(problem.x_shape), 1)
+    out_bytes = problem.result_dtype.itemsize * math.prod(
+        z - k + 1 for z, k in zip(main, problem.kernel_shape))
+    method, secs, scratch = None, None, 0
+    if rejected is None:
+        try:
+            method, per_task, scratch = _estimate(problem, main, options)
+        except ValueError as exc:  # an explicit method that cannot serve these blocks
+            rejected, per_task = str(exc), 0.0
+    if rejected is None:
+        concurrent = min(tasks, cores)
+        secs = (per_task * tasks / concurrent * (math.ceil(tasks / cores) * cores / tasks
+                                                  if tasks > cores else 1.0)
+                + TASK_OVERHEAD * tasks / concurrent
+                + ext * block_itemsize / COPY_BANDWIDTH / concurrent)
+        if rechunk:
+            secs += math.prod(problem.x_shape) * problem.x_dtype.itemsize / COPY_BANDWIDTH
+    memory = math.prod(main) * block_itemsize + out_bytes + scratch
+    if rejected is None and memory > budget:
+        rejected = f"a task needs {memory} bytes, over the per-task budget of {budget}"
+    return ChunkCandidate(label=label, chunks=chunks, tasks=tasks, overhead=overhead,
+                          task_memory=memory, seconds=secs, method=method, rejected=rejected)
+
+
+def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
+                explicit: tuple[tuple[int, ...], ...] | None, requested: object,
+                block_itemsize: int, options: dict, cores: int, budget: int,
+                chunk_bytes: int) -> ChunkReport:
+    """Choose the chunking (``explicit`` is honoured) and report the decision."""
+    if math.prod(problem.out_shape) == 0:  # nothing to compute: no tasks
+        return ChunkReport(problem=problem, requested=str(requested), input_chunks=x_chunks,
+                           chunks=x_chunks, out_chunks=tuple((n,) for n in problem.out_shape),
+                           rechunk=False, candidates=(), workers=options["workers"])
+    cands: list[ChunkCandidate] = []
+    if explicit is not None:
+        check_holds(explicit, problem, requested)
+        cands.append(_weigh("given", explicit, problem, block_itemsize, options, cores,
+                            1 << 62, explicit != x_chunks, None))
+    else:
+        why = holds(x_chunks, problem)
+        cands.append(_weigh("the input's chunks", x_chunks, problem, block_itemsize,
+                            options, cores, budget, False,
+                            None if why is None else "cannot hold the halo: " + why))
+        depths = _depths(problem)
+        kmax = max(problem.k, default=1)
+        sizes = {1 << p for p in range(6, 16) if (1 << p) >= 2 * kmax}
+        sizes |= {problem.x_shape[a] for a in problem.axes}
+        seen = {x_chunks}
+        for c in sorted(sizes):
+            chunks = list(x_chunks)
+            for a in problem.axes:
+                n = problem.x_shape[a]
+                chunks[a] = _uniform(n, min(c, n), *depths[a]) if n else x_chunks[a]
+            key = tuple(chunks)
+            if key in seen:
+                continue
+            seen.add(key)
+            big = max(math.prod(len(ch) and max(ch) for ch in key), 1) * problem.x_dtype.itemsize
+            rejected = holds(key, problem)
+            if rejected is None and big > chunk_bytes and c != min(sizes):
+                rejected = f"chunks over dask's array.chunk-size ({chunk_bytes} bytes)"
+            cands.append(_weigh(f"{c} per convolved axis", key, problem, block_itemsize,
+                                options, cores, budget, True, rejected))
+    ok = [c for c in cands if c.rejected is None]
+    if not ok:  # nothing fits the budget: take the smallest tasks anyway (never a crash)
+        ok = [min(cands, key=lambda c: c.task_memory)]
+    best = min(ok, key=lambda c: c.seconds if c.seconds is not None else math.inf)
+    keep = cands[0]
+    if explicit is None and keep.rejected is None and keep.seconds is not None and \
+            best.seconds is not None and keep.seconds <= 1.1 * best.seconds:
+        best = keep  # within 10%: not worth moving the data
+    cands = [ChunkCandidate(**{**c.__dict__, "chosen": c is best}) for c in cands]
+    shapes = block_shapes(best.chunks, problem)
+    blocks = []
+    for shape, count in sorted(shapes.items(), key=lambda kv: -kv[1])[:6]:
+        try:
+            method, secs, _ = _estimate(problem, shape, options)
+        except ValueError:
+            method, secs = "-", 0.0
+        blocks.append((shape, count, method, secs))
+    return ChunkReport(problem=problem, requested=str(requested) if explicit is None
+                       else "explicit", input_chunks=x_chunks, chunks=best.chunks,
+                       out_chunks=out_chunks_of(best.chunks, problem),
+                       rechunk=best.chunks != x_chunks, candidates=tuple(cands),
+                       blocks=tuple(blocks), workers=options["workers"])
