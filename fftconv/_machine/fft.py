@@ -34,8 +34,9 @@ def _import_pyfftw() -> Any:
     """``import pyfftw`` without the interfaces' optional imports (unless already loaded)."""
     import sys
 
-    if sys.modules.get("pyfftw") is not None:
-        return sys.modules["pyfftw"]
+    loaded = sys.modules.get("pyfftw")
+    if loaded is not None:  # None there means "blocked": the import below then fails
+        return loaded
     blocked = [m for m in _PYFFTW_EXTRAS if m not in sys.modules]
     for name in blocked:
         sys.modules[name] = None  # type: ignore[assignment]  # makes its import fail

@@ -192,10 +192,10 @@ class WholeFFT:
             if exact:
                 check_exact(_norm_extended(xb, problem), kl1, nf)
 
-            n = xb.shape[0]  # the non-finite paths stack several signals per call
+            nb = xb.shape[0]  # the plan's batch, or a part of it (non-finite handling)
 
             def part(b0: int) -> None:
-                c = min(chunk, n - b0)
+                c = min(chunk, nb - b0)
                 tp = pair(c)
                 if zero_fill:
                     tp.inbuf[region] = xb[b0:b0 + c]
@@ -208,7 +208,7 @@ class WholeFFT:
                     np.rint(res, out=res)
                 out[b0:b0 + c] = res
 
-            parallel_map(part, range(0, n, chunk), threads)
+            parallel_map(part, range(0, nb, chunk), threads)
 
         return execute
 
