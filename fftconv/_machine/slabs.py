@@ -18,6 +18,7 @@ deschedules one of them. The phases of one convolution are:
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -30,10 +31,16 @@ from .threads import parallel_map
 __all__ = ["SlabConvolution", "available"]
 
 
-@functools.cache
 def available() -> bool:
     """Whether the slab passes can run (they need FFTW through pyfftw). Planning asks
     this for every problem, so it does not import pyfftw."""
+    if "pyfftw" in sys.modules:  # imported, or made unimportable (None)
+        return sys.modules["pyfftw"] is not None and _pyfftw() is not None
+    return _installed()
+
+
+@functools.cache
+def _installed() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("pyfftw") is not None
