@@ -34,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _neighbours import neighbour
+from _neighbours import neighbour  # noqa: E402 - benchmarks/ is on the path only now
 
 ROOT = HERE.parent
 FIRST_CALL = ("import numpy as np, fftconv\n"

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _file_line(path: os.PathLike) -> str:
+def _file_line(path: str | os.PathLike) -> str:
     try:
         st = os.stat(path)
     except FileNotFoundError:

@@ -1,7 +1,7 @@
 """numba, imported only when compiled code is first needed, and without scipy.linalg.
 
-numba's ``numba.np.arraymath`` (imported on the first compilation or cache load) imports ``scipy.linalg.cython_blas``
-merely to learn whether a BLAS exists for ``np.dot``; that pulls in all of
+numba's ``numba.np.arraymath`` (imported on the first compilation or cache load) imports
+``scipy.linalg.cython_blas`` merely to learn whether a BLAS exists for ``np.dot``; that pulls in all of
 ``scipy.linalg`` (about a quarter of a second) although fftconv's kernels never call a
 BLAS. While numba is imported, a placeholder stands in for that one module (numba only
 imports it, and scipy always ships it); it is removed right after, so a later real import

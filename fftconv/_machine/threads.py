@@ -110,7 +110,7 @@ class _Job:
         _inside.active = True
         try:
             self.work()
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+        except BaseException as exc:
             with self.cond:
                 self.error = self.error or exc
                 self.closed = True
