@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
-from ._errors import invalid_option
+from ._errors import invalid_option, shown
 from ._machine.resources import resolve_max_memory
 from ._numerics.dtypes import compute_and_result_dtype
 from ._numerics.lowrank import separable_rank
@@ -61,8 +61,63 @@ def canonical_boundary(value: object) -> str:
     raise invalid_option("boundary", value, BOUNDARIES, f" (aliases: {aliases})")
 
 
+#: Array types ``np.asarray`` would convert with a silent surprise: (top-level module,
+#: type name) -> what would be lost, and the conversion to write instead.
+FOREIGN_ARRAYS = {
+    ("dask", "Array"): (
+        "a dask array", "fftconv would load it whole into memory",
+        "pass {n}.compute() to do that, or filter it chunk by chunk with "
+        "{n}.map_overlap(...)"),
+    ("xarray", "DataArray"): (
+        "an xarray.DataArray", "fftconv returns a plain numpy array and would drop its "
+        "coordinates and attributes",
+        "pass {n}.to_numpy(), or keep the labels with "
+        "xarray.apply_ufunc(lambda a: fftconv.convolve(a, kernel, 'same'), {n})"),
+    ("torch", "Tensor"): (
+        "a torch.Tensor", "fftconv computes on numpy arrays and returns one",
+        "pass {n}.numpy() ({n}.detach().cpu().numpy() for a tensor with gradients or on a "
+        "GPU) and convert the result back with torch.from_numpy(...)"),
+    ("tensorflow", "Tensor"): (
+        "a TensorFlow tensor", "fftconv computes on numpy arrays and returns one",
+        "pass {n}.numpy() and convert the result back with tf.convert_to_tensor(...)"),
+    ("pandas", "DataFrame"): (
+        "a pandas.DataFrame", "fftconv returns a plain numpy array and would drop its index",
+        "pass {n}.to_numpy()"),
+    ("pandas", "Series"): (
+        "a pandas.Series", "fftconv returns a plain numpy array and would drop its index",
+        "pass {n}.to_numpy()"),
+}
+
+
+def _foreign(a: object) -> tuple[str, str, str] | None:
+    """The entry of :data:`FOREIGN_ARRAYS` for ``a``'s type, without importing its library."""
+    if isinstance(a, np.ma.MaskedArray):
+        return ("a numpy.ma.MaskedArray", "fftconv would ignore its mask",
+                "pass {n}.filled(np.nan) with nan_policy='omit' to leave masked samples "
+                "out, or np.asarray({n}) to use the values under the mask")
+    for cls in type(a).__mro__:
+        root = cls.__module__.partition(".")[0]
+        if root in ("tensorflow", "keras") and ("Tensor" in cls.__name__
+                                                 or "Variable" in cls.__name__):
+            return FOREIGN_ARRAYS[("tensorflow", "Tensor")]
+        entry = FOREIGN_ARRAYS.get((root, cls.__name__))
+        if entry is not None:
+            return entry
+    return None
+
+
 def as_array(a: object, name: str) -> np.ndarray:
-    """``np.asarray`` with a clear error for things that are not numeric arrays."""
+    """``np.asarray`` with a clear error for things that are not numeric arrays.
+
+    An array type that ``np.asarray`` would convert with a silent loss (a masked array's
+    mask, a dask array's laziness, an xarray DataArray's coordinates, a tensor's type)
+    raises ``TypeError`` naming the conversion to write instead.
+    """
+    if not isinstance(a, np.ndarray) or type(a) is not np.ndarray:
+        foreign = _foreign(a)
+        if foreign is not None:
+            kind, loss, fix = foreign
+            raise TypeError(f"{name} is {kind}: {loss}; {fix.format(n=name)}")
     try:
         arr = np.asarray(a)
     except Exception as exc:  # ragged nested sequences and the like
@@ -74,6 +129,12 @@ def as_shape(shape: object, name: str) -> tuple[int, ...]:
     """A shape argument (an int or a sequence of non-negative ints) as a tuple."""
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
+    array_shape = getattr(shape, "shape", None)
+    if isinstance(array_shape, tuple) and not isinstance(shape, np.generic) and (
+            len(array_shape) != 1 or getattr(getattr(shape, "dtype", None), "kind", "") not in "iu"):
+        raise ValueError(f"{name} is invalid: expected a shape such as x.shape; got "
+                         f"{'an' if type(shape).__name__[0] in 'aeinoux' else 'a'} "
+                         f"{type(shape).__name__} of shape {array_shape}")
     try:
         items = list(shape)  # type: ignore[call-overload]  # TypeError for a non-sequence
         out = tuple(int(s) for s in items)
@@ -90,7 +151,7 @@ def as_dtype(dt: object, name: str) -> np.dtype:
     try:
         return np.dtype(dt)  # type: ignore[call-overload]
     except TypeError:
-        raise ValueError(f"{name}={dt!r} is invalid; expected a numpy dtype") from None
+        raise ValueError(f"{name}={shown(dt)} is invalid; expected a numpy dtype") from None
 
 
 def _index(value: object, name: str) -> int:
@@ -320,6 +381,10 @@ def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tupl
     nan_policy = check_option("nan_policy", o.nan_policy, NAN_POLICIES)
     compute, result = compute_and_result_dtype(x_dtype, kernel_dtype, o.dtype)
     cval_v = _cval(o.cval, compute)
+    if boundary_c != "constant" and cval_v != 0:
+        raise ValueError(f"cval={o.cval!r} is invalid with boundary={o.boundary!r}, which "
+                         "never reads it; cval is the value beyond the edges for "
+                         "boundary='constant' only")
     axes_t = normalise_axes(o.axes, len(x_shape))
     full, batched = expand_kernel_shape(kernel_shape, x_shape, axes_t, o.axes is not None)
     for a in axes_t:
