@@ -143,6 +143,9 @@ def as_shape(shape: object, name: str) -> tuple[int, ...]:
         ok = False
     if not ok:
         raise ValueError(f"{name}={shape!r} is invalid; expected a tuple of non-negative ints")
+    if math.prod(out) > np.iinfo(np.intp).max:
+        raise ValueError(f"{name}={shape!r} is invalid: {math.prod(out):.3g} elements, more "
+                         f"than an array can hold ({np.iinfo(np.intp).max:.3g})")
     return out
 
 
