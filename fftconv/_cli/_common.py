@@ -59,6 +59,8 @@ _CLI_NAMES = [
     (re.compile(r"\bcval="), "--cval "), (re.compile(r"\beffort="), "--effort "),
     (re.compile(r"\bdtype="), "--precision "),
     (re.compile(r" \(pass axes= to convolve over some axes only\)"), ""),
+    (re.compile(r"\(explain\(\) without a kernel\)"),
+     "(--kernel gives only a shape; give a kernel spec or file)"),
     (re.compile(r"\baxes="), "--axes "),
 ]
 
