@@ -257,3 +257,50 @@ def test_uint8_times_uint8_is_exact_uint64_and_the_recipe_gets_uint8_back():
     back = np.clip(np.rint(mean), 0, 255).astype(np.uint8)
     expected = scipy.ndimage.uniform_filter(image.astype(np.float32), (1, 3), mode="nearest")
     np.testing.assert_array_equal(back, np.clip(np.rint(expected), 0, 255).astype(np.uint8))
+
+
+# -- fftconv.nn: a hint when the data looks like the other data_format --------------------
+
+@pytest.mark.parametrize("x_shape, w_shape, fmt, hint", [
+    ((1, 64, 64, 3), (8, 3, 5, 5), "channels_first",
+     "the input looks like data_format='channels_last' (N, *spatial, C): with "
+     "data_format='channels_first' pass np.moveaxis(input, -1, 1)"),
+    ((1, 3, 64, 64), (5, 5, 3, 8), "channels_first",
+     "the weight looks like data_format='channels_last', (*k, C/groups, O), Keras' layout: "
+     "with data_format='channels_first' pass np.moveaxis(weight, (-1, -2), (0, 1))"),
+    ((1, 64, 64, 3), (5, 5, 3, 8), "channels_first",
+     "input and weight look like data_format='channels_last' (N, *spatial, C) and (*k, "
+     "C/groups, O), Keras' layout: pass data_format='channels_last'"),
+    ((1, 3, 64, 64), (8, 3, 5, 5), "channels_last",
+     "input and weight look like data_format='channels_first'"),
+    ((1, 3, 64, 64), (5, 5, 3, 8), "channels_last",
+     "the input looks like data_format='channels_first' (N, C, *spatial): with "
+     "data_format='channels_last' pass np.moveaxis(input, 1, -1)"),
+])
+def test_nn_channel_mismatch_hints_at_the_other_layout(x_shape, w_shape, fmt, hint):
+    with pytest.raises(ValueError, match=r"^channel mismatch: .*; " + re.escape(hint)):
+        fftconv.nn.conv2d(np.zeros(x_shape), np.zeros(w_shape), data_format=fmt)
+
+
+def test_nn_mismatch_without_a_layout_explanation_has_no_hint():
+    with pytest.raises(ValueError) as info:
+        fftconv.nn.conv2d(np.zeros((1, 4, 16, 16)), np.zeros((5, 5, 3, 8)))
+    assert str(info.value) == ("channel mismatch: the input has 4 channels, but the weight "
+                               "expects 5 per group x groups=1 = 5")
+
+
+def test_a_keras_weight_that_fits_channels_first_by_chance_warns():
+    """(3, 3, 3, 8) reads as 3 output channels and a 3x8 kernel in torch's layout."""
+    x = np.zeros((1, 3, 40, 40))
+    with pytest.warns(fftconv.FFTConvWarning, match=re.escape(
+            "weight of shape (3, 3, 3, 8) read with data_format='channels_first' gives a 3x8 "
+            "kernel; it looks like data_format='channels_last' with a 3x3 kernel ((*k, "
+            "C/groups, O), Keras' layout); if so, pass np.moveaxis(weight, (-1, -2), (0, 1))")):
+        y = fftconv.nn.conv2d(x, np.zeros((3, 3, 3, 8)))
+    assert y.shape == (1, 3, 38, 33)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fftconv.nn.conv2d(x, np.zeros((8, 3, 3, 3)))  # torch layout, square: no warning
+        fftconv.nn.conv2d(x, np.zeros((8, 3, 3, 5)))  # non-square, no other reading fits
