@@ -52,16 +52,16 @@ def fail(prog: str, message: object) -> NoReturn:
 
 #: Python parameter names in library messages, as the command line spells them.
 _CLI_NAMES = [
-    (re.compile(r"\bx_shape="), "--shape "), (re.compile(r"\bkernel_shape="), "--kernel "),
-    (re.compile(r"\bx_dtype="), "--dtype "), (re.compile(r"\bmax_memory="), "--max-memory "),
-    (re.compile(r"\bworkers="), "--workers "), (re.compile(r"\bmethod="), "--method "),
-    (re.compile(r"\bboundary="), "--boundary "), (re.compile(r"\bmode="), "--mode "),
-    (re.compile(r"\bcval="), "--cval "), (re.compile(r"\beffort="), "--effort "),
-    (re.compile(r"\bdtype="), "--precision "),
+    (re.compile(r"(?<![-\w])x_shape="), "--shape "), (re.compile(r"(?<![-\w])kernel_shape="), "--kernel "),
+    (re.compile(r"(?<![-\w])x_dtype="), "--dtype "), (re.compile(r"(?<![-\w])max_memory="), "--max-memory "),
+    (re.compile(r"(?<![-\w])workers="), "--workers "), (re.compile(r"(?<![-\w])method="), "--method "),
+    (re.compile(r"(?<![-\w])boundary="), "--boundary "), (re.compile(r"(?<![-\w])mode="), "--mode "),
+    (re.compile(r"(?<![-\w])cval="), "--cval "), (re.compile(r"(?<![-\w])effort="), "--effort "),
+    (re.compile(r"(?<![-\w])dtype="), "--precision "),
     (re.compile(r" \(pass axes= to convolve over some axes only\)"), ""),
     (re.compile(r"\(explain\(\) without a kernel\)"),
      "(--kernel gives only a shape; give a kernel spec or file)"),
-    (re.compile(r"\baxes="), "--axes "),
+    (re.compile(r"(?<![-\w])axes="), "--axes "),
 ]
 
 
