@@ -66,17 +66,17 @@ def canonical_boundary(value: object) -> str:
 FOREIGN_ARRAYS = {
     ("dask", "Array"): (
         "a dask array", "fftconv would load it whole into memory",
-        "pass {n}.compute() to do that, or filter it chunk by chunk with "
-        "{n}.map_overlap(...)"),
+        ("pass {n}.compute() to do that, or filter it chunk by chunk with "
+        "{n}.map_overlap(...)")),
     ("xarray", "DataArray"): (
-        "an xarray.DataArray", "fftconv returns a plain numpy array and would drop its "
-        "coordinates and attributes",
-        "pass {n}.to_numpy(), or keep the labels with "
-        "xarray.apply_ufunc(lambda a: fftconv.convolve(a, kernel, 'same'), {n})"),
+        "an xarray.DataArray", ("fftconv returns a plain numpy array and would drop its "
+        "coordinates and attributes"),
+        ("pass {n}.to_numpy(), or keep the labels with "
+        "xarray.apply_ufunc(lambda a: fftconv.convolve(a, kernel, 'same'), {n})")),
     ("torch", "Tensor"): (
         "a torch.Tensor", "fftconv computes on numpy arrays and returns one",
-        "pass {n}.numpy() ({n}.detach().cpu().numpy() for a tensor with gradients or on a "
-        "GPU) and convert the result back with torch.from_numpy(...)"),
+        ("pass {n}.numpy() ({n}.detach().cpu().numpy() for a tensor with gradients or on a "
+        "GPU) and convert the result back with torch.from_numpy(...)")),
     ("tensorflow", "Tensor"): (
         "a TensorFlow tensor", "fftconv computes on numpy arrays and returns one",
         "pass {n}.numpy() and convert the result back with tf.convert_to_tensor(...)"),
@@ -93,8 +93,8 @@ def _foreign(a: object) -> tuple[str, str, str] | None:
     """The entry of :data:`FOREIGN_ARRAYS` for ``a``'s type, without importing its library."""
     if isinstance(a, np.ma.MaskedArray):
         return ("a numpy.ma.MaskedArray", "fftconv would ignore its mask",
-                "pass {n}.filled(np.nan) with nan_policy='omit' to leave masked samples "
-                "out, or np.asarray({n}) to use the values under the mask")
+                ("pass {n}.filled(np.nan) with nan_policy='omit' to leave masked samples "
+                "out, or np.asarray({n}) to use the values under the mask"))
     for cls in type(a).__mro__:
         root = cls.__module__.partition(".")[0]
         if root in ("tensorflow", "keras") and ("Tensor" in cls.__name__
@@ -346,7 +346,7 @@ def _prepare_kernel(kernel: np.ndarray, full: tuple[int, ...], x_shape: tuple[in
     return out
 
 
-def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex | float | int,
+def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex,
                   uses_cval: bool, nan_policy: str) -> KernelFacts:
     """Finiteness, non-zero taps and separable rank of the prepared kernel (computed once)."""
     finite = compute.kind not in "fc" or bool(np.isfinite(prepared).all())

@@ -126,6 +126,7 @@ def median_time(fn: Callable[[], object], repeat: int = 5, budget: float = 2.0, 
 
 def _contenders(x: np.ndarray, k: np.ndarray, references: bool) -> dict[str, Callable[[], object]]:
     import fftconv
+
     from .strategies import names
 
     out: dict[str, Callable[[], object]] = {}
@@ -279,10 +280,10 @@ def plot(result: CrossoverResult, path: str) -> None:
                     fontsize=8, ha="center", va="bottom", color="grey", clip_on=False,
                     gid="crossover-label")
         ax.set_xscale("log")
-        ks = sorted({r["k"] for r in rows})
-        ax.xaxis.set_major_locator(FixedLocator(ks))
+        measured = sorted({r["k"] for r in rows})
+        ax.xaxis.set_major_locator(FixedLocator(measured))
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticklabels([str(k) for k in ks])
+        ax.set_xticklabels([str(k) for k in measured])
         ax.set_yscale("log")
         ax.set_title("x".join(map(str, shape)) + f" ({result.dtype})", pad=16)
         ax.set_xlabel("kernel size K (K x K)")

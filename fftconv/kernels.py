@@ -17,14 +17,13 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from numpy.typing import DTypeLike
-from collections.abc import Callable, Sequence
-
 import numpy as np
+from numpy.typing import DTypeLike
 
-__all__ = ["gaussian", "box", "disk", "motion", "laplacian_of_gaussian", "normalize"]
+__all__ = ["box", "disk", "gaussian", "laplacian_of_gaussian", "motion", "normalize"]
 
 
 def _invalid(name: str, value: object, expected: str) -> ValueError:

@@ -177,16 +177,16 @@ def _tf():
 
 
 FOREIGN = {
-    "masked": (_masked, r"is a numpy\.ma\.MaskedArray: fftconv would ignore its mask; pass "
-               r"{n}\.filled\(np\.nan\) with nan_policy='omit'"),
-    "dask": (_dask, r"is a dask array: fftconv would load it whole into memory; pass "
-             r"{n}\.compute\(\)"),
-    "xarray": (_xarray, r"is an xarray\.DataArray: fftconv returns a plain numpy array and "
-               r"would drop its coordinates and attributes; pass {n}\.to_numpy\(\)"),
-    "torch": (_torch, r"is a torch\.Tensor: fftconv computes on numpy arrays and returns "
-              r"one; pass {n}\.numpy\(\)"),
-    "tensorflow": (_tf, r"is a TensorFlow tensor: fftconv computes on numpy arrays and "
-                   r"returns one; pass {n}\.numpy\(\)"),
+    "masked": (_masked, (r"is a numpy\.ma\.MaskedArray: fftconv would ignore its mask; pass "
+               r"{n}\.filled\(np\.nan\) with nan_policy='omit'")),
+    "dask": (_dask, (r"is a dask array: fftconv would load it whole into memory; pass "
+             r"{n}\.compute\(\)")),
+    "xarray": (_xarray, (r"is an xarray\.DataArray: fftconv returns a plain numpy array and "
+               r"would drop its coordinates and attributes; pass {n}\.to_numpy\(\)")),
+    "torch": (_torch, (r"is a torch\.Tensor: fftconv computes on numpy arrays and returns "
+              r"one; pass {n}\.numpy\(\)")),
+    "tensorflow": (_tf, (r"is a TensorFlow tensor: fftconv computes on numpy arrays and "
+                   r"returns one; pass {n}\.numpy\(\)")),
 }
 
 
@@ -263,19 +263,19 @@ def test_uint8_times_uint8_is_exact_uint64_and_the_recipe_gets_uint8_back():
 
 @pytest.mark.parametrize("x_shape, w_shape, fmt, hint", [
     ((1, 64, 64, 3), (8, 3, 5, 5), "channels_first",
-     "the input looks like data_format='channels_last' (N, *spatial, C): with "
-     "data_format='channels_first' pass np.moveaxis(input, -1, 1)"),
+     ("the input looks like data_format='channels_last' (N, *spatial, C): with "
+     "data_format='channels_first' pass np.moveaxis(input, -1, 1)")),
     ((1, 3, 64, 64), (5, 5, 3, 8), "channels_first",
-     "the weight looks like data_format='channels_last', (*k, C/groups, O), Keras' layout: "
-     "with data_format='channels_first' pass np.moveaxis(weight, (-1, -2), (0, 1))"),
+     ("the weight looks like data_format='channels_last', (*k, C/groups, O), Keras' layout: "
+     "with data_format='channels_first' pass np.moveaxis(weight, (-1, -2), (0, 1))")),
     ((1, 64, 64, 3), (5, 5, 3, 8), "channels_first",
-     "input and weight look like data_format='channels_last' (N, *spatial, C) and (*k, "
-     "C/groups, O), Keras' layout: pass data_format='channels_last'"),
+     ("input and weight look like data_format='channels_last' (N, *spatial, C) and (*k, "
+     "C/groups, O), Keras' layout: pass data_format='channels_last'")),
     ((1, 3, 64, 64), (8, 3, 5, 5), "channels_last",
      "input and weight look like data_format='channels_first'"),
     ((1, 3, 64, 64), (5, 5, 3, 8), "channels_last",
-     "the input looks like data_format='channels_first' (N, C, *spatial): with "
-     "data_format='channels_last' pass np.moveaxis(input, 1, -1)"),
+     ("the input looks like data_format='channels_first' (N, C, *spatial): with "
+     "data_format='channels_last' pass np.moveaxis(input, 1, -1)")),
 ])
 def test_nn_channel_mismatch_hints_at_the_other_layout(x_shape, w_shape, fmt, hint):
     with pytest.raises(ValueError, match=r"^channel mismatch: .*; " + re.escape(hint)):

@@ -114,8 +114,8 @@ def test_plan_takes_kernel_files_axes_and_integer_types(capsys, tmp_path):
      "--axes '0' names 1 axes but the kernel has 2 dimensions"),
     (["--shape", "8x8", "--kernel", "3x3", "--axes", "0,5"], "--axes (0, 5) is invalid"),
     (["--shape", "8x8", "--kernel", "3x3", "--method", "separable"],
-     "--method 'separable' cannot serve this problem: the kernel's values are unknown "
-     "(--kernel gives only a shape; give a kernel spec or file)"),
+     ("--method 'separable' cannot serve this problem: the kernel's values are unknown "
+     "(--kernel gives only a shape; give a kernel spec or file)")),
     (["--shape", "8x8", "--kernel", "box:200000"], "kernel 'box:200000': size=200000 gives"),
     (["--shape", "8x8", "--kernel", "gauss:3"], "kernel 'gauss:3': unknown kernel 'gauss'"),
     (["--shape", "8x8", "--kernel", "3x3", "--max-memory", "-5"], "--max-memory -5 is invalid"),

@@ -13,7 +13,7 @@ import sys
 
 from ._common import Parser, UsageError, fail
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = ("filter", "plan", "bench", "calibrate", "info")

@@ -12,8 +12,16 @@ import re
 import sys
 from typing import NoReturn
 
-__all__ = ["Parser", "UsageError", "shape", "positive_int", "workers", "one_line",
-           "compute_precision", "PRECISIONS"]
+__all__ = [
+    "PRECISIONS",
+    "Parser",
+    "UsageError",
+    "compute_precision",
+    "one_line",
+    "positive_int",
+    "shape",
+    "workers",
+]
 
 #: The compute precisions of ``filter`` and ``plan`` (``--precision``).
 PRECISIONS = ("float32", "float64")

@@ -158,9 +158,10 @@ def _filter(args: argparse.Namespace) -> None:
     import numpy as np
 
     import fftconv
+
+    from .._errors import FFTConvWarning
     from ._imageio import file_format, read, storage_dtype, to_dtype, write
     from ._kernelspec import parse_kernel
-    from .._errors import FFTConvWarning
 
     if audio.handles(args):
         return audio.filter_wav(args, PROG)

@@ -7,15 +7,15 @@ import datetime
 import json
 import os
 
-__all__ = ["register", "EXTRAS", "extras_lines"]
+__all__ = ["EXTRAS", "extras_lines", "register"]
 
 #: Optional packages: (import name, distribution, extra, what it unlocks).
 EXTRAS = (
     ("PIL", "pillow", "image", "PNG, JPEG and TIFF files in `fftconv filter`"),
-    ("matplotlib", "matplotlib", "plot", "`fftconv bench crossover --plot`, "
-     "fftconv.benchmark.plot"),
-    ("cv2", "opencv-python-headless", "bench", "cv2.filter2D timed in `fftconv bench "
-     "crossover` and benchmarks/"),
+    ("matplotlib", "matplotlib", "plot", ("`fftconv bench crossover --plot`, "
+     "fftconv.benchmark.plot")),
+    ("cv2", "opencv-python-headless", "bench", ("cv2.filter2D timed in `fftconv bench "
+     "crossover` and benchmarks/")),
     ("dask", "dask", "dask", "dask arrays"),
     ("astropy", "astropy", "astropy", "comparison with astropy.convolution in the tests"),
     ("torch", "torch", "test", "fftconv.nn checked against torch (tests, benchmarks/bench_nn.py)"),
@@ -93,8 +93,8 @@ def extras_lines() -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._machine import costs as _costs
     from .. import get_workers
+    from .._machine import costs as _costs
     from .._machine.cache import cache_dir, signature
     from .._machine.fft import backend_name
 

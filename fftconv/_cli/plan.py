@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     import fftconv
+
     from ._common import FLOAT32_EXACT_ENOUGH
 
     kernel, kshape = _kernel(args)
@@ -102,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
     axes = _axes(args.axes, len(args.shape), len(kshape))
     precision = compute_precision(args.dtype, args.precision)
     complex_input = args.dtype.startswith("complex")
-    options = dict(mode=args.mode, boundary=args.boundary, method=args.method,
-                   workers=args.workers, max_memory=args.max_memory,
-                   dtype=None if complex_input else precision)
+    options = {"mode": args.mode, "boundary": args.boundary, "method": args.method,
+                   "workers": args.workers, "max_memory": args.max_memory,
+                   "dtype": None if complex_input else precision}
     channels = 1
     x_shape = tuple(args.shape)
     if axes is None and len(kshape) < len(x_shape):  # channels, one plan each, as filter

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from .._machine.costs import machine_costs
 from .._validate import as_array, check_option, invalid_option
 
-__all__ = ["NNCall", "NNProblem", "DATA_FORMATS", "PADDING_MODES", "METHODS", "make_nn_problem",
-           "to_channels_first", "from_channels_first", "same_padding"]
+__all__ = [
+    "DATA_FORMATS",
+    "METHODS",
+    "PADDING_MODES",
+    "NNCall",
+    "NNProblem",
+    "from_channels_first",
+    "make_nn_problem",
+    "same_padding",
+    "to_channels_first",
+]
 
 DATA_FORMATS = ("channels_first", "channels_last")
 #: torch's padding modes -> numpy.pad's.
@@ -234,7 +243,7 @@ def _ambiguous_weight(w: np.ndarray, fmt: str, d: int, c: int, groups: int) -> s
     cg_there, k_there = _channels(w, other, True, d)
     if cg_here * groups != c or cg_there * groups != c:
         return None
-    square = lambda k: len(set(k)) == 1  # noqa: E731
+    square = lambda k: len(set(k)) == 1
     if square(k_there) and not square(k_here):
         return (f"weight of shape {w.shape} read with data_format={fmt!r} gives a "
                 f"{'x'.join(map(str, k_here))} kernel; it looks like data_format={other!r} "
