@@ -304,3 +304,28 @@ def test_a_keras_weight_that_fits_channels_first_by_chance_warns():
         warnings.simplefilter("error")
         fftconv.nn.conv2d(x, np.zeros((8, 3, 3, 3)))  # torch layout, square: no warning
         fftconv.nn.conv2d(x, np.zeros((8, 3, 3, 5)))  # non-square, no other reading fits
+
+
+# -- sizes past the tables -----------------------------------------------------------------
+
+def test_explain_a_signal_longer_than_the_fft_length_table():
+    """explain((3_000_000_000,), (3,)) raised IndexError in the FFT length table."""
+    report = fftconv.explain((3_000_000_000,), (3,))
+    assert report.method == "direct"
+    fft = next(c for c in report.candidates if c.name == "fft")
+    assert fft.estimate is None or fft.estimate.fft_shape[0] >= 3_000_000_002
+
+
+def test_the_fft_length_beyond_the_table_is_the_next_power_of_two():
+    from fftconv._numerics.fftsize import best_size, smooth_numbers
+
+    top = smooth_numbers()[-1]
+    assert best_size(top, {}) == top
+    n = best_size(top + 1, {})
+    assert n >= top + 1 and n & (n - 1) == 0 and n < 2 * (top + 1)
+
+
+def test_a_shape_with_more_elements_than_an_array_holds_is_refused():
+    with pytest.raises(ValueError, match=r"^x_shape=\(100000000000, 100000000000\) is "
+                       r"invalid: 1e\+22 elements, more than an array can hold"):
+        fftconv.explain((100_000_000_000, 100_000_000_000), (3, 3))
