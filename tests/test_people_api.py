@@ -190,7 +190,11 @@ FOREIGN = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(FOREIGN))
+#: Array types the core supports itself (masked arrays: missing data; dask: lazy).
+SUPPORTED = {"masked", "dask"}
+
+
+@pytest.mark.parametrize("kind", sorted(set(FOREIGN) - SUPPORTED))
 @pytest.mark.parametrize("role", ["x", "kernel"])
 def test_foreign_arrays_raise_a_type_error_naming_the_conversion(kind, role):
     make, pattern = FOREIGN[kind]
@@ -229,6 +233,23 @@ def test_xarray_apply_ufunc_keeps_the_coordinates():
     assert isinstance(out, xr.DataArray)
     np.testing.assert_array_equal(out["t"], da["t"])
     np.testing.assert_allclose(out.values, np.convolve(da.values, k, "same"))
+
+
+def test_masked_and_dask_inputs_get_what_users_expect_not_a_silent_conversion():
+    k = np.array([1.0, 2.0, 1.0])
+    y = fftconv.convolve(_masked(), k, "same")
+    assert isinstance(y, np.ma.MaskedArray) and y.mask[2]  # the mask is not ignored
+    lazy = fftconv.convolve(_dask(), k, "same")
+    assert type(lazy).__module__.startswith("dask")  # not pulled into memory
+    np.testing.assert_allclose(lazy.compute(), np.convolve(np.ones(6), k, "same"))
+
+
+@pytest.mark.parametrize("kind", sorted(SUPPORTED))
+def test_nn_refuses_masked_and_dask_inputs_naming_the_conversion(kind):
+    make, pattern = FOREIGN[kind]
+    a = make().reshape(1, 1, 6)
+    with pytest.raises(TypeError, match="^input " + pattern.format(n="input")):
+        fftconv.nn.conv1d(a, np.ones((1, 1, 3)))
 
 
 def test_the_nn_facade_names_the_tensor_conversion_too():
