@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
+from ._arraytypes import foreign
 from ._errors import invalid_option, shown
 from ._machine.resources import resolve_max_memory
 from ._numerics.dtypes import compute_and_result_dtype
@@ -61,51 +62,6 @@ def canonical_boundary(value: object) -> str:
     raise invalid_option("boundary", value, BOUNDARIES, f" (aliases: {aliases})")
 
 
-#: Array types ``np.asarray`` would convert with a silent surprise: (top-level module,
-#: type name) -> what would be lost, and the conversion to write instead.
-FOREIGN_ARRAYS = {
-    ("dask", "Array"): (
-        "a dask array", "fftconv would load it whole into memory",
-        ("pass {n}.compute() to do that, or filter it chunk by chunk with "
-        "{n}.map_overlap(...)")),
-    ("xarray", "DataArray"): (
-        "an xarray.DataArray", ("fftconv returns a plain numpy array and would drop its "
-        "coordinates and attributes"),
-        ("pass {n}.to_numpy(), or keep the labels with "
-        "xarray.apply_ufunc(lambda a: fftconv.convolve(a, kernel, 'same'), {n})")),
-    ("torch", "Tensor"): (
-        "a torch.Tensor", "fftconv computes on numpy arrays and returns one",
-        ("pass {n}.numpy() ({n}.detach().cpu().numpy() for a tensor with gradients or on a "
-        "GPU) and convert the result back with torch.from_numpy(...)")),
-    ("tensorflow", "Tensor"): (
-        "a TensorFlow tensor", "fftconv computes on numpy arrays and returns one",
-        "pass {n}.numpy() and convert the result back with tf.convert_to_tensor(...)"),
-    ("pandas", "DataFrame"): (
-        "a pandas.DataFrame", "fftconv returns a plain numpy array and would drop its index",
-        "pass {n}.to_numpy()"),
-    ("pandas", "Series"): (
-        "a pandas.Series", "fftconv returns a plain numpy array and would drop its index",
-        "pass {n}.to_numpy()"),
-}
-
-
-def _foreign(a: object) -> tuple[str, str, str] | None:
-    """The entry of :data:`FOREIGN_ARRAYS` for ``a``'s type, without importing its library."""
-    if isinstance(a, np.ma.MaskedArray):
-        return ("a numpy.ma.MaskedArray", "fftconv would ignore its mask",
-                ("pass {n}.filled(np.nan) with nan_policy='omit' to leave masked samples "
-                "out, or np.asarray({n}) to use the values under the mask"))
-    for cls in type(a).__mro__:
-        root = cls.__module__.partition(".")[0]
-        if root in ("tensorflow", "keras") and ("Tensor" in cls.__name__
-                                                 or "Variable" in cls.__name__):
-            return FOREIGN_ARRAYS[("tensorflow", "Tensor")]
-        entry = FOREIGN_ARRAYS.get((root, cls.__name__))
-        if entry is not None:
-            return entry
-    return None
-
-
 def as_array(a: object, name: str) -> np.ndarray:
     """``np.asarray`` with a clear error for things that are not numeric arrays.
 
@@ -114,9 +70,9 @@ def as_array(a: object, name: str) -> np.ndarray:
     raises ``TypeError`` naming the conversion to write instead.
     """
     if not isinstance(a, np.ndarray) or type(a) is not np.ndarray:
-        foreign = _foreign(a)
-        if foreign is not None:
-            kind, loss, fix = foreign
+        found = foreign(a)
+        if found is not None:
+            kind, loss, fix = found
             raise TypeError(f"{name} is {kind}: {loss}; {fix.format(n=name)}")
     try:
         arr = np.asarray(a)

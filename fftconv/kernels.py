@@ -1,9 +1,8 @@
 """Common filter kernels, each with its exact definition.
 
-Every function returns a new array of ``dtype`` (keyword-only; ``'float64'`` unless told,
-or ``'float32'``, ``'float16'``, ``'longdouble'``): the weights are computed in float64
-and rounded once, so ``gaussian(8.0, dtype="float32")`` is what a float32 image should be
-convolved with to stay in single precision. Apart from :func:`box` with an even size,
+Every function returns a new array of ``dtype`` (keyword-only, default float64), computed
+in float64 and rounded once: ``gaussian(8.0, dtype="float32")`` keeps a float32 image's
+convolution in single precision. Apart from :func:`box` with an even size,
 the kernels have an odd length along each axis and are centred on the middle sample, so
 ``convolve(x, k, mode="same")`` does not shift the image. Arguments out of range raise
 ``ValueError`` naming the parameter and value.
@@ -33,19 +32,15 @@ def _invalid(name: str, value: object, expected: str) -> ValueError:
 def _float_dtype(dtype: object) -> np.dtype:
     """The ``dtype=`` argument as a real floating-point numpy dtype."""
     expected = "a real floating-point dtype such as 'float32' or 'float64'"
-    if isinstance(dtype, (bool, np.bool_)) or dtype is None:
-        raise _invalid("dtype", dtype, expected)
     try:
-        dt = np.dtype(dtype)  # type: ignore[call-overload]
+        dt = None if isinstance(dtype, (bool, np.bool_)) else np.dtype(dtype)  # type: ignore[call-overload]
     except TypeError:
-        raise _invalid("dtype", dtype, expected) from None
+        dt = None
+    if dt is None or dtype is None:
+        raise _invalid("dtype", dtype, expected)
     if dt.kind != "f":
         raise ValueError(f"dtype={dt.name!r} is invalid; expected {expected}")
     return dt
-
-
-def _as(kernel: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    return kernel if kernel.dtype == dtype else kernel.astype(dtype)
 
 
 def _check_size(shape: Sequence[int], what: str) -> None:
@@ -144,10 +139,9 @@ def gaussian(
         Radius in units of ``sigma``, ``>= 0``. Default 4.0, as in scipy.ndimage.
     ndim : int, optional
         Number of dimensions. Default: ``len(sigma)`` for a sequence, else 2.
-
     dtype : str or numpy.dtype, optional
-        Real floating-point type of the result, keyword-only; default ``'float64'``. The
-        weights are computed in float64 and rounded once.
+        Real floating type of the result (computed in float64, rounded once).
+
     Returns
     -------
     numpy.ndarray
@@ -164,7 +158,7 @@ def gaussian(
     t = _real(truncate, "truncate")
     sigmas = _per_axis(sigma, "sigma", ndim, lambda s: _real(s, "sigma"))
     _check_size([2 * int(t * s + 0.5) + 1 for s in sigmas], f"sigma={sigma!r}")
-    return _as(_outer([_gaussian_1d(s, t)[1] for s in sigmas]), dt)
+    return _outer([_gaussian_1d(s, t)[1] for s in sigmas]).astype(dt, copy=False)
 
 
 def laplacian_of_gaussian(
@@ -187,10 +181,9 @@ def laplacian_of_gaussian(
         Radius in units of ``sigma``, ``>= 0``. Default 4.0.
     ndim : int, optional
         Number of dimensions. Default: ``len(sigma)`` for a sequence, else 2.
-
     dtype : str or numpy.dtype, optional
-        Real floating-point type of the result, keyword-only; default ``'float64'``. The
-        weights are computed in float64 and rounded once.
+        Real floating type of the result (computed in float64, rounded once).
+
     Returns
     -------
     numpy.ndarray
@@ -212,7 +205,7 @@ def laplacian_of_gaussian(
     for a, (s, (x, g)) in enumerate(zip(sigmas, pairs)):
         d2 = g * (x**2 - s * s) / s**4
         out += _outer(gs[:a] + [d2] + gs[a + 1:])
-    return _as(out, dt)
+    return out.astype(dt, copy=False)
 
 
 def box(size: int | Sequence[int], ndim: int | None = None, *,
@@ -227,10 +220,9 @@ def box(size: int | Sequence[int], ndim: int | None = None, *,
         :func:`fftconv.convolve`).
     ndim : int, optional
         Number of dimensions. Default: ``len(size)`` for a sequence, else 2.
-
     dtype : str or numpy.dtype, optional
-        Real floating-point type of the result, keyword-only; default ``'float64'``. The
-        weights are computed in float64 and rounded once.
+        Real floating type of the result (computed in float64, rounded once).
+
     Returns
     -------
     numpy.ndarray
@@ -276,10 +268,9 @@ def disk(radius: float, *, dtype: DTypeLike = "float64") -> np.ndarray:
     ----------
     radius : float
         Radius in samples, ``> 0``.
-
     dtype : str or numpy.dtype, optional
-        Real floating-point type of the result, keyword-only; default ``'float64'``. The
-        weights are computed in float64 and rounded once.
+        Real floating type of the result (computed in float64, rounded once).
+
     Returns
     -------
     numpy.ndarray
@@ -299,7 +290,7 @@ def disk(radius: float, *, dtype: DTypeLike = "float64") -> np.ndarray:
     edges = np.arange(-h - 0.5, h + 1.0)
     cumulative = _quadrant_area(edges[None, :], edges[:, None], r)
     area = np.diff(np.diff(cumulative, axis=0), axis=1)
-    return _as(area / area.sum(), dt)
+    return (area / area.sum()).astype(dt, copy=False)
 
 
 def motion(length: float, angle: float, *, dtype: DTypeLike = "float64") -> np.ndarray:
@@ -323,10 +314,9 @@ def motion(length: float, angle: float, *, dtype: DTypeLike = "float64") -> np.n
     angle : float
         Direction in degrees, counter-clockwise from ``+x``; ``angle`` and ``angle + 180``
         give the same kernel.
-
     dtype : str or numpy.dtype, optional
-        Real floating-point type of the result, keyword-only; default ``'float64'``. The
-        weights are computed in float64 and rounded once.
+        Real floating type of the result (computed in float64, rounded once).
+
     Returns
     -------
     numpy.ndarray
@@ -365,7 +355,7 @@ def motion(length: float, angle: float, *, dtype: DTypeLike = "float64") -> np.n
     pixel = np.clip(np.rint(middle[:, None] * step).astype(int) + half, 0, 2 * half)
     out = np.zeros(2 * half + 1)
     np.add.at(out, (pixel[:, 0], pixel[:, 1]), piece[keep])
-    return _as(out / out.sum(), dt)
+    return (out / out.sum()).astype(dt, copy=False)
 
 
 def normalize(kernel: object, *, dtype: DTypeLike = "float64") -> np.ndarray:
@@ -376,8 +366,7 @@ def normalize(kernel: object, *, dtype: DTypeLike = "float64") -> np.ndarray:
     kernel : array_like
         Real-valued kernel (bool, integer or float) whose sum is finite and non-zero.
     dtype : str or numpy.dtype, optional
-        Real floating-point type of the result, keyword-only; default ``'float64'``. The
-        weights are computed in float64 and rounded once.
+        Real floating type of the result (computed in float64, rounded once).
 
     Returns
     -------
@@ -405,4 +394,4 @@ def normalize(kernel: object, *, dtype: DTypeLike = "float64") -> np.ndarray:
     total = k.sum()
     if total == 0 or not math.isfinite(total):
         raise ValueError(f"kernel sums to {float(total)!r}; cannot normalise it to sum 1")
-    return _as(k / total, dt)
+    return (k / total).astype(dt, copy=False)
