@@ -237,14 +237,17 @@ def _layout_hint(x: np.ndarray, w: np.ndarray, fmt: str, d: int, g: object) -> s
 
 
 def _ambiguous_weight(w: np.ndarray, fmt: str, d: int, c: int, groups: int) -> str | None:
-    """A warning when a weight fits both layouts but its kernel is square only in the other."""
+    """A warning when a weight fits both layouts but only the other gives a typical kernel."""
     other = _OTHER[fmt]
     cg_here, k_here = _channels(w, fmt, True, d)
     cg_there, k_there = _channels(w, other, True, d)
     if cg_here * groups != c or cg_there * groups != c:
         return None
-    square = lambda k: len(set(k)) == 1
-    if square(k_there) and not square(k_here):
+    # The other reading must give a typical odd square kernel (3x3, 5x5, ...) and this one
+    # a kernel whose last length, the other reading's output channels, is the odd one out.
+    typical = (d >= 2 and len(set(k_there)) == 1 and 1 < k_there[0] <= 11
+               and k_there[0] % 2 == 1)
+    if typical and k_here[-1] not in (1, k_there[0]) and set(k_here[:-1]) <= {k_there[0]}:
         return (f"weight of shape {w.shape} read with data_format={fmt!r} gives a "
                 f"{'x'.join(map(str, k_here))} kernel; it looks like data_format={other!r} "
                 f"with a {'x'.join(map(str, k_there))} kernel ({_LAYOUT[other, True]} layout); "
