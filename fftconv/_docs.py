@@ -36,7 +36,8 @@ _PARAMS = {
         (symmetric), ``nearest``/``replicate`` (edge), ``circular``/``periodic`` (wrap).
         Beware: scipy.ndimage's ``'reflect'`` is numpy's ``'symmetric'``.""",
     "cval": """cval : scalar, optional
-        Fill value for ``boundary='constant'`` (default 0).""",
+        Fill value for ``boundary='constant'`` (default 0). A non-zero ``cval`` with any
+        other boundary, which would never read it, raises ``ValueError``.""",
     "anchor": """anchor : int or sequence of int, optional
         ``mode='same'`` only: the kernel index that multiplies ``x[i]`` when computing
         ``y[i]``. Defaults reproduce scipy.signal: ``K // 2`` for ``correlate`` and

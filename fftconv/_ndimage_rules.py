@@ -120,7 +120,7 @@ def _run(x: np.ndarray, w: np.ndarray, output: object, mode: object, cval: objec
     else:
         # Integer outputs truncate: the direct sum truncates exactly as ndimage's does.
         method: Method = "direct" if out_dtype.kind in _INTEGER else "auto"
-        res = op(x, w, cval=cv, method=method,
+        res = op(x, w, cval=cv if bnd == "constant" else 0, method=method,
                  dtype=np.complex128 if complex_output else np.float64, **options)
     if out_dtype.kind == "b" and res.dtype.kind == "f":
         res = np.trunc(res)  # C's cast to npy_bool truncates first: 0.5 -> False

@@ -207,7 +207,9 @@ def conv2d(in1: object, in2: object, mode: object, boundary: object, fillvalue: 
                          "'fill', 'circular' (or 'wrap'), and 'symmetric' (or 'symm')")
     rtype = np.result_type(a, b)
     cval = _fill_value(fillvalue, rtype)
-    options: dict = dict(boundary=BOUNDARIES[boundary], cval=cval)
+    # fillvalue is read by the 'fill' boundary only; fftconv refuses a cval it would ignore.
+    options: dict = dict(boundary=BOUNDARIES[boundary],
+                         cval=cval if BOUNDARIES[boundary] == "constant" else 0)
     if rtype.kind == "f" and a.dtype.kind in _INTEGER and b.dtype.kind in _INTEGER:
         options["dtype"] = "float64"  # uint64 with int64: scipy computes in float64
     if correlate and swap:  # scipy correlates in2 with conj(in1), then reverses (no conj)

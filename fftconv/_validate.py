@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
-from ._errors import invalid_option
+from ._arraytypes import foreign
+from ._errors import invalid_option, shown
 from ._machine.resources import resolve_max_memory
 from ._numerics.dtypes import compute_and_result_dtype
 from ._numerics.lowrank import separable_rank
@@ -62,7 +63,17 @@ def canonical_boundary(value: object) -> str:
 
 
 def as_array(a: object, name: str) -> np.ndarray:
-    """``np.asarray`` with a clear error for things that are not numeric arrays."""
+    """``np.asarray`` with a clear error for things that are not numeric arrays.
+
+    An array type that ``np.asarray`` would convert with a silent loss (a masked array's
+    mask, a dask array's laziness, an xarray DataArray's coordinates, a tensor's type)
+    raises ``TypeError`` naming the conversion to write instead.
+    """
+    if not isinstance(a, np.ndarray) or type(a) is not np.ndarray:
+        found = foreign(a)
+        if found is not None:
+            kind, loss, fix = found
+            raise TypeError(f"{name} is {kind}: {loss}; {fix.format(n=name)}")
     try:
         arr = np.asarray(a)
     except Exception as exc:  # ragged nested sequences and the like
@@ -74,6 +85,12 @@ def as_shape(shape: object, name: str) -> tuple[int, ...]:
     """A shape argument (an int or a sequence of non-negative ints) as a tuple."""
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
+    array_shape = getattr(shape, "shape", None)
+    if isinstance(array_shape, tuple) and not isinstance(shape, np.generic) and (
+            len(array_shape) != 1 or getattr(getattr(shape, "dtype", None), "kind", "") not in "iu"):
+        raise ValueError(f"{name} is invalid: expected a shape such as x.shape; got "
+                         f"{'an' if type(shape).__name__[0] in 'aeinoux' else 'a'} "
+                         f"{type(shape).__name__} of shape {array_shape}")
     try:
         items = list(shape)  # type: ignore[call-overload]  # TypeError for a non-sequence
         out = tuple(int(s) for s in items)
@@ -82,6 +99,9 @@ def as_shape(shape: object, name: str) -> tuple[int, ...]:
         ok = False
     if not ok:
         raise ValueError(f"{name}={shape!r} is invalid; expected a tuple of non-negative ints")
+    if math.prod(out) > np.iinfo(np.intp).max:
+        raise ValueError(f"{name}={shape!r} is invalid: {math.prod(out):.3g} elements, more "
+                         f"than an array can hold ({np.iinfo(np.intp).max:.3g})")
     return out
 
 
@@ -90,7 +110,7 @@ def as_dtype(dt: object, name: str) -> np.dtype:
     try:
         return np.dtype(dt)  # type: ignore[call-overload]
     except TypeError:
-        raise ValueError(f"{name}={dt!r} is invalid; expected a numpy dtype") from None
+        raise ValueError(f"{name}={shown(dt)} is invalid; expected a numpy dtype") from None
 
 
 def _index(value: object, name: str) -> int:
@@ -282,7 +302,7 @@ def _prepare_kernel(kernel: np.ndarray, full: tuple[int, ...], x_shape: tuple[in
     return out
 
 
-def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex | float | int,
+def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex,
                   uses_cval: bool, nan_policy: str) -> KernelFacts:
     """Finiteness, non-zero taps and separable rank of the prepared kernel (computed once)."""
     finite = compute.kind not in "fc" or bool(np.isfinite(prepared).all())
@@ -320,6 +340,10 @@ def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tupl
     nan_policy = check_option("nan_policy", o.nan_policy, NAN_POLICIES)
     compute, result = compute_and_result_dtype(x_dtype, kernel_dtype, o.dtype)
     cval_v = _cval(o.cval, compute)
+    if boundary_c != "constant" and cval_v != 0:
+        raise ValueError(f"cval={o.cval!r} is invalid with boundary={o.boundary!r}, which "
+                         "never reads it; cval is the value beyond the edges for "
+                         "boundary='constant' only")
     axes_t = normalise_axes(o.axes, len(x_shape))
     full, batched = expand_kernel_shape(kernel_shape, x_shape, axes_t, o.axes is not None)
     for a in axes_t:

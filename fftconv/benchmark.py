@@ -9,10 +9,17 @@ The same measurement as ``fftconv bench crossover``, from Python::
     print(result.crossovers())        # {(1024, 1024): 13.7}: FFT wins from K ~ 14
     plot(result, "crossover.png")     # needs matplotlib
 
-:func:`crossover` times every fftconv strategy, ``auto``, and the reference libraries on
-square kernels of growing size for each image shape, and reports the fastest method,
-``auto``'s pick and its regret (its time over the fastest fftconv strategy's), and per
-shape the kernel size where the best FFT strategy starts beating the direct sum.
+:func:`crossover` times every fftconv strategy forced, ``auto``, and the reference
+libraries on square kernels of growing size for each image shape, and reports:
+
+- ``fastest``: the fastest forced strategy or reference library (never ``auto``, which
+  runs one of the strategies);
+- ``auto picks``: the planner's choice, and its ``regret``: the forced time of that
+  choice over the fastest forced strategy's, so ``1.00`` means the planner chose the
+  fastest and the number is never below 1;
+- ``auto/pick``: ``auto``'s own time over its pick's forced time, the cost of dispatch;
+  below 1 it can only be timing noise and is printed as such;
+- per shape, the kernel size where the best FFT strategy starts beating the direct sum.
 """
 
 from __future__ import annotations
@@ -65,13 +72,14 @@ class CrossoverResult:
 
     def table(self) -> str:
         methods = self.methods()
-        head = ["shape", "K", *methods, "fastest", "auto picks", "regret"]
+        head = ["shape", "K", *methods, "fastest", "auto picks", "regret", "auto/pick"]
         lines = ["  ".join(head)]
         for r in self.rows:
             t = r["times"]
             cells = ["x".join(map(str, r["shape"])), str(r["k"])]
             cells += [f"{t[m] * 1e3:.2f}" if m in t else "-" for m in methods]
-            cells += [r["fastest"], r["auto_pick"], f"{r['regret']:.2f}"]
+            cells += [r["fastest"], r["auto_pick"], _ratio(r["regret"]),
+                      _ratio(r.get("auto_overhead"))]
             lines.append("  ".join(cells))
         widths = [max(len(line.split("  ")[i]) for line in lines) for i in range(len(head))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(line.split("  "), widths)) for line in lines]
@@ -79,6 +87,13 @@ class CrossoverResult:
                           for s, k in self.crossovers().items())
         return (f"times in ms (median), dtype {self.dtype}, mode 'same'\n" + "\n".join(lines)
                 + f"\ncrossover (best FFT strategy beats direct): {cross}")
+
+
+def _ratio(value: float | None) -> str:
+    """A time ratio that cannot truly be below 1: below it, the timings' noise shows."""
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if value >= 1 else f"{value:.2f} (noise)"
 
 
 def _first_crossing(pts: list[tuple[int, float]]) -> float | None:
@@ -111,6 +126,7 @@ def median_time(fn: Callable[[], object], repeat: int = 5, budget: float = 2.0, 
 
 def _contenders(x: np.ndarray, k: np.ndarray, references: bool) -> dict[str, Callable[[], object]]:
     import fftconv
+
     from .strategies import names
 
     out: dict[str, Callable[[], object]] = {}
@@ -188,12 +204,22 @@ def crossover(shapes: Sequence[tuple[int, ...]], kernels: Sequence[int], *,
             if name in ("direct", "scipy.ndimage") and macs > max_macs:
                 continue
             times[name] = median_time(fn, repeat, budget)
-        ours = {m: t for m, t in times.items() if m in fftconv.strategies.names()}
-        pick = fftconv.explain(shape, k.shape, "same", x_dtype=dtype, operation="correlate").method
-        fastest = min(times, key=times.__getitem__)
-        result.rows.append({"shape": tuple(shape), "k": ksize, "times": times, "fastest": fastest,
-                            "auto_pick": pick, "regret": times["auto"] / min(ours.values())})
+        result.rows.append(_row(tuple(shape), ksize, times, fftconv.explain(
+            shape, k.shape, "same", x_dtype=dtype, operation="correlate").method))
     return result
+
+
+def _row(shape: tuple[int, ...], ksize: int, times: dict[str, float], pick: str) -> dict:
+    """One table row: the fastest forced contender, auto's pick, regret and overhead."""
+    from .strategies import names
+
+    forced = {m: t for m, t in times.items() if m in names()}
+    contenders = {m: t for m, t in times.items() if m != "auto"}
+    fastest = min(contenders, key=contenders.__getitem__) if contenders else "-"
+    regret = forced[pick] / min(forced.values()) if pick in forced else None
+    overhead = times["auto"] / forced[pick] if pick in forced and "auto" in times else None
+    return {"shape": shape, "k": ksize, "times": times, "fastest": fastest,
+            "auto_pick": pick, "regret": regret, "auto_overhead": overhead}
 
 
 def write_csv(result: CrossoverResult, path: str) -> None:
@@ -203,19 +229,35 @@ def write_csv(result: CrossoverResult, path: str) -> None:
     methods = result.methods()
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["shape", "k", "dtype", *methods, "fastest", "auto_pick", "regret"])
+        w.writerow(["shape", "k", "dtype", *methods, "fastest", "auto_pick", "regret",
+                    "auto_over_pick"])
         for r in result.rows:
             w.writerow(["x".join(map(str, r["shape"])), r["k"], result.dtype,
                         *[f"{r['times'][m]:.6g}" if m in r["times"] else "" for m in methods],
-                        r["fastest"], r["auto_pick"], f"{r['regret']:.4f}"])
+                        r["fastest"], r["auto_pick"],
+                        *["" if r.get(c) is None else f"{r[c]:.4f}"
+                          for c in ("regret", "auto_overhead")]])
 
 
 def plot(result: CrossoverResult, path: str) -> None:
-    """Log-log time against kernel size, one line per method, the crossover marked."""
-    import matplotlib
+    """Log-log time against kernel size, one line per method, the crossover marked.
 
+    The x ticks are the kernel sizes measured; the crossover's label sits above the
+    axes, clear of the data.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install 'fftconv[plot]'``).
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("fftconv.benchmark.plot needs matplotlib: "
+                          "pip install 'fftconv[plot]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullLocator
 
     shapes = list(dict.fromkeys(r["shape"] for r in result.rows))
     cols = min(len(shapes), 3)
@@ -233,17 +275,23 @@ def plot(result: CrossoverResult, path: str) -> None:
         kx = crossings.get(shape)
         if kx:
             ax.axvline(kx, color="grey", ls=":", lw=1)
-            ax.annotate(f"crossover K≈{kx:.0f}", (kx, ax.get_ylim()[1]), fontsize=8,
-                        ha="left", va="top", rotation=90, color="grey")
-        ax.set_xscale("log", base=2)
+            # Above the plotting area (axes coordinates y > 1): it never covers a line.
+            ax.text(kx, 1.01, f"crossover K≈{kx:.0f}", transform=ax.get_xaxis_transform(),
+                    fontsize=8, ha="center", va="bottom", color="grey", clip_on=False,
+                    gid="crossover-label")
+        ax.set_xscale("log")
+        measured = sorted({r["k"] for r in rows})
+        ax.xaxis.set_major_locator(FixedLocator(measured))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([str(k) for k in measured])
         ax.set_yscale("log")
-        ax.set_title("x".join(map(str, shape)) + f" ({result.dtype})")
+        ax.set_title("x".join(map(str, shape)) + f" ({result.dtype})", pad=16)
         ax.set_xlabel("kernel size K (K x K)")
         ax.set_ylabel("time (ms, median)")
         ax.grid(True, which="both", alpha=0.3)
     for ax in list(axes.flat)[len(shapes):]:
         ax.set_visible(False)
-    axes.flat[0].legend(fontsize=8)
+    axes.flat[0].legend(fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,6 +1,8 @@
 """Common filter kernels, each with its exact definition.
 
-Every function returns a new ``float64`` array. Apart from :func:`box` with an even size,
+Every function returns a new array of ``dtype`` (keyword-only, default float64), computed
+in float64 and rounded once: ``gaussian(8.0, dtype="float32")`` keeps a float32 image's
+convolution in single precision. Apart from :func:`box` with an even size,
 the kernels have an odd length along each axis and are centred on the middle sample, so
 ``convolve(x, k, mode="same")`` does not shift the image. Arguments out of range raise
 ``ValueError`` naming the parameter and value.
@@ -14,16 +16,46 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Any
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
-__all__ = ["gaussian", "box", "disk", "motion", "laplacian_of_gaussian", "normalize"]
+__all__ = ["box", "disk", "gaussian", "laplacian_of_gaussian", "motion", "normalize"]
 
 
 def _invalid(name: str, value: object, expected: str) -> ValueError:
     return ValueError(f"{name}={value!r} is invalid; expected {expected}")
+
+
+def _float_dtype(dtype: object) -> np.dtype:
+    """The ``dtype=`` argument as a real floating-point numpy dtype."""
+    expected = "a real floating-point dtype such as 'float32' or 'float64'"
+    try:
+        dt = None if isinstance(dtype, (bool, np.bool_)) else np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError:
+        dt = None
+    if dt is None or dtype is None:
+        raise _invalid("dtype", dtype, expected)
+    if dt.kind != "f":
+        raise ValueError(f"dtype={dt.name!r} is invalid; expected {expected}")
+    return dt
+
+
+def _check_size(shape: Sequence[int], what: str) -> None:
+    """Refuse, before allocating it, a kernel that cannot fit in the available memory.
+
+    The weights are computed in float64 (8 bytes each) whatever ``dtype`` is.
+    """
+    from ._machine.resources import available_memory
+
+    nbytes = 8 * math.prod(shape)
+    available = available_memory()
+    if nbytes > available:
+        dims = "x".join(map(str, shape))
+        raise ValueError(f"{what} gives a {dims} kernel of {nbytes / 2**30:.3g} GiB, more "
+                         f"than the {available / 2**30:.3g} GiB of memory available")
 
 
 def _real(value: object, name: str, *, positive: bool = False) -> float:
@@ -89,7 +121,8 @@ def _gaussian_1d(sigma: float, truncate: float) -> tuple[np.ndarray, np.ndarray]
 
 
 def gaussian(
-    sigma: float | Sequence[float], truncate: float = 4.0, ndim: int | None = None
+    sigma: float | Sequence[float], truncate: float = 4.0, ndim: int | None = None, *,
+    dtype: DTypeLike = "float64",
 ) -> np.ndarray:
     """Sampled Gaussian kernel, identical to the one :func:`scipy.ndimage.gaussian_filter` uses.
 
@@ -106,11 +139,13 @@ def gaussian(
         Radius in units of ``sigma``, ``>= 0``. Default 4.0, as in scipy.ndimage.
     ndim : int, optional
         Number of dimensions. Default: ``len(sigma)`` for a sequence, else 2.
+    dtype : str or numpy.dtype, optional
+        Real floating type of the result (computed in float64, rounded once).
 
     Returns
     -------
     numpy.ndarray
-        ``float64`` array of shape ``(2*r_0 + 1, ..., 2*r_{ndim-1} + 1)``.
+        ``dtype`` array of shape ``(2*r_0 + 1, ..., 2*r_{ndim-1} + 1)``.
 
     Examples
     --------
@@ -119,13 +154,16 @@ def gaussian(
     >>> gaussian((2.0, 0.5)).shape
     (17, 5)
     """
+    dt = _float_dtype(dtype)
     t = _real(truncate, "truncate")
     sigmas = _per_axis(sigma, "sigma", ndim, lambda s: _real(s, "sigma"))
-    return _outer([_gaussian_1d(s, t)[1] for s in sigmas])
+    _check_size([2 * int(t * s + 0.5) + 1 for s in sigmas], f"sigma={sigma!r}")
+    return _outer([_gaussian_1d(s, t)[1] for s in sigmas]).astype(dt, copy=False)
 
 
 def laplacian_of_gaussian(
-    sigma: float | Sequence[float], truncate: float = 4.0, ndim: int | None = None
+    sigma: float | Sequence[float], truncate: float = 4.0, ndim: int | None = None, *,
+    dtype: DTypeLike = "float64",
 ) -> np.ndarray:
     """Laplacian-of-Gaussian kernel, identical to :func:`scipy.ndimage.gaussian_laplace`'s.
 
@@ -143,11 +181,13 @@ def laplacian_of_gaussian(
         Radius in units of ``sigma``, ``>= 0``. Default 4.0.
     ndim : int, optional
         Number of dimensions. Default: ``len(sigma)`` for a sequence, else 2.
+    dtype : str or numpy.dtype, optional
+        Real floating type of the result (computed in float64, rounded once).
 
     Returns
     -------
     numpy.ndarray
-        ``float64`` array, same shape as ``gaussian(sigma, truncate, ndim)``.
+        ``dtype`` array, same shape as ``gaussian(sigma, truncate, ndim)``.
 
     Examples
     --------
@@ -155,18 +195,21 @@ def laplacian_of_gaussian(
     >>> k.shape, bool(k[8, 8] < 0)
     ((17, 17), True)
     """
+    dt = _float_dtype(dtype)
     t = _real(truncate, "truncate")
     sigmas = _per_axis(sigma, "sigma", ndim, lambda s: _real(s, "sigma", positive=True))
+    _check_size([2 * int(t * s + 0.5) + 1 for s in sigmas], f"sigma={sigma!r}")
     pairs = [_gaussian_1d(s, t) for s in sigmas]
     gs = [g for _, g in pairs]
     out = np.zeros([g.size for g in gs])
     for a, (s, (x, g)) in enumerate(zip(sigmas, pairs)):
         d2 = g * (x**2 - s * s) / s**4
         out += _outer(gs[:a] + [d2] + gs[a + 1:])
-    return out
+    return out.astype(dt, copy=False)
 
 
-def box(size: int | Sequence[int], ndim: int | None = None) -> np.ndarray:
+def box(size: int | Sequence[int], ndim: int | None = None, *,
+        dtype: DTypeLike = "float64") -> np.ndarray:
     """Uniform (mean) kernel: ``size`` ones divided by their count.
 
     Parameters
@@ -177,20 +220,23 @@ def box(size: int | Sequence[int], ndim: int | None = None) -> np.ndarray:
         :func:`fftconv.convolve`).
     ndim : int, optional
         Number of dimensions. Default: ``len(size)`` for a sequence, else 2.
+    dtype : str or numpy.dtype, optional
+        Real floating type of the result (computed in float64, rounded once).
 
     Returns
     -------
     numpy.ndarray
-        ``float64`` array of the given shape, every entry ``1 / prod(shape)``.
+        ``dtype`` array of the given shape, every entry ``1 / prod(shape)``.
 
     Examples
     --------
     >>> box(3, ndim=1)
     array([0.33333333, 0.33333333, 0.33333333])
     """
-
+    dt = _float_dtype(dtype)
     shape = _per_axis(size, "size", ndim, lambda v: _positive_int("size", v))
-    return np.full(shape, 1.0 / math.prod(shape))
+    _check_size(shape, f"size={size!r}")
+    return np.full(shape, 1.0 / math.prod(shape), dtype=dt)
 
 
 def _quadrant_area(x: np.ndarray, y: np.ndarray, r: float) -> np.ndarray:
@@ -207,7 +253,7 @@ def _quadrant_area(x: np.ndarray, y: np.ndarray, r: float) -> np.ndarray:
     return sign * np.where(x * x + y * y <= r * r, x * y, cut)
 
 
-def disk(radius: float) -> np.ndarray:
+def disk(radius: float, *, dtype: DTypeLike = "float64") -> np.ndarray:
     """Anti-aliased disk (pillbox, "bokeh") kernel.
 
     Each sample ``(i, j)`` stands for the unit square ``[i - 1/2, i + 1/2] x
@@ -222,11 +268,13 @@ def disk(radius: float) -> np.ndarray:
     ----------
     radius : float
         Radius in samples, ``> 0``.
+    dtype : str or numpy.dtype, optional
+        Real floating type of the result (computed in float64, rounded once).
 
     Returns
     -------
     numpy.ndarray
-        ``float64`` array, square, odd-sized, symmetric under flips and transposition.
+        ``dtype`` array, square, odd-sized, symmetric under flips and transposition.
 
     Examples
     --------
@@ -235,15 +283,17 @@ def disk(radius: float) -> np.ndarray:
            [0.457, 1.   , 0.457],
            [0.079, 0.457, 0.079]])
     """
+    dt = _float_dtype(dtype)
     r = _real(radius, "radius", positive=True)
     h = math.ceil(r + 0.5) - 1
+    _check_size((2 * h + 1, 2 * h + 1), f"radius={radius!r}")
     edges = np.arange(-h - 0.5, h + 1.0)
     cumulative = _quadrant_area(edges[None, :], edges[:, None], r)
     area = np.diff(np.diff(cumulative, axis=0), axis=1)
-    return area / area.sum()
+    return (area / area.sum()).astype(dt, copy=False)
 
 
-def motion(length: float, angle: float) -> np.ndarray:
+def motion(length: float, angle: float, *, dtype: DTypeLike = "float64") -> np.ndarray:
     """Linear motion-blur kernel: a line segment, anti-aliased by exact pixel coverage.
 
     The segment has the given length and its midpoint on the centre sample; its direction
@@ -264,11 +314,13 @@ def motion(length: float, angle: float) -> np.ndarray:
     angle : float
         Direction in degrees, counter-clockwise from ``+x``; ``angle`` and ``angle + 180``
         give the same kernel.
+    dtype : str or numpy.dtype, optional
+        Real floating type of the result (computed in float64, rounded once).
 
     Returns
     -------
     numpy.ndarray
-        ``float64`` 2-d array, symmetric under a rotation by 180 degrees.
+        ``dtype`` 2-d array, symmetric under a rotation by 180 degrees.
 
     Examples
     --------
@@ -280,15 +332,17 @@ def motion(length: float, angle: float) -> np.ndarray:
     >>> k.shape, bool(k[0, -1] > 0), float(k[0, 0])
     ((5, 5), True, 0.0)
     """
+    dt = _float_dtype(dtype)
     n = _real(length, "length")
     if isinstance(angle, (bool, np.bool_)) or not isinstance(angle, numbers.Real) \
             or not math.isfinite(angle):
         raise _invalid("angle", angle, "a finite number of degrees")
     if n == 0:
-        return np.ones((1, 1))
+        return np.ones((1, 1), dtype=dt)
     theta = math.radians(float(angle))
     step = np.array([-math.sin(theta), math.cos(theta)])  # (row, col) per unit of length
     half = np.ceil(0.5 * n * np.abs(step) - 0.5 - 1e-9).clip(min=0).astype(int)
+    _check_size([2 * int(h) + 1 for h in half], f"length={length!r}")
     # Split the segment, parametrised by t in [-n/2, n/2], where it crosses a pixel edge.
     cuts = [np.array([-0.5 * n, 0.5 * n])]
     for axis in range(2):
@@ -301,21 +355,23 @@ def motion(length: float, angle: float) -> np.ndarray:
     pixel = np.clip(np.rint(middle[:, None] * step).astype(int) + half, 0, 2 * half)
     out = np.zeros(2 * half + 1)
     np.add.at(out, (pixel[:, 0], pixel[:, 1]), piece[keep])
-    return out / out.sum()
+    return (out / out.sum()).astype(dt, copy=False)
 
 
-def normalize(kernel: object) -> np.ndarray:
-    """Return ``kernel / kernel.sum()`` as a new ``float64`` array.
+def normalize(kernel: object, *, dtype: DTypeLike = "float64") -> np.ndarray:
+    """Return ``kernel / kernel.sum()`` as a new array of ``dtype`` (default float64).
 
     Parameters
     ----------
     kernel : array_like
         Real-valued kernel (bool, integer or float) whose sum is finite and non-zero.
+    dtype : str or numpy.dtype, optional
+        Real floating type of the result (computed in float64, rounded once).
 
     Returns
     -------
     numpy.ndarray
-        ``float64`` array of the same shape, summing to 1 (up to rounding).
+        Array of ``dtype``, of the same shape, summing to 1 (up to rounding).
 
     Raises
     ------
@@ -329,6 +385,7 @@ def normalize(kernel: object) -> np.ndarray:
     >>> normalize([[1, 2, 1]])
     array([[0.25, 0.5 , 0.25]])
     """
+    dt = _float_dtype(dtype)
     k = np.asarray(kernel)
     if not (np.issubdtype(k.dtype, np.integer) or np.issubdtype(k.dtype, np.floating)
             or k.dtype == np.bool_):
@@ -337,4 +394,4 @@ def normalize(kernel: object) -> np.ndarray:
     total = k.sum()
     if total == 0 or not math.isfinite(total):
         raise ValueError(f"kernel sums to {float(total)!r}; cannot normalise it to sum 1")
-    return k / total
+    return (k / total).astype(dt, copy=False)

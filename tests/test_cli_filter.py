@@ -75,8 +75,10 @@ def test_float_npy_matches_ndimage(tmp_path, asym, boundary, correlate):
     x = RNG.standard_normal((13, 17))
     np.save(tmp_path / "x.npy", x)
     flags = ["--correlate"] if correlate else []
+    if boundary == "constant":  # cval is refused with a boundary that never reads it
+        flags += ["--cval", "0.75"]
     status, out, err = cli(tmp_path / "x.npy", tmp_path / "y.npy", "--kernel", kpath,
-                           "--boundary", boundary, "--cval", "0.75", *flags)
+                           "--boundary", boundary, *flags)
     assert (status, out, err) == (0, "", "")
     y = np.load(tmp_path / "y.npy")
     assert y.dtype == np.float64
@@ -162,8 +164,10 @@ def test_clipping_warning_counts_pixels(tmp_path):
                          "-k", tmp_path / "double.txt")
     assert status == 0
     clipped = int(np.any(x >= 128, axis=2).sum())  # 2*x > 255 in some channel
+    assert clipped > 60  # most pixels: the warning suggests --normalize
     assert err == (f"fftconv filter: warning: {clipped} of 120 pixels clipped to the uint8 "
-                   "range 0..255\n")
+                   "range 0..255; the kernel sums to 2, not 1: pass --normalize to divide "
+                   "it by its sum\n")
     np.testing.assert_array_equal(load(tmp_path / "y.png"), np.minimum(2 * x.astype(int), 255))
 
 
@@ -205,6 +209,35 @@ def test_explain_prints_the_report(tmp_path):
     assert "channels: 3 filtered one by one with this plan" in out
 
 
+def bomb_png(path, width, height, mode="L"):
+    """A tiny PNG whose header claims ``width`` x ``height`` pixels."""
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    Image.new(mode, (4, 4)).save(path)
+    data = bytearray(path.read_bytes())
+    header = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_decompression_bomb_is_refused_from_its_header(tmp_path, monkeypatch):
+    """The header of a 30000x30000 PNG is checked against memory before decoding."""
+    from fftconv._machine import resources
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 1 << 30)
+    src = bomb_png(tmp_path / "bomb.png", 30_000, 30_000)
+    status, out, err = cli(src, tmp_path / "out.png", "-k", "box:3")
+    assert (status, out) == (2, "")
+    assert err == (f"fftconv filter: error: cannot read {str(src)!r}: its header claims "
+                   "30000x30000 pixels (0.838 GiB decoded), too large to filter in the 1 GiB "
+                   "of memory available\n")
+
+
 def errors(tmp):
     """(arguments, the one error line's expected text) for every class of mistake."""
     save_png(tmp / "rgba.png", np.zeros((6, 6, 4), np.uint8))
@@ -213,6 +246,8 @@ def errors(tmp):
     (tmp / "junk.npy").write_bytes(b"not an array")
     np.save(tmp / "c.npy", np.ones((4, 4), complex))
     np.save(tmp / "v.npy", np.ones(5))
+    np.save(tmp / "empty.npy", np.zeros((0, 4)))
+    bomb_png(tmp / "bomb.png", 200_000, 200_000, "RGBA")
     forms = "(accepted: gaussian:sigma=S[,truncate=T]; box:N; disk:R; motion:length=L,angle=DEG"
     png, out = tmp / "rgba.png", tmp / "out.png"
     return [
@@ -241,11 +276,23 @@ def errors(tmp):
         ((tmp / "v.npy", out, "-k", "box:3"), "has shape (5,), fewer dimensions than the "
                                               "kernel's shape (3, 3)"),
         ((png, tmp / "nodir" / "out.png", "-k", "box:3"), "no directory"),
-        ((png, out, "-k", "box:9", "--mode", "valid"), "mode='valid' needs the kernel"),
+        ((png, out, "-k", "box:9", "--mode", "valid"), "--mode 'valid' needs the kernel"),
+        ((png, out, "-k", "box:3", "--boundary", "reflect", "--cval", "2"),
+         "--cval 2.0 is invalid with --boundary 'reflect', which never reads it"),
+        ((png, out, "-k", "box:3", "--boundry", "reflect"),
+         "unrecognized arguments: --boundry reflect; did you mean --boundary?"),
+        ((tmp / "empty.npy", out, "-k", "box:3"), "holds an empty array of shape (0, 4)"),
+        ((tmp / "bomb.png", out, "-k", "box:3"), "bomb.png': its header claims 200000x200000 "
+                                                 "pixels (149 GiB decoded), too large"),
+        ((png, out, "-k", "box:200000"), "kernel 'box:200000': size=200000 gives a "
+                                          "200000x200000 kernel of 298 GiB, more than the"),
+        ((png, out, "-k", "gaussian:sigma=1e6"), "sigma=1000000.0 gives a 8000001x8000001 "
+                                                 "kernel"),
+        ((png, out, "-k", "motion:length=1e6,angle=30"), "length=1000000.0 gives a"),
         ((png, out, "-k", "box:3", "--boundary", "wrapp"), "argument --boundary: invalid choice: "
                                                            "'wrapp'"),
         ((png, out, "-k", "box:3", "--workers", "0"), "argument --workers: '0' is not a "
-                                                      "positive integer"),
+                                                      "thread count; expected N >= 1, or -1"),
         ((png, out), "the following arguments are required: -k/--kernel"),
     ]
 
@@ -254,11 +301,13 @@ def test_every_error_is_one_line_and_writes_nothing(tmp_path):
     for argv, message in errors(tmp_path):
         before = sorted(p.name for p in tmp_path.rglob("*"))
         status, out, err = cli(*argv)
-        last = err.splitlines()[-1] if err else ""
+        lines = err.splitlines()
         assert status == 2 and out == "", argv
-        assert last.startswith("fftconv filter: error: ") and message in last, (argv, err)
-        if "usage:" not in err:
-            assert err.count("\n") == 1, err
+        assert lines and lines[0].startswith("fftconv filter: error: "), (argv, err)
+        assert message in lines[0], (argv, err)
+        # one line; argparse's errors add a hint to --help instead of the usage
+        assert lines[1:] in ([], ["Try 'fftconv filter --help' for more information."]), err
+        assert "usage:" not in err and "Traceback" not in err
         assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 
@@ -321,7 +370,7 @@ def test_python_m_fftconv_filter(tmp_path):
     src = save_png(tmp_path / "in.png", x)
     run = [sys.executable, "-m", "fftconv", "filter"]
     ok = subprocess.run([*run, str(src), str(tmp_path / "out.npy"), "--kernel", "box:3",
-                         "--dtype", "float64"], capture_output=True, text=True, timeout=120)
+                         "--precision", "float64"], capture_output=True, text=True, timeout=120)
     assert (ok.returncode, ok.stdout, ok.stderr) == (0, "", "")
     expected = ndimage.uniform_filter(x.astype(float), 3, mode="reflect")
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, rtol=0, atol=1e-12)

@@ -70,11 +70,42 @@ def _read_npy(path: Path) -> np.ndarray:
         raise ValueError(f"cannot read {str(path)!r}: {exc}") from None
 
 
+#: Bytes per pixel and band Pillow decodes into, by mode (default 1).
+_BAND_BYTES = {"I": 4, "F": 4, "I;16": 2, "I;16B": 2, "I;16L": 2}
+#: ``filter`` holds the decoded image, one channel in float32 or float64 and the result:
+#: the image may use at most this fraction of the available memory.
+MEMORY_FRACTION = 0.25
+
+
+@contextlib.contextmanager
+def _no_pixel_limit(Image):  # the memory check below replaces Pillow's fixed limit
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def _check_memory(name: str, im) -> None:
+    """Refuse, from its header alone, an image too large to filter in memory."""
+    from .._machine.resources import available_memory
+
+    width, height = im.size
+    nbytes = width * height * len(im.getbands()) * _BAND_BYTES.get(im.mode, 1)
+    available = available_memory()
+    if nbytes > MEMORY_FRACTION * available:
+        raise ValueError(f"cannot read {name!r}: its header claims {width}x{height} pixels "
+                         f"({nbytes / 2**30:.3g} GiB decoded), too large to filter in the "
+                         f"{available / 2**30:.3g} GiB of memory available")
+
+
 def _read_image(path: Path, fmt: str) -> ImageData:
     Image = _pillow("reading", fmt)
     name = str(path)
     try:
-        with Image.open(path, formats=[fmt]) as im:
+        with _no_pixel_limit(Image), Image.open(path, formats=[fmt]) as im:
+            _check_memory(name, im)
             if getattr(im, "n_frames", 1) > 1:
                 raise ValueError(f"cannot read {name!r}: it holds {im.n_frames} images; "
                                  "expected one")

@@ -21,7 +21,7 @@ import numpy as np
 from .. import kernels
 from ._imageio import IMAGE_SUFFIXES, read
 
-__all__ = ["GENERATORS", "FORMS", "parse_kernel"]
+__all__ = ["FORMS", "GENERATORS", "parse_kernel"]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import positive_int, shape
+from ._common import UsageError, positive_int, shape
 
 __all__ = ["register"]
 
@@ -44,13 +44,12 @@ def run_crossover(args: argparse.Namespace) -> int:
     from ..benchmark import crossover, plot, write_csv
 
     if args.plot and not args.plot.lower().endswith(".png"):
-        raise SystemExit(f"fftconv bench crossover: error: --plot {args.plot!r}: expected a .png path")
+        raise UsageError(f"--plot {args.plot!r}: expected a .png path")
     if args.plot:
         try:
             import matplotlib  # noqa: F401  (only whether it imports)
         except ImportError:
-            raise SystemExit("fftconv bench crossover: error: --plot needs matplotlib: "
-                             "pip install 'fftconv[plot]'") from None
+            raise UsageError("--plot needs matplotlib: pip install 'fftconv[plot]'") from None
     shapes = args.shapes or (QUICK_SHAPES if args.quick else DEFAULT_SHAPES)
     kernels = args.kernels or (QUICK_KERNELS if args.quick else DEFAULT_KERNELS)
     repeat = min(args.repeat, 3) if args.quick else args.repeat

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from . import audio
-from ._common import positive_int
+from ._common import PRECISIONS, compute_precision, one_line, workers
 
 __all__ = ["register", "run"]
 
@@ -24,12 +24,15 @@ Filter an image or array with a kernel, channel by channel, and write the result
 
 IN and OUT are PNG, JPEG, TIFF or .npy files (the format follows the extension). The
 first axes of IN, as many as the kernel has, are filtered; any further axis holds
-channels, each filtered alone. An alpha channel is kept, not filtered. The result has
-IN's sample type unless --dtype says otherwise: integers are rounded and clipped to the
-type's range, with a warning counting the clipped pixels. PNG and JPEG hold no floats
-(a float result is rounded to integers, with the same warning); TIFF holds float32
-grayscale; .npy holds anything. OUT is written to a temporary file and renamed, so a
-failed run leaves no partial file.
+channels, each filtered alone. An alpha channel is kept, not filtered.
+
+Two types are involved. --precision is what the sums are computed in: by default float32
+for 8- and 16-bit images and float32 arrays (24 bits of mantissa: far finer than one
+level of a 16-bit sample), float64 for everything else. --dtype is the sample type of
+OUT; by default it follows the format: an image keeps IN's integer sample type (a float
+result is rounded and clipped to its range, with a warning counting the clipped pixels),
+TIFF keeps float32 grayscale, and .npy keeps the floating-point result. OUT is written
+to a temporary file and renamed, so a failed run leaves no partial file.
 
 exit status: 0 success, 2 invalid arguments or input (one line on stderr)"""
 
@@ -46,8 +49,10 @@ kernel SPEC (parameters in order or as key=value; a per-axis value is written 31
 examples:
   fftconv filter photo.png blurred.png --kernel gaussian:sigma=20
   fftconv filter photo.png streaks.png --kernel motion:length=40,angle=30 --explain
-  fftconv filter scan.tif edges.npy --kernel log:sigma=3 --dtype float32
-  fftconv filter song.wav hall.wav --kernel ir.wav --mode full   (WAV: docs/streaming.md)"""
+  fftconv filter scan.tif edges.npy --kernel log:sigma=3 --precision float64
+  fftconv filter song.wav hall.wav --kernel ir.wav --mode full   (WAV: docs/streaming.md)
+  fftconv plan --shape 3000x4000x3 --kernel gaussian:sigma=20 --dtype uint8
+                                  (what filter will run on a 3000x4000 RGB photograph)"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,11 +82,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the value outside the image for --boundary constant (default: 0)")
     p.add_argument("--method", choices=("auto", *names()), default="auto",
                    help="strategy; auto lets the planner choose (default: %(default)s)")
+    p.add_argument("--precision", choices=PRECISIONS,
+                   help="compute precision (default: float32 for 8- and 16-bit images and "
+                   "float32 arrays, exact enough for them; float64 otherwise)")
     p.add_argument("--dtype", choices=DTYPES,
-                   help="sample type of OUT (default: IN's); float32 also computes in "
-                   "single precision")
-    p.add_argument("--workers", type=positive_int, metavar="N",
-                   help="threads (default: all cores)")
+                   help="sample type of OUT (default: follows the format: an image keeps "
+                   "IN's integer type, .npy keeps the floating-point result)")
+    p.add_argument("--workers", type=workers, metavar="N",
+                   help="threads; -1 all cores, -2 all but one (default: all cores)")
     p.add_argument("--explain", action="store_true",
                    help="print the planner's report before filtering")
     audio.add_arguments(p)
@@ -107,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: warning: {w.message}", file=sys.stderr)
     if error is None:
         return 0
-    print(f"{PROG}: error: {error}", file=sys.stderr)
+    print(f"{PROG}: error: {one_line(error, cli_names=True)}", file=sys.stderr)
     return 2
 
 
@@ -150,9 +158,10 @@ def _filter(args: argparse.Namespace) -> None:
     import numpy as np
 
     import fftconv
+
+    from .._errors import FFTConvWarning
     from ._imageio import file_format, read, storage_dtype, to_dtype, write
     from ._kernelspec import parse_kernel
-    from .._errors import FFTConvWarning
 
     if audio.handles(args):
         return audio.filter_wav(args, PROG)
@@ -163,14 +172,22 @@ def _filter(args: argparse.Namespace) -> None:
     if x.dtype.kind not in "iuf":
         raise TypeError(f"{args.input!r} holds {x.dtype} samples; expected integers or "
                         "real floating-point numbers")
+    if x.size == 0:
+        raise ValueError(f"{args.input!r} holds an empty array of shape {x.shape}; expected "
+                         "at least one sample")
     if x.ndim < kernel.ndim:
         raise ValueError(f"{args.input!r} has shape {x.shape}, fewer dimensions than the "
                          f"kernel's shape {kernel.shape}")
     d = kernel.ndim
     channels = x.reshape(x.shape[:d] + (-1,))
     count = math.prod(x.shape[d:])  # the channels of each sample
-    out_dtype = np.dtype(args.dtype or x.dtype)
-    compute = np.dtype(np.float32 if out_dtype == np.float32 else np.float64)
+    compute = np.dtype(compute_precision(x.dtype, args.precision))
+    if args.dtype is not None:
+        out_dtype = np.dtype(args.dtype)
+    elif out_format == "NPY" or x.dtype.kind == "f":
+        out_dtype = compute  # .npy (and float images where the format holds floats) keep floats
+    else:
+        out_dtype = x.dtype
     options = dict(boundary=args.boundary, cval=args.cval, workers=args.workers)
     make_plan = fftconv.plan_correlate if args.correlate else fftconv.plan_convolve
     plan = make_plan(x.shape[:d], kernel, args.mode, x_dtype=x.dtype, method=args.method,
@@ -183,6 +200,9 @@ def _filter(args: argparse.Namespace) -> None:
         raise ValueError(f"cannot write {args.output!r}: {exc}") from None
     if args.explain:
         print(plan.report())
+        if args.precision is None and compute == np.float32 and x.dtype.kind != "f":
+            print(f"precision: float32, exact enough for {x.dtype} samples (--precision "
+                  "float64 to change)")
         if count > 1:
             print(f"channels: {count - image.alpha} filtered one by one with this plan"
                   + (", alpha kept" if image.alpha else ""))
@@ -206,8 +226,15 @@ def _filter(args: argparse.Namespace) -> None:
         warnings.warn(note, FFTConvWarning, stacklevel=2)
     if clipped.any():
         info = np.iinfo(stored)
+        hint = ""
+        total = float(kernel.sum())
+        if 2 * np.count_nonzero(clipped) > clipped.size and not args.normalize \
+                and abs(total - 1) > 1e-6:
+            hint = (f"; the kernel sums to {total:.6g}, not 1: pass --normalize to divide it "
+                    "by its sum")
         warnings.warn(f"{np.count_nonzero(clipped)} of {clipped.size} pixels clipped to the "
-                      f"{stored} range {info.min}..{info.max}", FFTConvWarning, stacklevel=2)
+                      f"{stored} range {info.min}..{info.max}{hint}", FFTConvWarning,
+                      stacklevel=2)
     result = result.reshape(out_shape)
     write(args.output, result)
 

@@ -7,7 +7,20 @@ import datetime
 import json
 import os
 
-__all__ = ["register"]
+__all__ = ["EXTRAS", "extras_lines", "register"]
+
+#: Optional packages: (import name, distribution, extra, what it unlocks).
+EXTRAS = (
+    ("PIL", "pillow", "image", "PNG, JPEG and TIFF files in `fftconv filter`"),
+    ("matplotlib", "matplotlib", "plot", ("`fftconv bench crossover --plot`, "
+     "fftconv.benchmark.plot")),
+    ("cv2", "opencv-python-headless", "bench", ("cv2.filter2D timed in `fftconv bench "
+     "crossover` and benchmarks/")),
+    ("dask", "dask", "dask", "dask arrays"),
+    ("astropy", "astropy", "astropy", "comparison with astropy.convolution in the tests"),
+    ("torch", "torch", "test", "fftconv.nn checked against torch (tests, benchmarks/bench_nn.py)"),
+    ("tensorflow", "tensorflow-cpu", "test", "fftconv.nn checked against TensorFlow (tests)"),
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,9 +66,35 @@ def _learned_lines(directory: os.PathLike) -> list[str]:
     return lines
 
 
+def _version(module: str, distribution: str) -> str | None:
+    """The installed version, or None; found without importing the package."""
+    import importlib.metadata
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        return None
+    for name in (distribution, module, distribution.replace("-cpu", "").replace("-headless", "")):
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "installed"
+
+
+def extras_lines() -> list[str]:
+    """One line per optional package: installed or not, and what it unlocks."""
+    lines = []
+    for module, distribution, extra, unlocks in EXTRAS:
+        version = _version(module, distribution)
+        state = f"{version:<12}" if version else f"{'missing':<12}"
+        how = "" if version else f" (pip install 'fftconv[{extra}]')"
+        lines.append(f"  {distribution:<24}{state} {unlocks}{how}")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
-    from .._machine import costs as _costs
     from .. import get_workers
+    from .._machine import costs as _costs
     from .._machine.cache import cache_dir, signature
     from .._machine.fft import backend_name
 
@@ -79,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         f"FFTW wisdom  {_file_line(directory / 'fftw_wisdom.json')}",
         f"decisions    {_file_line(directory / 'decisions.json')}",
         *_learned_lines(directory),
+        "optional packages (extras) and what each unlocks:",
+        *extras_lines(),
     ]
     print("\n".join(lines))
     return 0

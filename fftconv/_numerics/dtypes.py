@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._errors import shown
+
 __all__ = ["compute_and_result_dtype", "check_supported", "fft_dtypes"]
 
 _FLOATING = {
@@ -63,10 +65,10 @@ def compute_and_result_dtype(x_dtype: np.dtype, k_dtype: np.dtype,
         dt = None
     if dt is None or dt not in _FLOATING:
         choices = ", ".join(repr(c) for c in _OVERRIDES)
-        raise ValueError(f"dtype={override!r} is invalid; expected one of {choices} or None")
+        raise ValueError(f"dtype={shown(override)} is invalid; expected one of {choices} or None")
     if natural.kind == "c" and dt.kind != "c":
         raise ValueError(
-            f"dtype={override!r} is invalid for complex inputs: it would drop the imaginary "
+            f"dtype={shown(override)} is invalid for complex inputs: it would drop the imaginary "
             "part; pass a complex dtype ('complex64' or 'complex128')")
     return dt, dt
 

@@ -54,6 +54,8 @@ def _best(m: int, weights: tuple[tuple[str, float], ...], real_last: bool) -> in
     if m <= 1:
         return 1
     i = bisect.bisect_left(nums, m)
+    if i == len(nums):  # beyond the table: the next power of two is smooth too
+        return 1 << (m - 1).bit_length()
     best, best_cost = nums[i], math.inf
     while i < len(nums) and nums[i] <= 2 * m:
         c = size_cost(nums[i], w, real_last)

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from .._machine.costs import machine_costs
 from .._validate import as_array, check_option, invalid_option
 
-__all__ = ["NNCall", "NNProblem", "DATA_FORMATS", "PADDING_MODES", "METHODS", "make_nn_problem",
-           "to_channels_first", "from_channels_first", "same_padding"]
+__all__ = [
+    "DATA_FORMATS",
+    "METHODS",
+    "PADDING_MODES",
+    "NNCall",
+    "NNProblem",
+    "from_channels_first",
+    "make_nn_problem",
+    "same_padding",
+    "to_channels_first",
+]
 
 DATA_FORMATS = ("channels_first", "channels_last")
 #: torch's padding modes -> numpy.pad's.
@@ -186,6 +195,66 @@ def from_channels_first(y: np.ndarray, fmt: str) -> np.ndarray:
     return y if fmt == "channels_first" else np.ascontiguousarray(np.moveaxis(y, 1, -1))
 
 
+_OTHER = {"channels_first": "channels_last", "channels_last": "channels_first"}
+
+
+def _channels(a: np.ndarray, fmt: str, weight: bool, d: int) -> tuple[int, tuple[int, ...]]:
+    """(channels per group, spatial shape) of a weight, or (channels, spatial) of an input,
+    as ``fmt`` reads it (batched inputs only)."""
+    if weight:
+        return (a.shape[1], a.shape[2:]) if fmt == "channels_first" else (a.shape[-2], a.shape[:d])
+    return (a.shape[1], a.shape[2:]) if fmt == "channels_first" else (a.shape[-1], a.shape[1:-1])
+
+
+_MOVE_INPUT = {"channels_first": "np.moveaxis(input, -1, 1)",
+               "channels_last": "np.moveaxis(input, 1, -1)"}
+_MOVE_WEIGHT = {"channels_first": "np.moveaxis(weight, (-1, -2), (0, 1))",
+                "channels_last": "np.moveaxis(weight, (0, 1), (-1, -2))"}
+_LAYOUT = {("channels_first", False): "(N, C, *spatial)",
+           ("channels_last", False): "(N, *spatial, C)",
+           ("channels_first", True): "(O, C/groups, *k), torch's",
+           ("channels_last", True): "(*k, C/groups, O), Keras'"}
+
+
+def _layout_hint(x: np.ndarray, w: np.ndarray, fmt: str, d: int, g: object) -> str:
+    """A hint when the input and weight fit together only if one is in the other layout."""
+    groups = g if isinstance(g, (int, np.integer)) and not isinstance(g, bool) and g > 0 else 1
+    other = _OTHER[fmt]
+    for xf, wf in ((fmt, other), (other, fmt), (other, other)):
+        if _channels(x, xf, False, d)[0] == _channels(w, wf, True, d)[0] * groups:
+            break
+    else:
+        return ""
+    if xf == wf:
+        return (f"; input and weight look like data_format={other!r} "
+                f"{_LAYOUT[other, False]} and {_LAYOUT[other, True]} layout: pass "
+                f"data_format={other!r}")
+    if wf != fmt:
+        return (f"; the weight looks like data_format={other!r}, {_LAYOUT[other, True]} "
+                f"layout: with data_format={fmt!r} pass {_MOVE_WEIGHT[fmt]}")
+    return (f"; the input looks like data_format={other!r} {_LAYOUT[other, False]}: with "
+            f"data_format={fmt!r} pass {_MOVE_INPUT[fmt]}")
+
+
+def _ambiguous_weight(w: np.ndarray, fmt: str, d: int, c: int, groups: int) -> str | None:
+    """A warning when a weight fits both layouts but only the other gives a typical kernel."""
+    other = _OTHER[fmt]
+    cg_here, k_here = _channels(w, fmt, True, d)
+    cg_there, k_there = _channels(w, other, True, d)
+    if cg_here * groups != c or cg_there * groups != c:
+        return None
+    # The other reading must give a typical odd square kernel (3x3, 5x5, ...) and this one
+    # a kernel whose last length, the other reading's output channels, is the odd one out.
+    typical = (d >= 2 and len(set(k_there)) == 1 and 1 < k_there[0] <= 11
+               and k_there[0] % 2 == 1)
+    if typical and k_here[-1] not in (1, k_there[0]) and set(k_here[:-1]) <= {k_there[0]}:
+        return (f"weight of shape {w.shape} read with data_format={fmt!r} gives a "
+                f"{'x'.join(map(str, k_here))} kernel; it looks like data_format={other!r} "
+                f"with a {'x'.join(map(str, k_there))} kernel ({_LAYOUT[other, True]} layout); "
+                f"if so, pass {_MOVE_WEIGHT[fmt]}")
+    return None
+
+
 class NNCall(NamedTuple):
     """One validated ``conv{d}d`` call, in the torch layout and the compute dtype."""
 
@@ -221,7 +290,8 @@ def make_nn_problem(d: int, input: object, weight: object, bias: object, *, stri
         raise ValueError(f"weight has shape {w.shape}; conv{d}d expects "
                          f"{_shape_text(d, fmt, True)} with data_format={fmt!r}")
     unbatched = x.ndim == d + 1
-    x = to_channels_first(x[None] if unbatched else x, fmt, False)
+    raw_x, raw_w = (x[None] if unbatched else x), w
+    x = to_channels_first(raw_x, fmt, False)
     w = to_channels_first(w, fmt, True)
     if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)) \
             or groups < 1:
@@ -229,12 +299,21 @@ def make_nn_problem(d: int, input: object, weight: object, bias: object, *, stri
     g = int(groups)
     c, o, cg = x.shape[1], w.shape[0], w.shape[1]
     if c % g:
-        raise ValueError(f"groups={g} does not divide the input's {c} channels")
+        raise ValueError(f"groups={g} does not divide the input's {c} channels"
+                         + _layout_hint(raw_x, raw_w, fmt, d, g))
     if o % g:
         raise ValueError(f"groups={g} does not divide the weight's {o} output channels")
     if cg * g != c:
         raise ValueError(f"channel mismatch: the input has {c} channels, but the weight "
-                         f"expects {cg} per group x groups={g} = {cg * g}")
+                         f"expects {cg} per group x groups={g} = {cg * g}"
+                         + _layout_hint(raw_x, raw_w, fmt, d, g))
+    ambiguous = _ambiguous_weight(raw_w, fmt, d, c, g)
+    if ambiguous:
+        import warnings
+
+        from .._errors import FFTConvWarning
+
+        warnings.warn(ambiguous, FFTConvWarning, stacklevel=4)
     if b is not None and b.shape != (o,):
         raise ValueError(f"bias has shape {b.shape}; expected ({o},), one per output channel")
     s = _dims("stride", stride, d, 1)
