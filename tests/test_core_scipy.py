@@ -70,9 +70,10 @@ def test_matches_ndimage_boundaries_and_anchors(impl, operation, boundary, shape
         # ndimage's kernel index on x[i] is K//2 + origin, for correlate and for convolve
         origin = [max(-(s // 2), min((s - 1) // 2, shift)) for s in ks]
         anchor = tuple(s // 2 + o for s, o in zip(ks, origin))
-        want = func(x, k, mode=NDIMAGE_MODE[boundary], cval=1.5, origin=origin)
-        got = run(impl, operation, x, k, "same", boundary=boundary, cval=1.5, anchor=anchor)
-        assert_close(got, want, x, k, cval=1.5)
+        cval = 1.5 if boundary == "constant" else 0.0  # cval serves only 'constant'
+        want = func(x, k, mode=NDIMAGE_MODE[boundary], cval=cval, origin=origin)
+        got = run(impl, operation, x, k, "same", boundary=boundary, cval=cval, anchor=anchor)
+        assert_close(got, want, x, k, cval=cval)
 
 
 @pytest.mark.parametrize("impl", IMPLS)

@@ -50,14 +50,15 @@ def test_omit_treats_masked_like_non_finite(method, boundary):
     x = masked_input(density=0.3, seed=1)
     x.data[2, 3] = np.nan  # an unmasked NaN is missing too
     kernel = np.array([[0.5, 0.0, 1.0], [2.0, 1.0, 0.3]])
+    cval = 2.0 if boundary == "constant" else 0.0  # cval serves only 'constant'
     for mode in ("full", "same", "valid"):
         got = fftconv.correlate(x, kernel, mode, method=method, boundary=boundary,
-                                nan_policy="omit", cval=2.0)
+                                nan_policy="omit", cval=cval)
         as_nan = np.where(x.mask, np.nan, x.data)
-        want = naive_omit(as_nan, kernel, mode, operation="correlate", boundary=boundary, cval=2.0)
+        want = naive_omit(as_nan, kernel, mode, operation="correlate", boundary=boundary, cval=cval)
         np.testing.assert_array_equal(np.ma.getmaskarray(got), np.isnan(want))
         ok = ~np.isnan(want)
-        assert_close(got.data[ok], want[ok], np.nan_to_num(as_nan), kernel, cval=2.0,
+        assert_close(got.data[ok], want[ok], np.nan_to_num(as_nan), kernel, cval=cval,
                      factor=64 * kernel.sum() / 0.3)
 
 

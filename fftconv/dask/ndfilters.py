@@ -83,7 +83,8 @@ def _filter(image: Any, weights: Any, mode: object, cval: object, origin: object
         # Integer outputs truncate: the direct sum truncates exactly as ndimage's does.
         res = run(image, w, flip=flip, conjugate=False,
                   method="direct" if out_dtype.kind in "biu" else "auto",
-                  dtype=np.complex128 if complex_out else np.float64, cval=cv, **options)
+                  dtype=np.complex128 if complex_out else np.float64,
+                  cval=cv if bnd == "constant" else 0, **options)
     if out_dtype.kind == "b" and res.dtype.kind == "f":
         res = da.trunc(res)
     return res.astype(out_dtype)
