@@ -168,7 +168,8 @@ def test_ndimage_1d_every_mode_and_origin(K, mode, method):
     k = random(K, seed=1)
     name = NDIMAGE_MODES[mode]
     for origin in origins(K):
-        options = dict(boundary=name, cval=1.5 if name == "constant" else 0, anchor=K // 2 + origin, method=method)
+        options = dict(boundary=name, cval=1.5 if name == "constant" else 0,
+                       anchor=K // 2 + origin, method=method)
         close(
             fftconv.correlate(x, k, "same", **options),
             ndi.correlate(x, k, mode=mode, cval=1.5, origin=origin),

@@ -168,7 +168,7 @@ def test_readme_example_explains_what_runs():
     assert len(block.strip().splitlines()) <= 14
     assert 'dtype="float32"' in block
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the README runs
+    exec(compile(block, "README.md", "exec"), namespace)
     import fftconv
 
     image, kernel = namespace["image"], namespace["kernel"]
