@@ -15,10 +15,15 @@ import threading
 import types
 from typing import Any
 
-__all__ = ["njit"]
+__all__ = ["import_numba", "njit"]
 
 _BLAS = "scipy.linalg.cython_blas"
 _lock = threading.Lock()
+
+
+def import_numba() -> Any:
+    """The numba module, imported as described above (for code using numba directly)."""
+    return _numba()
 
 
 def _numba() -> Any:

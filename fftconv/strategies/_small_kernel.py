@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+from .._machine.jit import njit
 
 from .._machine.threads import parallel_map, threads_for
 from .._numerics.boundary import index_map

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from llvmlite import ir  # type: ignore[import-untyped]
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from .._machine.jit import import_numba
+
+import_numba()  # first, so numba comes in without scipy.linalg (see _machine/jit.py)
+
+from llvmlite import ir  # type: ignore[import-untyped]  # noqa: E402
+from numba import types  # noqa: E402
+from numba.core import cgutils  # noqa: E402
+from numba.extending import intrinsic  # noqa: E402
 
 __all__ = ["SPARSE", "block", "sparse_stencil", "stencil", "tag"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from typing import ClassVar
 
@@ -13,6 +15,7 @@ from .._problem import Problem
 from . import Estimate, Executor, register
 
 __all__ = ["BLOCKED_DTYPES", "BLOCKED_MAX_TAPS", "PARALLEL_MIN_MACS", "Direct", "best_sum",
+           "blocked_sum",
            "threads_for"]
 
 #: Compute dtypes of the register-blocked sum (kept here so planning never loads numba).
@@ -108,3 +111,11 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
 
 
 register(Direct())
+
+
+def blocked_sum(*args: Any, **kwargs: Any) -> Any:
+    """The register-blocked sum's executor, as the strategy builds it (``fftconv calibrate``
+    times it on its own); the arguments are :func:`._small_kernel.prepare`'s."""
+    from ._small_kernel import prepare
+
+    return prepare(*args, **kwargs)
