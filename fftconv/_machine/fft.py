@@ -75,19 +75,20 @@ def _load_wisdom(pyfftw: Any) -> None:
     import base64
 
     from .cache import cache_dir, read_json
+    from .schema import WISDOM
 
     global _stored_wisdom
-    saved = read_json(_WISDOM_FILE)
+    saved = read_json(_WISDOM_FILE, WISDOM)
     if saved:
         try:
-            wisdom = tuple(base64.b64decode(w) for w in saved["wisdom"])
+            wisdom = tuple(base64.b64decode(w, validate=True) for w in saved["wisdom"])
             pyfftw.import_wisdom(wisdom)
             _stored_wisdom = (str(cache_dir()), wisdom)
-        except (KeyError, TypeError, ValueError):
+        except (TypeError, ValueError) as exc:
             from .._errors import FFTConvWarning
 
-            warnings.warn(f"ignoring the FFTW wisdom file {_WISDOM_FILE}: malformed",
-                          FFTConvWarning, stacklevel=5)
+            warnings.warn(f"ignoring {cache_dir() / _WISDOM_FILE}: its FFTW wisdom is "
+                          f"malformed ({exc})", FFTConvWarning, stacklevel=5)
 
 
 def save_wisdom() -> None:
