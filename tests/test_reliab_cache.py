@@ -11,6 +11,7 @@ import pytest
 import fftconv
 from fftconv import _planner
 from fftconv._cli import main
+from fftconv._engine import clear_caches
 from fftconv._machine import cache as _cache
 from fftconv._machine import calibration as _calibration
 from fftconv._machine import costs as _costs
@@ -24,10 +25,12 @@ W = fftconv.FFTConvWarning
 def fresh(monkeypatch):
     """Forget every in-memory copy of the cache directory's contents."""
     _costs.reload()
+    clear_caches()
     monkeypatch.setattr(_planner, "_measured", None)
     monkeypatch.setattr(_fft, "_stored_wisdom", None)
     yield
     _costs.reload()
+    clear_caches()
 
 
 @pytest.fixture(params=["file", "under-a-file", "read-only"])

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._numerics.dtypes import fft_dtypes
+from .._numerics.scaling import exponent, peak, scale
 
 __all__ = ["TransformPair", "backend_name", "fft_dtypes", "kernel_spectrum", "save_wisdom"]
 
@@ -208,6 +209,11 @@ def kernel_spectrum(kernel: np.ndarray, fft_shape: tuple[int, ...], compute: np.
     region = (slice(None),) + tuple(slice(0, k) for k in kernel.shape[1:])
     rev = (slice(None),) + (slice(None, None, -1),) * (kernel.ndim - 1)
     pair.inbuf[region] = kernel[rev]
+    # Transformed at a peak of about 1 (exact: a power of two), so huge taps cannot
+    # overflow the spectrum, whose entries are at most sum|k| / size once scaled.
+    e = exponent(peak(kernel))
+    scale(pair.inbuf, -e)
     spec = pair.forward().copy()
     spec *= 1.0 / math.prod(fft_shape)
+    scale(spec, e)
     return spec
