@@ -3,9 +3,9 @@ minor validation gaps are closed (issue: nothing silently wrong, nothing crashes
 
 import numpy as np
 import pytest
+from reference import METHODS, naive
 
 import fftconv
-from reference import METHODS, naive
 
 I64 = np.iinfo(np.int64)
 

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-__all__ = ["all_finite", "peak", "exponent", "scale"]
+__all__ = ["all_finite", "exponent", "peak", "scale"]
 
 
 def all_finite(a: np.ndarray) -> bool:
