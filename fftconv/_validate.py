@@ -306,8 +306,14 @@ def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex,
                   uses_cval: bool, nan_policy: str) -> KernelFacts:
     """Finiteness, non-zero taps and separable rank of the prepared kernel (computed once)."""
     finite = compute.kind not in "fc" or bool(np.isfinite(prepared).all())
+    if nan_policy == "raise" and not finite:
+        raise ValueError("kernel contains non-finite values (nan_policy='raise'); use "
+                         "nan_policy='propagate' to accept them")
     if uses_cval and compute.kind in "fc":
         finite = finite and bool(np.isfinite(cval))
+        if nan_policy == "raise" and not finite:
+            raise ValueError(f"cval={cval!r} is not finite and the boundary uses it "
+                             "(nan_policy='raise'); use nan_policy='propagate' to accept it")
     if nan_policy == "omit":
         if not finite:
             raise ValueError("nan_policy='omit' needs a finite kernel and cval")
