@@ -23,7 +23,7 @@ from ._api import correlate as engine_correlate
 from ._typing import Method
 from ._validate import AxesRules, normalise_axes
 
-__all__ = ["filter_nd", "filter_1d"]
+__all__ = ["filter_1d", "filter_nd"]
 
 #: ndimage's mode names -> numpy.pad's (ndimage 'reflect' is numpy 'symmetric').
 MODES = {"reflect": "symmetric", "grid-mirror": "symmetric", "mirror": "reflect",

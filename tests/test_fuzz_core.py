@@ -56,7 +56,7 @@ def test_plans_match_one_shot_calls(data, geo, op, method):
     n, k, mode, boundary, anchor = geo
     x = values(data.draw, n, "float64", small_floats())
     kern = values(data.draw, k, "float64", small_floats())
-    options = dict(boundary=boundary, anchor=anchor, method=method)
+    options = {"boundary": boundary, "anchor": anchor, "method": method}
     try:
         plan = getattr(fftconv, f"plan_{op}")(n, kern, mode, **options)
     except ValueError as exc:
@@ -203,7 +203,7 @@ def test_a_changed_kernel_buffer_never_reaches_a_later_call(data, geo, op, metho
     x = values(data.draw, n, dtype, elements)
     original = values(data.draw, k, dtype, elements)
     buffer = original.copy()
-    options = dict(boundary=boundary, anchor=anchor, method=method)
+    options = {"boundary": boundary, "anchor": anchor, "method": method}
     try:
         first = call(op, x, buffer, mode, **options)
         plan = getattr(fftconv, f"plan_{op}")(n, buffer, mode, x_dtype=dtype, **options)

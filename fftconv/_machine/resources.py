@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import numbers
 import os
 
 import numpy as np
@@ -46,7 +45,7 @@ def resolve_max_memory(max_memory: object) -> int:
     """Validate ``max_memory`` (bytes, or None for the default budget)."""
     if max_memory is None:
         return default_budget()
-    if isinstance(max_memory, (bool, np.bool_)) or not isinstance(max_memory, numbers.Real) or \
+    if isinstance(max_memory, (bool, np.bool_)) or not isinstance(max_memory, (int, float, np.integer, np.floating)) or \
             not max_memory > 0:  # also refuses NaN
         raise ValueError(f"max_memory={max_memory!r} is invalid; expected a positive number "
                          "of bytes (inf: no limit), or None for half the available memory")
