@@ -36,6 +36,21 @@ def test_uint64_with_signed_operand_is_exact_or_overflow_error(x, kernel, method
             int(v) > I64.max for v in np.concatenate([x.ravel(), kernel.ravel()]).astype(object))
 
 
+@pytest.mark.parametrize("method", ["fft", "overlap"])
+def test_an_int64_min_tap_cannot_pass_the_fft_exactness_bound(method):
+    # abs(-2**63) wraps to -2**63 in int64: a negative norm passed the rounding bound
+    x = np.array([False, False, True, False, False])
+    k = np.array([-2**63], np.int64)
+    for boundary in ("reflect", "constant"):
+        try:
+            got = fftconv.convolve(x, k, "same", boundary=boundary, method=method)
+        except ValueError as exc:
+            assert "exact" in str(exc)
+            continue
+        assert [int(v) for v in got] == [0, 0, -2**63, 0, 0]
+    assert [int(v) for v in fftconv.convolve(x, k, "same")] == [0, 0, -2**63, 0, 0]
+
+
 def test_uint64_values_that_fit_int64_still_compute():
     x = np.array([2**62, 3], np.uint64)
     got = fftconv.convolve(x, np.array([1, -1], np.int8))

@@ -165,7 +165,8 @@ class WholeFFT:
         fftw_threads = 1 if slabs or B > 1 else fft_threads(nf, costs, workers)
         spec = kernel_spectrum(kernel, fshape, compute, fftw_threads, effort)
         exact = problem.is_exact_integer
-        kl1 = float(np.abs(kernel).sum()) if exact else 0.0
+        # in float64: abs(-2**63) wraps in int64, and a negative norm would pass any bound
+        kl1 = float(np.abs(kernel.astype(np.float64)).sum()) if exact else 0.0
         if problem.zero_fill:
             start = tuple(k - 1 - lo for k, (lo, _) in zip(problem.k, problem.pad))
         else:

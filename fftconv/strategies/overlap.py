@@ -126,7 +126,8 @@ class OverlapSave:
         compute = problem.compute_dtype
         spec = kernel_spectrum(kernel, fft_block, compute, 1, effort)
         exact = problem.is_exact_integer
-        kl1 = float(np.abs(kernel).sum()) if exact else 0.0
+        # in float64: abs(-2**63) wraps in int64, and a negative norm would pass any bound
+        kl1 = float(np.abs(kernel.astype(np.float64)).sum()) if exact else 0.0
         k, out_len, cval = problem.k, problem.out_len, problem.cval
         boundary = problem.boundary
         lo = tuple(p[0] for p in problem.pad)
