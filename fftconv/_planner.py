@@ -227,7 +227,7 @@ def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], worke
     usable = sorted((c for c in cands if c.rejected is None),
                     key=lambda c: c.estimate.seconds)  # type: ignore[union-attr]
     if not usable:
-        choose(problem, cands, "auto")  # raises, naming every strategy's reason
+        choose(Decision(tuple(cands), None), "auto")  # raises, naming every strategy's reason
     best = usable[0].estimate.seconds  # type: ignore[union-attr]
     # ``or``: the best one is timed even when an estimate is not a number
     usable = [c for c in usable[:3] if c.estimate.seconds <= 4 * best] or usable[:1]  # type: ignore[union-attr]

@@ -45,7 +45,8 @@ def resolve_max_memory(max_memory: object) -> int:
     """Validate ``max_memory`` (bytes, or None for the default budget)."""
     if max_memory is None:
         return default_budget()
-    if isinstance(max_memory, (bool, np.bool_)) or not isinstance(max_memory, (int, float, np.integer, np.floating)) or \
+    number = (int, float, np.integer, np.floating)
+    if isinstance(max_memory, (bool, np.bool_)) or not isinstance(max_memory, number) or \
             not max_memory > 0:  # also refuses NaN
         raise ValueError(f"max_memory={max_memory!r} is invalid; expected a positive number "
                          "of bytes (inf: no limit), or None for half the available memory")
