@@ -130,3 +130,19 @@ def test_nn_fft_refuses_a_nonfinite_input_and_auto_localises_it():
                                torch.nn.functional.conv2d(torch.from_numpy(x),
                                                           torch.from_numpy(w)).numpy(),
                                atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nn_fft_gives_finite_results_for_huge_finite_inputs(dtype):
+    torch = pytest.importorskip("torch")
+    big = float(np.finfo(dtype).max) / 64
+    x = np.full((1, 2, 40, 40), big, dtype)
+    w = np.ones((3, 2, 3, 3), dtype) / 2
+    got = fnn.conv2d(x, w, method="fft")
+    want = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w)).numpy()
+    assert np.isfinite(want).all() and np.isfinite(got).all()
+    np.testing.assert_allclose(got, want, rtol=1e-4 if dtype == np.float32 else 1e-10)
+    # and huge weights
+    got = fnn.conv2d(np.ones((1, 2, 40, 40), dtype), np.full((3, 2, 3, 3), big, dtype),
+                     method="fft")
+    np.testing.assert_allclose(got, 18 * big, rtol=1e-4 if dtype == np.float32 else 1e-10)
