@@ -198,7 +198,7 @@ class OverlapSave:
             size = tuple(min(f, e - oi) for f, e, oi in zip(fft_block, ext, o))
             n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
             cols = tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k[1:], n_out[1:]))
-            whole = (b, *(slice(oi, oi + m) for oi, m in zip(o, n_out)))
+            whole: tuple[int | slice, ...] = (b, *(slice(oi, oi + m) for oi, m in zip(o, n_out)))
 
             def once(e: int) -> None:
                 """The block, its input scaled by ``2**-e`` and its result by ``2**e``."""
