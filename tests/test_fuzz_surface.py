@@ -52,8 +52,7 @@ def test_signal_convolve_and_correlate_match_scipy(data, func, mode, method, dty
 @given(data=st.data(), func=st.sampled_from(["convolve2d", "correlate2d"]),
        mode=st.sampled_from(["full", "same", "valid"]),
        boundary=st.sampled_from(["fill", "wrap", "symm"]),
-       # a NaN fillvalue under zero taps waits for the zero-tap rule (issue 11, defect 3)
-       fillvalue=st.sampled_from([0, 1.5, -2]))
+       fillvalue=st.sampled_from([0, 1.5, -2, np.nan, np.inf]))
 def test_signal_2d_matches_scipy(data, func, mode, boundary, fillvalue):
     a = small_array(data.draw, 2, "float64")
     b = small_array(data.draw, 2, "float64", max_n=4)
