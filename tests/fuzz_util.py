@@ -1,7 +1,8 @@
 """Shared pieces of the fuzz suites: the example budget, and the problem generator.
 
-``make test`` runs a bounded profile; ``FFTCONV_FUZZ=deep`` multiplies every budget (and
-lets hypothesis search without a fixed seed), for a long hunt before a release.
+``make test`` runs a bounded profile (a fixed seed, four times each test's base budget);
+``FFTCONV_FUZZ=deep`` runs 50 times that, without a fixed seed, for a long hunt before a
+release. See docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 DEEP = os.environ.get("FFTCONV_FUZZ", "").lower() == "deep"
-FACTOR = 50 if DEEP else 1
+FACTOR = 200 if DEEP else 4
 
 
 def budget(examples: int):
