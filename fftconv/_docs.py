@@ -68,9 +68,10 @@ _PARAMS = {
     "conjugate": """conjugate : bool, optional
         Conjugate a complex kernel (scipy's rule, default). ``False`` gives the
         neural-network rule (no conjugation).""",
-    "max_memory": """max_memory : int, optional
-        Bytes of scratch memory the plan may use (default: half the available memory).
-        Strategies predicted to need more are rejected; overlap-save shrinks its blocks.""",
+    "max_memory": """max_memory : int or float, optional
+        Bytes of scratch memory the plan may use (default: half the available memory;
+        ``float('inf')``: no limit). Strategies predicted to need more are rejected;
+        overlap-save shrinks its blocks.""",
     "x_dtype": """x_dtype : dtype, optional
         The dtype of the arrays the plan will be called with (default float64).""",
 }

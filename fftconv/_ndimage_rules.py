@@ -23,7 +23,7 @@ from ._api import correlate as engine_correlate
 from ._typing import Method
 from ._validate import AxesRules, normalise_axes
 
-__all__ = ["filter_nd", "filter_1d"]
+__all__ = ["filter_1d", "filter_nd"]
 
 #: ndimage's mode names -> numpy.pad's (ndimage 'reflect' is numpy 'symmetric').
 MODES = {"reflect": "symmetric", "grid-mirror": "symmetric", "mirror": "reflect",
@@ -115,19 +115,56 @@ def _run(x: np.ndarray, w: np.ndarray, output: object, mode: object, cval: objec
         options.update(axes=None, anchor=None)
     exact = (x.dtype.kind in _INTEGER and w.dtype.kind in _INTEGER
              and (bnd != "constant" or float(cv).is_integer()))
+    res = None
     if exact:  # integer sums are exact integers, whatever the method
-        res = op(x, w, cval=int(cv) if bnd == "constant" else 0, **options)
-    else:
+        try:
+            res = op(x, w, cval=int(cv) if bnd == "constant" else 0, **options)
+        except OverflowError:  # may not fit int64: sum in double, as scipy does
+            pass
+    if res is None:
         # Integer outputs truncate: the direct sum truncates exactly as ndimage's does.
         method: Method = "direct" if out_dtype.kind in _INTEGER else "auto"
         res = op(x, w, cval=cv if bnd == "constant" else 0, method=method,
                  dtype=np.complex128 if complex_output else np.float64, **options)
-    if out_dtype.kind == "b" and res.dtype.kind == "f":
-        res = np.trunc(res)  # C's cast to npy_bool truncates first: 0.5 -> False
+    res = c_cast(res, out_dtype)
     if out is None:
-        return res.astype(out_dtype)
+        return res
     np.copyto(out, res, casting="unsafe")
     return out
+
+
+def _to_int(t: np.ndarray, bits: int) -> np.ndarray:
+    """x86-64's ``cvttsd2si`` of truncated doubles to a ``bits``-wide integer (as int64):
+    values outside the range, and NaN, become the smallest integer."""
+    lo = -(2.0 ** (bits - 1))
+    return np.where((t >= lo) & (t < -lo), t, lo).astype(np.int64)
+
+
+def c_cast(res: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """ndimage's C cast of double sums to the output dtype, as compiled for x86-64.
+
+    Integer outputs of 32 bits or fewer (and bool, a byte) convert through a 32-bit
+    integer, ``uint32`` through a 64-bit one, and keep the low bits: ``2**33 + 5`` is 0 as
+    ``uint8`` and 5 as ``uint32``, 256 is False as bool. ``uint64`` converts values from
+    ``2**63`` on by offset. Exact integer sums (integer data and weights) keep their value
+    in 64-bit outputs and go through the same double conversion in narrower ones.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind not in _INTEGER or res.dtype.kind not in "iuf":
+        return res.astype(dtype)
+    if res.dtype.kind in "iu" and dtype.itemsize == 8:
+        return res.astype(dtype)  # integer to 64-bit integer: exact, or wraps like C
+    with np.errstate(invalid="ignore"):
+        t = np.trunc(res.astype(np.float64))
+        if dtype == np.uint64:
+            big = t >= 2.0 ** 63
+            low = _to_int(np.where(big, t - 2.0 ** 63, t), 64).view(np.uint64)
+            wide = np.where(big, low ^ np.uint64(1 << 63), low)
+        else:
+            wide = _to_int(t, 64 if dtype == np.uint32 or dtype.itemsize == 8 else 32)
+    if dtype.kind == "b":
+        return wide.astype(np.uint8) != 0
+    return wide.astype(dtype)
 
 
 def check_cval(x: np.ndarray, w: np.ndarray, cval: object) -> None:
@@ -160,7 +197,10 @@ def filter_nd(input: object, weights: object, output: object, mode: object, cval
         shown = w.ndim if len(ax) < x.ndim and w.ndim != len(ax) else filled
         raise RuntimeError(f"weights.ndim ({shown}) must match len(axes) ({len(ax)}); weights "
                            f"have shape {w.shape}")
-    origins = dict(zip(ax, per_axis(origin, len(ax), "origin")))
+    # scipy maps origins onto ``axes`` only when it names some of the axes; with all of
+    # them (in any order) origin[i] belongs to axis i, as without ``axes``
+    origin_axes = ax if len(ax) < x.ndim else tuple(range(x.ndim))
+    origins = dict(zip(origin_axes, per_axis(origin, len(ax), "origin")))
     if not isinstance(mode, str) and isinstance(mode, Iterable):
         raise RuntimeError(f"mode={mode!r} is invalid: a sequence of modes is not supported")
     order = tuple(sorted(ax))  # weights' dimensions follow the sorted axes

@@ -13,7 +13,7 @@ from . import _masked
 from ._machine import learning as _learning
 from ._numerics import nonfinite as _nonfinite
 from ._errors import InexactError
-from ._numerics.dtypes import compute_and_result_dtype
+from ._numerics.dtypes import check_integer_range, compute_and_result_dtype
 from ._problem import Problem
 from .strategies import Estimate, Executor
 
@@ -246,6 +246,10 @@ class Plan:
             if (p.order is None and out.flags.c_contiguous and out.dtype == p.compute_dtype
                     and not np.may_share_memory(x, out)):
                 target = out.reshape((p.batch, *p.out_len))
+        if p.is_exact_integer:  # on the values as given: the cast below may wrap them
+            pads = p.boundary == "constant" and not p.pad_is_zero
+            check_integer_range(x, self._kernel, p.result_dtype,
+                                int(p.cval) if pads else None)  # type: ignore[arg-type]
         xb = self._canonical(x)
         if mask is not None:
             return _masked.finish(self, xb, mask, out)
@@ -266,8 +270,6 @@ class Plan:
                                  "nan_policy='propagate' or 'omit' to accept them")
             self._missing().run(xb, outb)
             return outb
-        if p.is_exact_integer and xb.dtype == p.compute_dtype:  # else proven by the executor
-            _check_integer_range(xb, self._kernel, p)
         try:
             self._execute(xb, outb)
         except InexactError as exc:
@@ -317,23 +319,3 @@ def _all_finite(a: np.ndarray) -> bool:
         if np.isfinite(a.sum()):
             return True
     return bool(np.isfinite(a).all())
-
-
-def _check_integer_range(xb: np.ndarray, kernel: np.ndarray, p: Problem) -> None:
-    """Raise ``OverflowError`` unless every exact result provably fits the result dtype.
-
-    ``|y| <= max|x~| * sum|k|``; the bound is computed with Python integers.
-    """
-    hi = max(int(xb.max(initial=0)), -int(xb.min(initial=0)))
-    if p.boundary == "constant":
-        hi = max(hi, abs(int(p.cval.real)))
-    k = kernel.reshape(kernel.shape[0], -1)
-    l1 = float(np.abs(k.astype(np.float64)).sum(axis=1).max(initial=0))
-    if float(hi) * l1 < 2.0 ** 62:  # far from the limit: no exact arithmetic needed
-        return
-    l1 = max(sum(abs(int(v)) for v in row) for row in k)
-    info = np.iinfo(p.result_dtype)
-    if hi * l1 > info.max:  # |y| <= hi * l1, and -info.max fits a signed type too
-        raise OverflowError(
-            f"the exact integer result may not fit {p.result_dtype}: max|x| * sum|kernel| = "
-            f"{hi * l1} exceeds {info.max}; pass dtype='float64' to compute in floating point")

@@ -14,16 +14,15 @@ import hashlib
 import math
 import threading
 import time
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from ._errors import FFTConvWarning
 from ._machine import learning as _learning
 from ._machine.cache import read_json, write_json
+from ._machine.schema import DECISIONS
 from ._machine.costs import machine_costs
 from ._plan import Candidate, LazyExecutor, Plan, PlanReport, needs_finite_check
 from ._problem import Problem
@@ -85,7 +84,7 @@ def _recall(key: str) -> tuple[str, dict[str, float]] | None:
     global _measured
     with _measured_lock:
         if _measured is None:
-            saved = read_json(_DECISIONS_FILE) or {}
+            saved = read_json(_DECISIONS_FILE, DECISIONS) or {}
             _measured = {k: (v[0], dict(v[1])) for k, v in saved.items()
                          if isinstance(v, list) and len(v) == 2}
         return _measured.get(key)
@@ -96,13 +95,9 @@ def _remember(key: str, decision: tuple[str, dict[str, float]]) -> None:
     with _measured_lock:
         assert _measured is not None
         _measured[key] = decision
-        saved = read_json(_DECISIONS_FILE) or {}
+        saved = read_json(_DECISIONS_FILE, DECISIONS) or {}
         saved[key] = [decision[0], decision[1]]
-        try:
-            write_json(_DECISIONS_FILE, saved)
-        except OSError as exc:
-            warnings.warn(f"could not save the measured decision: {exc}", FFTConvWarning,
-                          stacklevel=4)
+        write_json(_DECISIONS_FILE, saved)  # a warning, not an error, when it cannot
 
 
 def candidates(problem: Problem, workers: int) -> tuple[Candidate, ...]:
@@ -231,8 +226,11 @@ def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], worke
     """Time the (at most three) best candidates within 4x of the best estimate."""
     usable = sorted((c for c in cands if c.rejected is None),
                     key=lambda c: c.estimate.seconds)  # type: ignore[union-attr]
+    if not usable:
+        choose(Decision(tuple(cands), None), "auto")  # raises, naming every strategy's reason
     best = usable[0].estimate.seconds  # type: ignore[union-attr]
-    usable = [c for c in usable[:3] if c.estimate.seconds <= 4 * best]  # type: ignore[union-attr]
+    # ``or``: the best one is timed even when an estimate is not a number
+    usable = [c for c in usable[:3] if c.estimate.seconds <= 4 * best] or usable[:1]  # type: ignore[union-attr]
     x = _sample_input(problem)
     times: dict[str, float] = {}
     for c in usable:

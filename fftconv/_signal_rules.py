@@ -25,7 +25,7 @@ from ._api import explain
 from ._typing import Mode
 from ._validate import AxesRules, normalise_axes
 
-__all__ = ["signal_conv", "freq_conv", "conv2d", "choose_method"]
+__all__ = ["choose_method", "conv2d", "freq_conv", "signal_conv"]
 
 MODES = ("full", "same", "valid")
 METHODS = ("auto", "direct", "fft")
@@ -91,7 +91,7 @@ def signal_conv(in1: object, in2: object, mode: object, method: object, *,
     swap = swap_needed(mode, a.shape, b.shape)
     rtype = np.result_type(a, b)
     x, k = (b, a) if swap else (a, b)
-    options: dict = dict(method=method)
+    options: dict = {"method": method}
     if method == "fft" and x.dtype.kind in _INTEGER and k.dtype.kind in _INTEGER:
         options["dtype"] = "float64"  # scipy's method='fft' on integers: a float64 FFT, rounded
     if method == "fft" and k.dtype.kind in "fc" and not np.isfinite(k).all():
@@ -206,10 +206,10 @@ def conv2d(in1: object, in2: object, mode: object, boundary: object, fillvalue: 
         raise ValueError(f"boundary={boundary!r} is invalid; acceptable boundary flags are "
                          "'fill', 'circular' (or 'wrap'), and 'symmetric' (or 'symm')")
     rtype = np.result_type(a, b)
-    cval = _fill_value(fillvalue, rtype)
-    # fillvalue is read by the 'fill' boundary only; fftconv refuses a cval it would ignore.
-    options: dict = dict(boundary=BOUNDARIES[boundary],
-                         cval=cval if BOUNDARIES[boundary] == "constant" else 0)
+    # scipy reads (and checks) fillvalue only for the boundary that uses it
+    uses_fill = BOUNDARIES[boundary] == "constant"
+    cval = _fill_value(fillvalue, rtype) if uses_fill else 0
+    options: dict = {"boundary": BOUNDARIES[boundary], "cval": cval}
     if rtype.kind == "f" and a.dtype.kind in _INTEGER and b.dtype.kind in _INTEGER:
         options["dtype"] = "float64"  # uint64 with int64: scipy computes in float64
     if correlate and swap:  # scipy correlates in2 with conj(in1), then reverses (no conj)

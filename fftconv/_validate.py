@@ -17,7 +17,7 @@ import numpy as np
 from ._arraytypes import foreign
 from ._errors import invalid_option, shown
 from ._machine.resources import resolve_max_memory
-from ._numerics.dtypes import compute_and_result_dtype
+from ._numerics.dtypes import cast_exact, compute_and_result_dtype
 from ._numerics.lowrank import separable_rank
 from ._problem import KernelFacts, Problem, canonical_pad
 
@@ -297,7 +297,7 @@ def _prepare_kernel(kernel: np.ndarray, full: tuple[int, ...], x_shape: tuple[in
         k = k[(slice(None),) + (slice(None, None, -1),) * len(axes)]
     if conjugate and k.dtype.kind == "c":
         k = np.conj(k)
-    out = np.array(k, dtype=compute, order="C")
+    out = cast_exact(k, compute, "kernel")  # a uint64 tap may not fit an int64 computation
     out.flags.writeable = False
     return out
 
@@ -306,8 +306,14 @@ def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex,
                   uses_cval: bool, nan_policy: str) -> KernelFacts:
     """Finiteness, non-zero taps and separable rank of the prepared kernel (computed once)."""
     finite = compute.kind not in "fc" or bool(np.isfinite(prepared).all())
+    if nan_policy == "raise" and not finite:
+        raise ValueError("kernel contains non-finite values (nan_policy='raise'); use "
+                         "nan_policy='propagate' to accept them")
     if uses_cval and compute.kind in "fc":
         finite = finite and bool(np.isfinite(cval))
+        if nan_policy == "raise" and not finite:
+            raise ValueError(f"cval={cval!r} is not finite and the boundary uses it "
+                             "(nan_policy='raise'); use nan_policy='propagate' to accept it")
     if nan_policy == "omit":
         if not finite:
             raise ValueError("nan_policy='omit' needs a finite kernel and cval")
@@ -332,6 +338,11 @@ def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tupl
     from shapes alone) the facts are unknown and the prepared kernel is None.
     """
     o = options
+    if not isinstance(o.conjugate, (bool, np.bool_)):
+        raise ValueError(f"conjugate={o.conjugate!r} is invalid; expected True or False")
+    if len(x_shape) == 0:
+        raise ValueError("x has 0 dimensions (x_shape=()); expected at least 1: there is no "
+                         "axis to convolve along (convolve() and correlate() accept two scalars)")
     mode = check_option("mode", o.mode, MODES)
     boundary_c = canonical_boundary(o.boundary)
     if o.boundary == "zeros" and o.cval != 0:

@@ -23,7 +23,9 @@ def run(args: argparse.Namespace) -> int:
     from .._machine.calibration import calibrate
 
     costs, path = calibrate(quick=args.quick, progress=not args.no_progress and sys.stderr.isatty())
-    print(f"calibration written to {path}")
+    print(f"calibration written to {path}" if path else
+          "calibration not saved (the cache directory cannot be written); in force for this "
+          "run only")
     for dtype, v in costs["direct_per_mac"].items():
         print(f"  direct sum   {dtype:10s} {v * 1e9:8.3f} ns per multiply-add")
     for dtype, table in costs["fft_per_nlogn_by_size"].items():

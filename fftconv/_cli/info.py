@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 
 __all__ = ["EXTRAS", "extras_lines", "register"]
@@ -34,23 +33,11 @@ def _file_line(path: str | os.PathLike) -> str:
         st = os.stat(path)
     except FileNotFoundError:
         return f"{path} (none)"
+    except OSError as exc:
+        return f"{path} (cannot be read: {exc.strerror or exc})"
     age = datetime.datetime.now() - datetime.datetime.fromtimestamp(st.st_mtime)
     days = age.total_seconds() / 86400
     return f"{path} ({st.st_size} bytes, {days:.1f} days old)"
-
-
-def _signature_status(path: os.PathLike, current: dict) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            sig = json.load(fh).get("signature")
-    except FileNotFoundError:
-        return "no file"
-    except (OSError, ValueError, AttributeError):
-        return "unreadable: it will be ignored"
-    if sig == current:
-        return "matches this machine and these versions"
-    diff = sorted(k for k in set(sig or {}) | set(current) if (sig or {}).get(k) != current.get(k))
-    return "stale (differs in " + ", ".join(diff) + "): it will be ignored"
 
 
 def _learned_lines(directory: os.PathLike) -> list[str]:
@@ -95,7 +82,7 @@ def extras_lines() -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from .. import get_workers
     from .._machine import costs as _costs
-    from .._machine.cache import cache_dir, signature
+    from .._machine.cache import cache_dir, file_status, signature
     from .._machine.fft import backend_name
 
     sig = signature()
@@ -113,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         f"cache dir    {directory}"
         + ("  (FFTCONV_CACHE_DIR)" if os.environ.get("FFTCONV_CACHE_DIR") else ""),
         f"calibration  {_file_line(calibration)}",
-        f"             signature: {_signature_status(calibration, sig)}",
+        f"             signature: {file_status(_costs.CALIBRATION_FILE)}",
         f"             in force: {_costs.source()}",
         f"FFTW wisdom  {_file_line(directory / 'fftw_wisdom.json')}",
         f"decisions    {_file_line(directory / 'decisions.json')}",

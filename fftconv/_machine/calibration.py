@@ -257,6 +257,9 @@ def _nn(repeat: int) -> dict[str, Any]:
 def calibrate(*, quick: bool = False, progress: bool = True) -> tuple[dict[str, Any], str]:
     """Measure this machine, store the constants, and return ``(constants, path)``.
 
+    When the cache directory cannot be written, a warning names the file, the constants
+    are used by this process only, and ``path`` is ``''``.
+
     Parameters
     ----------
     quick : bool
@@ -288,4 +291,7 @@ def calibrate(*, quick: bool = False, progress: bool = True) -> tuple[dict[str, 
 
     _fft.save_wisdom()
     _costs.reload()
+    if path is None:  # not saved (a warning said why): in force for this process only
+        _costs.install(costs, "this process's calibration (not saved)")
+        return costs, ""
     return costs, str(path)

@@ -21,6 +21,7 @@ __all__ = [
     "direct_rate",
     "dtype_name",
     "fft_rate",
+    "install",
     "machine_costs",
     "reload",
     "source",
@@ -55,14 +56,22 @@ def machine_costs() -> dict[str, Any]:
         with _lock:
             if _costs is None:
                 from .cache import cache_dir, read_json
+                from .schema import COSTS
 
                 costs = default_costs()
-                measured = read_json(CALIBRATION_FILE)
+                measured = read_json(CALIBRATION_FILE, COSTS)
                 if measured is not None:
                     costs = _merge(costs, measured)
                     _source = str(cache_dir() / CALIBRATION_FILE)
                 _costs = costs
     return _costs
+
+
+def install(costs: dict[str, Any], where: str) -> None:
+    """Use ``costs`` (merged over the shipped defaults) in this process, from ``where``."""
+    global _costs, _source
+    with _lock:
+        _costs, _source = _merge(default_costs(), costs), where
 
 
 def source() -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._numerics.dtypes import fft_dtypes
+from .._numerics.scaling import exponent, peak, scale
 
 __all__ = ["TransformPair", "backend_name", "fft_dtypes", "kernel_spectrum", "save_wisdom"]
 
@@ -75,19 +76,20 @@ def _load_wisdom(pyfftw: Any) -> None:
     import base64
 
     from .cache import cache_dir, read_json
+    from .schema import WISDOM
 
     global _stored_wisdom
-    saved = read_json(_WISDOM_FILE)
+    saved = read_json(_WISDOM_FILE, WISDOM)
     if saved:
         try:
-            wisdom = tuple(base64.b64decode(w) for w in saved["wisdom"])
+            wisdom = tuple(base64.b64decode(w, validate=True) for w in saved["wisdom"])
             pyfftw.import_wisdom(wisdom)
             _stored_wisdom = (str(cache_dir()), wisdom)
-        except (KeyError, TypeError, ValueError):
+        except (TypeError, ValueError) as exc:
             from .._errors import FFTConvWarning
 
-            warnings.warn(f"ignoring the FFTW wisdom file {_WISDOM_FILE}: malformed",
-                          FFTConvWarning, stacklevel=5)
+            warnings.warn(f"ignoring {cache_dir() / _WISDOM_FILE}: its FFTW wisdom is "
+                          f"malformed ({exc})", FFTConvWarning, stacklevel=5)
 
 
 def save_wisdom() -> None:
@@ -207,6 +209,11 @@ def kernel_spectrum(kernel: np.ndarray, fft_shape: tuple[int, ...], compute: np.
     region = (slice(None),) + tuple(slice(0, k) for k in kernel.shape[1:])
     rev = (slice(None),) + (slice(None, None, -1),) * (kernel.ndim - 1)
     pair.inbuf[region] = kernel[rev]
+    # Transformed at a peak of about 1 (exact: a power of two), so huge taps cannot
+    # overflow the spectrum, whose entries are at most sum|k| / size once scaled.
+    e = exponent(peak(kernel))
+    scale(pair.inbuf, -e)
     spec = pair.forward().copy()
     spec *= 1.0 / math.prod(fft_shape)
+    scale(spec, e)
     return spec

@@ -5,8 +5,12 @@ from __future__ import annotations
 import functools
 import os
 
+import numpy as np
+
 __all__ = ["available_memory", "default_budget", "resolve_max_memory"]
 
+#: The budget of ``max_memory=float('inf')`` (and of any larger value): no limit.
+UNLIMITED = 1 << 62
 #: Fraction of the available memory a plan may use for scratch by default.
 DEFAULT_FRACTION = 0.5
 
@@ -41,8 +45,9 @@ def resolve_max_memory(max_memory: object) -> int:
     """Validate ``max_memory`` (bytes, or None for the default budget)."""
     if max_memory is None:
         return default_budget()
-    if isinstance(max_memory, bool) or not isinstance(max_memory, (int, float)) or \
-            not max_memory > 0 or max_memory != max_memory:
+    number = (int, float, np.integer, np.floating)
+    if isinstance(max_memory, (bool, np.bool_)) or not isinstance(max_memory, number) or \
+            not max_memory > 0:  # also refuses NaN
         raise ValueError(f"max_memory={max_memory!r} is invalid; expected a positive number "
-                         "of bytes, or None for half the available memory")
-    return int(max_memory)
+                         "of bytes (inf: no limit), or None for half the available memory")
+    return UNLIMITED if max_memory >= UNLIMITED else int(max_memory)

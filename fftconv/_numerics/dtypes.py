@@ -6,7 +6,8 @@ import numpy as np
 
 from .._errors import shown
 
-__all__ = ["compute_and_result_dtype", "check_supported", "fft_dtypes"]
+__all__ = ["cast_exact", "check_integer_range", "check_supported", "compute_and_result_dtype",
+           "fft_dtypes"]
 
 _FLOATING = {
     np.dtype(np.float32), np.dtype(np.float64),
@@ -83,3 +84,56 @@ def fft_dtypes(compute: np.dtype) -> tuple[np.dtype, np.dtype, bool]:
     """(real-space dtype, spectrum dtype, real transform?) for a compute dtype (every real
     dtype other than float32 transforms in float64)."""
     return _FFT_DTYPES.get(compute, (_F64, _C128, True))
+
+
+def cast_exact(a: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+    """A C-contiguous ``dtype`` copy of ``a``, or ``OverflowError`` if a value would change.
+
+    Only an integer cast can change a value here: ``uint64`` operands mixed with signed or
+    bool ones compute in ``int64``, where values of ``2**63`` and above do not exist.
+    """
+    if a.dtype.kind in "iu" and dtype.kind in "iu" and a.size:
+        info = np.iinfo(dtype)
+        hi, lo = int(a.max()), int(a.min())
+        if hi > info.max or lo < info.min:
+            bad = hi if hi > info.max else lo
+            raise OverflowError(
+                f"{name} holds {bad}, which the exact {dtype} computation cannot represent "
+                f"({a.dtype} mixed with a signed or bool operand computes in {dtype}); pass "
+                "dtype='float64' to compute in floating point")
+    return np.array(a, dtype=dtype, order="C")
+
+
+def check_integer_range(x: np.ndarray, kernel: np.ndarray, result: np.dtype,
+                        pad_value: int | None) -> None:
+    """Raise ``OverflowError`` unless every exact result provably fits ``result``.
+
+    ``x`` is the input *before* any cast to the compute dtype (a cast may wrap), ``kernel``
+    the prepared ``(Bk, *K)`` kernel, ``pad_value`` the value the boundary adds (``cval``;
+    None when it adds none). With ``P`` and ``N`` the sums of the positive and negative taps
+    of one kernel and ``lo <= 0 <= hi`` bounding the extended input, every output lies in
+    ``[P lo - N hi, P hi - N lo]``; wrapping intermediate sums are harmless when it fits.
+    """
+    k = kernel.reshape(kernel.shape[0], -1)
+    l1 = float(np.abs(k.astype(np.float64)).sum(axis=1).max(initial=0))
+    edge = abs(pad_value) if pad_value is not None else 0
+    widest = 1 if x.dtype.kind == "b" else max(np.iinfo(x.dtype).max, -np.iinfo(x.dtype).min)
+    if float(max(widest, edge)) * l1 < 2.0 ** 62:  # the dtype alone bounds it: x unread
+        return
+    hi = int(x.max(initial=0))
+    lo = int(x.min(initial=0))
+    if pad_value is not None:
+        hi, lo = max(hi, pad_value), min(lo, pad_value)
+    if max(hi, -lo) * l1 < 2.0 ** 62:  # far from the limit: no exact arithmetic needed
+        return
+    info = np.iinfo(result)
+    for row in k:
+        pos = sum(int(v) for v in row if v > 0)
+        neg = -sum(int(v) for v in row if v < 0)
+        top, bottom = pos * hi + neg * -lo, pos * lo - neg * hi
+        if top > info.max or bottom < info.min:
+            bad = top if top > info.max else bottom
+            raise OverflowError(
+                f"the exact integer result may not fit {result}: the sums can reach {bad}, "
+                f"outside [{info.min}, {info.max}]; pass dtype='float64' to compute in "
+                "floating point")

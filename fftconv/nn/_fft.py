@@ -25,6 +25,7 @@ from .._machine.fft import TransformPair
 from .._machine.threads import parallel_map
 from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size
+from .._numerics.scaling import all_finite, exponent, peak, scale
 from ..strategies.fft import transform_seconds
 from ._problem import NNProblem, Runner, kept_phases, pad
 
@@ -126,7 +127,10 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
     wq = wq.reshape(o * w.shape[1] * ph, *lay.k_len)[(slice(None), *(slice(None, None, -1),) * d)]
     kp = TransformPair(wq.shape[0], fshape, p.dtype, workers)
     kp.inbuf[(slice(None), *(slice(0, q) for q in lay.k_len))] = wq
+    e_w = exponent(peak(wq))  # transformed at a peak of about 1: huge taps cannot overflow
+    scale(kp.inbuf, -e_w)
     wspec = kp.forward().reshape(o, w.shape[1] * ph, -1) * (1.0 / nf)
+    scale(wspec, e_w)
     del kp
     wr, wi = blocked(wspec.real), blocked(wspec.imag)
     # Batch chunks: one per thread at least, more if the spectra would be too large.
@@ -154,9 +158,22 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
         if split:
             xp = _split(xp, 2, lay.phase_stride, lay.in_len, lay.phases)
         fwd.inbuf[region] = xp.reshape(-1, *xp.shape[-d:])
+        with np.errstate(over="ignore", invalid="ignore"):
+            transform(fwd, inv, a, b, out, 0)
+            # finite input (the plan checked), non-finite result: the transform
+            # overflowed; again at a peak of about 1 (see _numerics/scaling.py)
+            if not all_finite(out[a:b]):
+                e = exponent(peak(fwd.inbuf))
+                scale(fwd.inbuf, -e)
+                transform(fwd, inv, a, b, out, e)
+
+    def transform(fwd: TransformPair, inv: TransformPair, a: int, b: int, out: np.ndarray,
+                  e: int) -> None:
         xs = fwd.forward().reshape(b - a, phase_channels, -1)
         spectral_sum(xs, wr, wi, inv.spec.reshape(b - a, o, -1), p.groups)
-        out[a:b] = inv.inverse()[crop].reshape(b - a, o, *p.out_len)
+        res = inv.inverse()[crop]
+        scale(res, e)
+        out[a:b] = res.reshape(b - a, o, *p.out_len)
 
     def run(x: np.ndarray, out: np.ndarray) -> None:
         parallel_map(lambda c: part(c, x, out), chunks, workers)

@@ -15,6 +15,7 @@ import numpy as np
 from .._engine import calls
 from .._plan import Candidate, LazyExecutor
 from ..strategies import Estimate
+from .._numerics.scaling import all_finite as _all_finite
 from ._direct import DIRECT_IMPLS, build_direct, direct_estimates
 from ._fft import FFTLayout, build_fft, fft_layout, fft_seconds
 from ._problem import NNProblem, Runner, nn_costs
@@ -116,7 +117,7 @@ class NNPlan:
 
     Non-finite values make an FFT smear NaN over whole outputs, so ``'auto'`` never uses
     the FFT path for a non-finite weight, and falls back to ``direct`` for a non-finite
-    input; an explicit ``method='fft'`` with a non-finite weight is an error.
+    input; an explicit ``method='fft'`` with a non-finite weight or input is an error.
 
     Parameters
     ----------
@@ -178,7 +179,12 @@ class NNPlan:
         out = np.empty((p.batch, p.out_channels, *p.out_len), p.dtype)
         x = np.ascontiguousarray(x)
         run: Runner = self._run
-        if auto and self.method == "fft" and not np.isfinite(x).all():
+        if self.method == "fft" and not _all_finite(x):
+            if not auto:
+                raise ValueError("method='fft' cannot serve an input with non-finite values "
+                                 "(a transform spreads them over every output, where the "
+                                 "direct sum keeps them in the windows that cover them); use "
+                                 "method='direct' or 'auto'")
             run = self._fallback
         if out.size:
             run(x, out)

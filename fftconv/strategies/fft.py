@@ -21,6 +21,7 @@ from .._machine.threads import (
 from .._numerics.boundary import extend, extend_into
 from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size, log_factor
+from .._numerics.scaling import all_finite, exponent, peak, scale
 from .._problem import Problem
 from . import Estimate, Executor, register
 
@@ -136,7 +137,9 @@ class WholeFFT:
         spec = bk * nf * cdt.itemsize // (2 if real else 1)
         room = min(CHUNK_BYTES, problem.max_memory - ext - spec)
         chunk = max(1, min(b, room // max(buf, 1)))
-        passes = (3 * b * nf * rdt.itemsize / speed + ext) * costs["memory_per_byte"]
+        # the input copy, two buffer passes, and the finiteness check of the result
+        passes = ((3 * b * nf / speed + b * math.prod(problem.out_len)) * rdt.itemsize + ext) \
+            * costs["memory_per_byte"]
         return Estimate(seconds=costs["overhead"]["fft"] + t + passes,
                         memory=chunk * buf + ext + spec, fft_shape=fshape,
                         note="x".join(map(str, fshape)) + (" real" if real else " complex"),
@@ -162,7 +165,8 @@ class WholeFFT:
         fftw_threads = 1 if slabs or B > 1 else fft_threads(nf, costs, workers)
         spec = kernel_spectrum(kernel, fshape, compute, fftw_threads, effort)
         exact = problem.is_exact_integer
-        kl1 = float(np.abs(kernel).sum()) if exact else 0.0
+        # in float64: abs(-2**63) wraps in int64, and a negative norm would pass any bound
+        kl1 = float(np.abs(kernel.astype(np.float64)).sum()) if exact else 0.0
         if problem.zero_fill:
             start = tuple(k - 1 - lo for k, (lo, _) in zip(problem.k, problem.pad))
         else:
@@ -188,6 +192,22 @@ class WholeFFT:
 
         region = (slice(None),) + tuple(slice(0, s) for s in data)
 
+        def run(xb: np.ndarray, out: np.ndarray, b0: int, c: int, scaled: bool) -> None:
+            tp = pair(c)
+            if zero_fill:
+                tp.inbuf[region] = xb[b0:b0 + c]
+            else:
+                extend_into(xb[b0:b0 + c], pad, boundary, cval, tp.inbuf[region])
+            e = exponent(peak(tp.inbuf[region])) if scaled else 0
+            scale(tp.inbuf[region], -e)
+            s = tp.forward()
+            np.multiply(s, spec if spec.shape[0] == 1 else spec[b0:b0 + c], out=s)
+            res = tp.inverse()[crop]
+            if exact:
+                np.rint(res, out=res)
+            scale(res, e)
+            out[b0:b0 + c] = res
+
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
             if exact:
                 check_exact(_norm_extended(xb, problem), kl1, nf)
@@ -196,17 +216,12 @@ class WholeFFT:
 
             def part(b0: int) -> None:
                 c = min(chunk, nb - b0)
-                tp = pair(c)
-                if zero_fill:
-                    tp.inbuf[region] = xb[b0:b0 + c]
-                else:
-                    extend_into(xb[b0:b0 + c], pad, boundary, cval, tp.inbuf[region])
-                s = tp.forward()
-                np.multiply(s, spec if spec.shape[0] == 1 else spec[b0:b0 + c], out=s)
-                res = tp.inverse()[crop]
-                if exact:
-                    np.rint(res, out=res)
-                out[b0:b0 + c] = res
+                with np.errstate(over="ignore", invalid="ignore"):
+                    run(xb, out, b0, c, False)
+                    # finite input (the plan checked), non-finite result: the transform
+                    # overflowed; again at a peak of about 1 (see _numerics/scaling.py)
+                    if not exact and not all_finite(out[b0:b0 + c]):
+                        run(xb, out, b0, c, True)
 
             parallel_map(part, range(0, nb, chunk), threads)
 
@@ -233,24 +248,38 @@ class WholeFFT:
             if exact:
                 check_exact(_norm_extended(xb, problem), kl1 or 0.0, nf)
             conv = scratch.get()
-            for b in range(xb.shape[0]):
+
+            def one(b: int, e: int) -> None:
+                """Signal ``b``, its input scaled by ``2**-e`` and its result by ``2**e``."""
                 x = xb[b]
                 y = out[b]
                 if zero_fill:
                     def fill(r0: int, r1: int, rows: np.ndarray, x: np.ndarray = x) -> None:
                         rows[(slice(None), *inner)] = x[r0:r1]
+                        scale(rows[(slice(None), *inner)], -e)
                 else:
-                    extend_into(xb[b:b + 1], pad, boundary, cval,
-                                conv.inbuf[tuple(slice(0, s) for s in data)][None])
+                    region = conv.inbuf[tuple(slice(0, s) for s in data)]
+                    extend_into(xb[b:b + 1], pad, boundary, cval, region[None])
+                    scale(region, -e)
                     fill = None  # type: ignore[assignment]
 
                 def emit(r0: int, r1: int, rows: np.ndarray, y: np.ndarray = y) -> None:
                     res = rows[(slice(None), *rest)]
                     if exact:
                         np.rint(res, out=res)
+                    scale(res, e)
                     y[r0:r1] = res
 
                 conv.run(fill, spec[b if spec.shape[0] > 1 else 0], emit, threads)
+
+            for b in range(xb.shape[0]):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    one(b, 0)
+                    # finite input, non-finite result: the transform overflowed; again at
+                    # a peak of about 1 (see _numerics/scaling.py)
+                    if not exact and not all_finite(out[b]):
+                        edge = abs(cval) if boundary == "constant" else 0.0
+                        one(b, exponent(max(peak(xb[b]), edge)))
 
         return execute
 

@@ -22,6 +22,7 @@ from .._machine.threads import (
 from .._numerics.boundary import gather, index_map
 from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size
+from .._numerics.scaling import all_finite, exponent, peak, scale
 from .._problem import Problem
 from . import Estimate, Executor, register
 from .fft import check_exact, fft_lengths, finite_only, transform_seconds
@@ -79,7 +80,8 @@ class OverlapSave:
         room = (problem.max_memory - spec) // max(par * buf, 1)
         batch = max(1, min(_batch_size(nf, nblocks, workers), room))
         per_block = (transform_seconds(fft_block, 2, rdt, costs, real)
-                     + 4 * nf * rdt.itemsize * costs["memory_per_byte"]
+                     # four buffer passes and the finiteness check of the result
+                     + 5 * nf * rdt.itemsize * costs["memory_per_byte"]
                      + costs["overhead"]["block"])
         batches = -(-nblocks // batch)
         seconds = (costs["overhead"]["fft"]
@@ -124,7 +126,8 @@ class OverlapSave:
         compute = problem.compute_dtype
         spec = kernel_spectrum(kernel, fft_block, compute, 1, effort)
         exact = problem.is_exact_integer
-        kl1 = float(np.abs(kernel).sum()) if exact else 0.0
+        # in float64: abs(-2**63) wraps in int64, and a negative norm would pass any bound
+        kl1 = float(np.abs(kernel.astype(np.float64)).sum()) if exact else 0.0
         k, out_len, cval = problem.k, problem.out_len, problem.cval
         boundary = problem.boundary
         lo = tuple(p[0] for p in problem.pad)
@@ -143,6 +146,14 @@ class OverlapSave:
                 pairs[c] = TransformPair(c, fft_block, compute, 1, effort)
             return pairs[c]
 
+        def transform(tp: TransformPair, chunk: list[tuple[int, tuple[int, ...]]]) -> np.ndarray:
+            s = tp.forward()
+            if spec.shape[0] > 1:
+                np.multiply(s, spec[[b for b, _ in chunk]], out=s)
+            else:
+                np.multiply(s, spec, out=s)
+            return tp.inverse()
+
         def run_chunk(xb: np.ndarray, out: np.ndarray, chunk: list[tuple[int, tuple[int, ...]]]) -> None:
             """Gather ``len(chunk)`` blocks, transform them as one batch, scatter the results."""
             tp = pair(len(chunk))
@@ -154,12 +165,15 @@ class OverlapSave:
                     tp.inbuf[i] = 0
                 gather(xb, b, maps, lo, o, size, boundary, cval, tp.inbuf[i])
                 where.append((b, o))
-            s = tp.forward()
-            if spec.shape[0] > 1:
-                np.multiply(s, spec[[b for b, _ in chunk]], out=s)
-            else:
-                np.multiply(s, spec, out=s)
-            res = tp.inverse()
+            with np.errstate(over="ignore", invalid="ignore"):
+                res = transform(tp, chunk)
+                if not exact and not all_finite(res):
+                    # finite input (the plan checked), non-finite result: the transform
+                    # overflowed; again at a peak of about 1 (see _numerics/scaling.py)
+                    e = exponent(peak(tp.inbuf))
+                    scale(tp.inbuf, -e)
+                    res = transform(tp, chunk)
+                    scale(res, e)
             for i, (b, o) in enumerate(where):
                 n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
                 block = res[(i,) + tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))]
@@ -182,27 +196,40 @@ class OverlapSave:
             conv = slab_blocks.get()
             o = tuple(j * s for j, s in zip(idx, out_block))
             size = tuple(min(f, e - oi) for f, e, oi in zip(fft_block, ext, o))
-            if size != fft_block:
-                conv.inbuf[...] = 0
-            gather(xb, b, maps, lo, o, size, boundary, cval, conv.inbuf)
             n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
             cols = tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k[1:], n_out[1:]))
+            whole: tuple[int | slice, ...] = (b, *(slice(oi, oi + m) for oi, m in zip(o, n_out)))
 
-            def emit(r0: int, r1: int, rows: np.ndarray) -> None:
-                r1 = min(r1, n_out[0])
-                if r1 > r0:
-                    block = rows[(slice(0, r1 - r0), *cols)]
-                    target: tuple[int | slice, ...] = (
-                        b, slice(o[0] + r0, o[0] + r1),
-                        *(slice(oi, oi + m) for oi, m in zip(o[1:], n_out[1:])))
-                    out[target] = np.rint(block) if exact else block
+            def once(e: int) -> None:
+                """The block, its input scaled by ``2**-e`` and its result by ``2**e``."""
+                if size != fft_block:
+                    conv.inbuf[...] = 0
+                gather(xb, b, maps, lo, o, size, boundary, cval, conv.inbuf)
+                scale(conv.inbuf, -e)
 
-            conv.run(None, spec[b if spec.shape[0] > 1 else 0], emit, threads)
+                def emit(r0: int, r1: int, rows: np.ndarray) -> None:
+                    r1 = min(r1, n_out[0])
+                    if r1 > r0:
+                        block = rows[(slice(0, r1 - r0), *cols)]
+                        scale(block, e)
+                        target: tuple[int | slice, ...] = (
+                            b, slice(o[0] + r0, o[0] + r1),
+                            *(slice(oi, oi + m) for oi, m in zip(o[1:], n_out[1:])))
+                        out[target] = np.rint(block) if exact else block
+
+                conv.run(None, spec[b if spec.shape[0] > 1 else 0], emit, threads)
+
+            with np.errstate(over="ignore", invalid="ignore"):
+                once(0)
+                # finite input, non-finite result: the transform overflowed; again at a
+                # peak of about 1 (see _numerics/scaling.py)
+                if not exact and not all_finite(out[whole]):
+                    once(exponent(max(peak(xb[b]), abs(cval))))
 
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
             if exact:
-                peak = max(float(np.abs(xb).max(initial=0)), abs(cval))
-                check_exact(peak * math.sqrt(nf), kl1, nf)
+                top = max(float(np.abs(xb).max(initial=0)), abs(cval))
+                check_exact(top * math.sqrt(nf), kl1, nf)
             tasks = [(b, idx) for b in range(xb.shape[0])
                      for idx in itertools.product(*(range(c) for c in counts))]
             if slab_blocks is not None:
