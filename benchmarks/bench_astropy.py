@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from bench_nonfinite import competing_process, gaussian_psf, with_nans
+from _neighbours import neighbour
+from bench_nonfinite import gaussian_psf, with_nans
 
 import fftconv
 import fftconv.astropy as ours
@@ -72,7 +73,7 @@ def main() -> None:
     text = [(f"fftconv {fftconv.__version__}, astropy {astropy.__version__}, numpy "
              f"{np.__version__}, workers={fftconv.get_workers()}; default options, 2.4 % NaN")]
     for busy in (False,) if args.no_busy else (False, True):
-        with competing_process(busy):
+        with neighbour("busy" if busy else "idle"):
             rows = measure(n_fft, n_direct, budget)
         text.append(table(rows, "with one competing CPU-bound process" if busy else "idle"))
     report = "\n".join(text)

@@ -18,33 +18,19 @@ after a warm-up call (FFTW planning and numba compilation excluded).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import subprocess
 import sys
-from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 import fftconv
 from fftconv.benchmark import median_time
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_neighbours.py
+from _neighbours import neighbour
 
 DENSITIES = (0.0, 1e-4, 1e-3, 1e-2, 0.024, 0.1, 0.5)
 TARGET_OMIT, TARGET_PROPAGATE, TARGET_ASTROPY = 2.2, 1.6, 3.0
-
-
-@contextlib.contextmanager
-def competing_process(enabled: bool = True) -> Iterator[None]:
-    """One CPU-bound process running beside the timings (started and stopped here)."""
-    if not enabled:
-        yield
-        return
-    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        yield
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def gaussian_psf(size: int = 97, sigma: float = 12.0) -> np.ndarray:
@@ -144,7 +130,7 @@ def main() -> None:
             "astropy.convolution.convolve_fft at 2.4 %)")
     text = [head]
     for busy in (False,) if args.no_busy else (False, True):
-        with competing_process(busy):
+        with neighbour("busy" if busy else "idle"):
             rows = [r for dt in ("float64", "float32") for r in measure(n, dt, budget, astropy_too)]
         text.append(table(rows, "with one competing CPU-bound process" if busy else "idle"))
     report = "\n".join(text)

@@ -26,18 +26,16 @@ fftconv to cv2.filter2D (targets <= 1.0 and <= 1.25), and writes a roofline plot
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 import fftconv
 from fftconv.benchmark import median_time
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_neighbours.py
+from _neighbours import neighbour
 
 #: fftconv boundary -> (cv2 border, scipy.ndimage mode), for the rules all three share.
 BOUNDARIES = {"constant": ("BORDER_CONSTANT", "constant"),
@@ -46,21 +44,6 @@ BOUNDARIES = {"constant": ("BORDER_CONSTANT", "constant"),
               "reflect": ("BORDER_REFLECT_101", "mirror"),
               "wrap": ("BORDER_WRAP", "grid-wrap")}
 DEFAULT_PLOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "small-kernels-roofline.png"
-
-
-@contextlib.contextmanager
-def competing_process(active: bool) -> Iterator[None]:
-    """One CPU-bound process spinning for the duration (nothing when not ``active``)."""
-    if not active:
-        yield
-        return
-    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        time.sleep(0.2)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def copy_bandwidth(nbytes: int = 256 << 20, repeat: int = 7) -> float:
@@ -103,7 +86,7 @@ def check_agree(x: np.ndarray, k: np.ndarray, boundary: str) -> None:
 def run_grid(args: argparse.Namespace, busy: bool) -> list[dict]:
     rows = []
     rng = np.random.default_rng(0)
-    with competing_process(busy):
+    with neighbour("busy" if busy else "idle"):
         for n in args.sizes:
             for dtype in args.dtypes:
                 x = rng.standard_normal((n, n)).astype(dtype)

@@ -28,9 +28,8 @@ the kernel length and draws the median cost of a block for each partitioning
 from __future__ import annotations
 
 import argparse
-import contextlib
-import subprocess
 import sys
+from pathlib import Path
 import time
 
 import numpy as np
@@ -39,24 +38,11 @@ from scipy import signal
 import fftconv
 from fftconv.benchmark import median_time
 from fftconv.stream import StreamConvolver, fir_filter
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_neighbours.py
+from _neighbours import neighbour
 
 METHODS = ("uniform", "nonuniform", "direct")
 RNG = np.random.default_rng(2026)
-
-
-@contextlib.contextmanager
-def competing_load(active: bool):
-    """One CPU-bound process on the side while the block runs (started and stopped here)."""
-    if not active:
-        yield
-        return
-    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        time.sleep(0.2)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def per_block(sc: StreamConvolver, blocks: np.ndarray, repeat: int, budget: float):
@@ -155,7 +141,7 @@ def tables(quick: bool, load: bool) -> list[str]:
         ("65536 taps, block 64, latency 0", 65536, 64, 0, 1024 if quick else 8192, 0,
          0.333e-3, None),
     ]
-    with competing_load(load):
+    with neighbour("busy" if load else "idle"):
         for name, k, block, lat, nb, nl, target, speedup in cases:
             rows, ref = stream_case(k, block, lat, nb, nl, quick)
             for m, (mean, med, p99, worst) in rows.items():
