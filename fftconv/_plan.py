@@ -12,6 +12,7 @@ import numpy as np
 from . import _masked
 from ._machine import learning as _learning
 from ._numerics import nonfinite as _nonfinite
+from ._numerics.scaling import all_finite
 from ._errors import InexactError
 from ._numerics.dtypes import check_integer_range, compute_and_result_dtype
 from ._problem import Problem
@@ -264,8 +265,8 @@ class Plan:
         p = self.problem
         if outb.size == 0:
             return outb
-        if self._check_finite and not (_nonfinite.fill_is_finite(p) and _all_finite(xb)):
-            if p.nan_policy == "raise" and not _all_finite(xb):
+        if self._check_finite and not (_nonfinite.fill_is_finite(p) and all_finite(xb)):
+            if p.nan_policy == "raise" and not all_finite(xb):
                 raise ValueError("x contains non-finite values (nan_policy='raise'); use "
                                  "nan_policy='propagate' or 'omit' to accept them")
             self._missing().run(xb, outb)
@@ -307,15 +308,3 @@ class Plan:
 
     def __str__(self) -> str:
         return str(self._report)
-
-
-def _all_finite(a: np.ndarray) -> bool:
-    """Whether every value is finite; one summing pass, no temporary, in the common case.
-
-    A non-finite value makes the sum non-finite; a non-finite sum of finite values
-    (overflow) is settled by the exact check.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(a.sum()):
-            return True
-    return bool(np.isfinite(a).all())

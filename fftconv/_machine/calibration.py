@@ -29,7 +29,8 @@ _DTYPES_FFT = ("float32", "float64", "complex64", "complex128")
 _DTYPES_BLOCKED = ("float32", "float64", "int64", "uint64")
 
 
-def _best(fn: Callable[[], object], repeat: int) -> float:
+def best_time(fn: Callable[[], object], repeat: int) -> float:
+    """The fastest of ``repeat`` timed calls of ``fn``, after one warm-up call."""
     fn()
     best = math.inf
     for _ in range(repeat):
@@ -56,7 +57,7 @@ def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
     direct = registry()["direct"]
     run = direct.build(problem, prepared, direct.estimate(problem, _costs.machine_costs(),
                                                           workers), workers)
-    return _best(lambda: run(x, out), repeat) / (side * side * 49)
+    return best_time(lambda: run(x, out), repeat) / (side * side * 49)
 
 
 def _blocked(dtype: str, side: int, repeat: int, sparse: bool) -> float:
@@ -69,7 +70,7 @@ def _blocked(dtype: str, side: int, repeat: int, sparse: bool) -> float:
     k = (rng.standard_normal(kshape) * 8 + 1).astype(dtype)
     out = np.empty((1, side, x.shape[2] - kshape[2] + 1), dtype)
     run = prepare(x.shape, k, out.shape, 1, ((0, 0), (0, 0)), sparse=sparse)
-    return _best(lambda: run(x, out), repeat) / (out.size * k.size)
+    return best_time(lambda: run(x, out), repeat) / (out.size * k.size)
 
 
 def _pair_time(shape: tuple[int, ...], dtype: str, repeat: int, threads: int = 1,
@@ -79,7 +80,7 @@ def _pair_time(shape: tuple[int, ...], dtype: str, repeat: int, threads: int = 1
 
     pair = TransformPair(batch, shape, np.dtype(dtype), threads)
     pair.inbuf[...] = 1
-    return _best(lambda: (pair.forward(), pair.inverse()), repeat) / 2
+    return best_time(lambda: (pair.forward(), pair.inverse()), repeat) / 2
 
 
 def _fft_rates(dtype: str, sides: tuple[int, ...], repeat: int) -> dict[str, float]:
@@ -123,7 +124,7 @@ def _prime_weights(repeat: int, quick: bool) -> dict[str, float]:
 def _memory(repeat: int) -> float:
     a = np.ones(8 << 20, np.float64)
     b = np.empty_like(a)
-    return _best(lambda: np.copyto(b, a), repeat) / (2 * a.nbytes)
+    return best_time(lambda: np.copyto(b, a), repeat) / (2 * a.nbytes)
 
 
 def _overheads(repeat: int) -> dict[str, float]:
@@ -136,8 +137,8 @@ def _overheads(repeat: int) -> dict[str, float]:
     from ..strategies.overlap import OverlapSave
 
     x, k = np.ones(16), np.ones(3)
-    call = _best(lambda: fftconv.convolve(x, k, method="direct"), 20 * repeat)
-    fft_call = _best(lambda: fftconv.convolve(x, k, method="fft"), 20 * repeat)
+    call = best_time(lambda: fftconv.convolve(x, k, method="direct"), 20 * repeat)
+    fft_call = best_time(lambda: fftconv.convolve(x, k, method="fft"), 20 * repeat)
     # 1024 blocks of 48 outputs through 64-point transforms, in batches of 64.
     n, kk, fb, batch = 1024 * 48, 17, 64, 64
     problem, _ = make_problem((1, n), np.dtype(np.float64), (1, kk), np.dtype(np.float64),
@@ -148,7 +149,7 @@ def _overheads(repeat: int) -> dict[str, float]:
     xb = np.ones((1, n))
     out = np.empty((1, n - kk + 1))
     nblocks = -(-(n - kk + 1) // (fb - kk + 1))
-    total = _best(lambda: run(xb, out), repeat)
+    total = best_time(lambda: run(xb, out), repeat)
     pairs = _pair_time((fb,), "float64", repeat, batch=batch) * 2 * nblocks / batch
     block = max(total - pairs, 0.0) / nblocks
     from ..benchmark import median_time
@@ -213,8 +214,8 @@ def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
                                    workers=1)
         pn = fftconv.plan_convolve(x.shape, k, "same", x_dtype="float32", method=method,
                                    workers=cores)
-        one_t = _best(functools.partial(p1, x), repeat)
-        eff[method] = (one_t / _best(functools.partial(pn, x), repeat) - 1) / (cores - 1)
+        one_t = best_time(functools.partial(p1, x), repeat)
+        eff[method] = (one_t / best_time(functools.partial(pn, x), repeat) - 1) / (cores - 1)
     threshold = _fftw_threads_min_size(repeat, quick, cores)
     return {k: float(min(max(v, 0.0), 1.0)) for k, v in eff.items()}, threshold
 

@@ -7,24 +7,13 @@ kernel's strip geometry) are kept from the shipped defaults.
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .calibration import best_time
+
 __all__ = ["nn_constants"]
-
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _problem(x_shape: tuple[int, ...], w_shape: tuple[int, ...], dtype: str) -> Any:
@@ -42,7 +31,7 @@ def _gemm(dtype: str, repeat: int) -> float:
     """Seconds per multiply-add of a BLAS matrix product of im2col's shape."""
     a = np.ones((32, 288), dtype)
     b = np.ones((288, 8192), dtype)
-    return _best(lambda: a @ b, repeat) / (32 * 288 * 8192)
+    return best_time(lambda: a @ b, repeat) / (32 * 288 * 8192)
 
 
 def _im2col(gemm_f32: float, repeat: int, shipped: float) -> float:
@@ -53,7 +42,7 @@ def _im2col(gemm_f32: float, repeat: int, shipped: float) -> float:
     p, x, w = _problem((4, 16, 64, 64), (16, 16, 5, 5), "float32")
     run = build_im2col(p, w, 1)
     out = np.empty((p.batch, p.out_channels, *p.out_len), p.dtype)
-    total = _best(lambda: run(x, out), repeat)
+    total = best_time(lambda: run(x, out), repeat)
     rest = total - p.macs * gemm_f32
     return rest / (p.macs // p.out_channels) if rest > 0 else shipped
 
@@ -68,7 +57,7 @@ def _kernel(dtype: str, repeat: int, shipped: dict[str, Any]) -> tuple[float, fl
         run = build_kernel(p, w, 1)[0]
         out = np.empty((p.batch, p.out_channels, *p.out_len), p.dtype)
         unit = {**shipped, "kernel_per_mac": {dtype: 1.0}, "kernel_overhead": 0.0}
-        return _best(lambda: run(x, out), repeat), kernel_seconds(p, machine_costs(), unit, 1)
+        return best_time(lambda: run(x, out), repeat), kernel_seconds(p, machine_costs(), unit, 1)
 
     tiny, _ = timed((1, 1, 8), (1, 1, 3))
     total, units = timed((4, 16, 64, 64), (16, 16, 5, 5))
@@ -84,7 +73,7 @@ def _spectral(dtype: str, repeat: int) -> float:
     w = np.ones((out, channels, nbins), dtype)
     wr, wi = blocked(w.real.copy()), blocked(w.imag.copy())
     y = np.empty((2, out, nbins), dtype)
-    return _best(lambda: spectral_sum(x, wr, wi, y, 1), repeat) / (2 * out * channels * nbins)
+    return best_time(lambda: spectral_sum(x, wr, wi, y, 1), repeat) / (2 * out * channels * nbins)
 
 
 def nn_constants(repeat: int, shipped: dict[str, Any]) -> dict[str, Any]:
