@@ -239,7 +239,8 @@ def test_error_dask_kernel():
 
 
 @pytest.mark.parametrize("chunks, match", [
-    ("big", r"chunks='big' is invalid; expected one of 'auto' \(or 'auto'\); expected an int"),
+    ("big", r"chunks='big' is invalid; expected one of 'auto', or an explicit chunk spec: an "
+            r"int, a tuple with an int"),
     (None, r"chunks=None is invalid; expected one of 'auto'"),
     ((3, 3, 3), r"chunks=\(3, 3, 3\) is invalid for an array of shape \(8, 8\)"),
     (((4, 5), 4), r"chunks=\(\(4, 5\), 4\) is invalid for an array of shape \(8, 8\)"),

@@ -37,8 +37,8 @@ def normalise_chunks(chunks: object, x: object) -> tuple[tuple[int, ...], ...] |
         return None
     from dask.array.core import normalize_chunks
 
-    note = (" (or 'auto'); expected an int, a tuple with an int or a tuple of ints per axis, "
-            "or a dict {axis: int}")
+    note = (", or an explicit chunk spec: an int, a tuple with an int or a tuple of ints per "
+            "axis, or a dict {axis: int}")
     if isinstance(chunks, str) or isinstance(chunks, (bool, np.bool_)) or chunks is None:
         raise invalid_option("chunks", chunks, ("auto",), note)
     try:
