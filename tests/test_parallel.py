@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 
@@ -156,3 +157,81 @@ def test_slab_passes_match_the_direct_sum(monkeypatch, shape, kshape, mode, boun
             y = fftconv.correlate(x, k, mode, axes=axes, boundary=boundary, method=method,
                                   workers=w)
             np.testing.assert_allclose(y, ref, atol=tol * np.abs(ref).max())
+
+
+@pytest.fixture
+def machine():
+    """Set how many other threads are runnable (None: unknown); restored afterwards."""
+    def set_others(n):
+        threads.set_probe(lambda: n)
+    yield set_others
+    threads.set_probe(lambda: 0)
+
+
+def _names(n_items: int, workers: int) -> set[str]:
+    names: set[str] = set()
+    lock = threading.Lock()
+
+    def work(i: int) -> None:
+        time.sleep(0.002)
+        with lock:
+            names.add(threading.current_thread().name)
+    threads.parallel_map(work, range(n_items), workers)
+    return names
+
+
+def test_a_busy_machine_runs_a_job_on_fewer_threads(machine, monkeypatch):
+    monkeypatch.setattr(threads, "_cpus", 2)
+    machine(0)  # idle: both threads
+    assert len(_names(20, 2)) == 2
+    assert not threads.reduced()
+    machine(1)  # one neighbour holds a core: the caller alone, and the call is marked
+    assert _names(20, 2) == {threading.current_thread().name}
+    assert threads.reduced()
+    assert not threads.reduced()  # asking clears it
+    machine(5)  # never fewer than one
+    assert threads.free_threads(2) == 1
+    machine(None)  # unknown (no /proc/loadavg): the workers asked for
+    assert threads.free_threads(2) == 2
+
+
+def test_free_threads_on_a_larger_machine(machine, monkeypatch):
+    monkeypatch.setattr(threads, "_cpus", 8)
+    machine(3)
+    assert threads.free_threads(8) == 5
+    assert threads.free_threads(4) == 4
+    assert threads.free_threads(1) == 1
+
+
+def test_the_real_reading_counts_other_runnable_threads():
+    threads.set_probe(None)
+    try:
+        others = threads._runnable_others()
+    finally:
+        threads.set_probe(lambda: 0)
+    if not os.path.exists("/proc/loadavg"):
+        assert others is None
+    else:
+        assert isinstance(others, int) and 0 <= others < 10_000
+
+
+def test_a_contended_call_is_not_learned_from(machine, monkeypatch):
+    from fftconv._machine import learning
+
+    monkeypatch.setenv("FFTCONV_LEARN", "on")
+    learning.reset()
+    seen = []
+    monkeypatch.setattr(learning, "observe", lambda *a: seen.append(a))
+    x = np.ones((512, 512))
+    plan = fftconv.plan_correlate(x.shape, np.ones((31, 31)), "same", method="overlap",
+                                  workers=2)
+    plan(x)  # the first call is never counted
+    plan(x)
+    assert len(seen) == 1
+    machine(4)  # busy: the blocks ran on one thread, so the timing measures the load
+    plan(x)
+    assert len(seen) == 1
+    machine(0)
+    plan(x)
+    assert len(seen) == 2
+    learning.reset()

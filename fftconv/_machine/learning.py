@@ -32,6 +32,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from . import threads as _threads
+
 __all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled",
            "generation", "observe", "on_change", "reset", "save", "set_clock", "size_class", "table", "timed"]
 
@@ -47,6 +49,8 @@ MAX_STEP = 2.0
 LIMIT = 100.0
 #: Seconds between saves of new observations (plus one at exit).
 SAVE_INTERVAL = 30.0
+#: Observations kept pending before the corrections are brought up to date.
+FLUSH_EVERY = 8
 #: A correction change larger than this (relative) makes the planner plan afresh.
 _REPLAN = 0.1
 
@@ -61,6 +65,7 @@ _generation = 0
 _last_save = 0.0
 _atexit = False
 _listeners: list[Callable[[], None]] = []
+_pending: list[tuple[str, int, float, float]] = []  # observations not yet folded in
 _model_seconds: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
 
@@ -172,6 +177,7 @@ def correction(strategy: str, points: int) -> float:
     """Factor to multiply the model's estimate for ``strategy`` by, at this size."""
     if not enabled():
         return 1.0
+    _flush()
     with _lock:
         _ensure_loaded()
         return _applied.get(_key(strategy, points), 1.0)
@@ -179,34 +185,50 @@ def correction(strategy: str, points: int) -> float:
 
 def generation() -> int:
     """Changes whenever a correction moved enough that earlier choices may be wrong."""
+    _flush()
     with _lock:
         _ensure_loaded()
         return _generation
 
 
 def observe(strategy: str, points: int, estimated: float, measured: float) -> None:
-    """Record one timed call: ``measured`` seconds against the model's ``estimated``."""
-    global _generation
-    if not enabled() or not (estimated > 0 and measured > 0 and math.isfinite(measured)):
+    """Record one timed call: ``measured`` seconds against the model's ``estimated``.
+
+    Cheap (a list append): the statistics are brought up to date every
+    :data:`FLUSH_EVERY` observations and before any reading of them.
+    """
+    if not (estimated > 0 and measured > 0 and math.isfinite(measured)) or not enabled():
         return
-    ratio = math.log(measured / estimated)
-    key = _key(strategy, points)
+    _pending.append((strategy, points, estimated, measured))  # atomic under the GIL
+    if len(_pending) >= FLUSH_EVERY:
+        _flush()
+
+
+def _flush() -> None:
+    """Fold the pending observations into the corrections; tell the listeners when one
+    moved enough to make remembered decisions stale."""
+    global _generation
+    if not _pending:
+        return
+    moved = False
     with _lock:
         _ensure_loaded()
-        ratios = _ratios.setdefault(key, [])
-        ratios.append(ratio)
-        del ratios[:-WINDOW]
-        _unsaved.setdefault(key, []).append(ratio)
-        if len(ratios) >= MIN_OBSERVATIONS:
-            old = _applied.get(key, 1.0)
-            new = min(max(_target(ratios), old / MAX_STEP), old * MAX_STEP)
-            _applied[key] = new
-            moved = abs(math.log(new / _planned.get(key, 1.0))) > math.log1p(_REPLAN)
-            if moved:
-                _planned[key] = new
-                _generation += 1
-        else:
-            moved = False
+        while _pending:
+            strategy, points, estimated, measured = _pending.pop(0)
+            ratio = math.log(measured / estimated)
+            key = _key(strategy, points)
+            ratios = _ratios.setdefault(key, [])
+            ratios.append(ratio)
+            del ratios[:-WINDOW]
+            _unsaved.setdefault(key, []).append(ratio)
+            if len(ratios) >= MIN_OBSERVATIONS:
+                old = _applied.get(key, 1.0)
+                new = min(max(_target(ratios), old / MAX_STEP), old * MAX_STEP)
+                _applied[key] = new
+                if abs(math.log(new / _planned.get(key, 1.0))) > math.log1p(_REPLAN):
+                    _planned[key] = new
+                    _generation += 1
+                    moved = True
         due = _clock() - _last_save > SAVE_INTERVAL
     if moved:
         for listener in tuple(_listeners):
@@ -240,14 +262,21 @@ def model_seconds(estimate: Any) -> float:
 
 
 def timed(plan: Any, start: float) -> None:
-    """Count one call of ``plan`` that began at ``clock()() == start`` (its first call is
-    not counted: it pays for compilation and scratch buffers)."""
-    calls = plan.__dict__.get("_learning_calls", 0)
-    plan.__dict__["_learning_calls"] = calls + 1
-    if calls:
-        est = plan.estimate
-        observe(plan.method, math.prod(plan.problem.out_shape), model_seconds(est),
-                _clock() - start)
+    """Count one call of ``plan`` that began at ``clock()() == start``.
+
+    The first call of a plan is not counted (it pays for compilation and scratch
+    buffers), nor a call that ran on fewer threads than planned because the machine was
+    busy (:func:`~fftconv._machine.threads.reduced`): it measures the load, not the model.
+    """
+    elapsed = _clock() - start
+    contended = _threads.reduced()
+    seen = plan.__dict__.get("_learning_key")
+    if seen is None:
+        plan.__dict__["_learning_key"] = (plan.method, math.prod(plan.problem.out_shape),
+                                          model_seconds(plan.estimate))
+        return
+    if not contended:
+        observe(seen[0], seen[1], seen[2], elapsed)
 
 
 def save() -> None:
@@ -255,6 +284,7 @@ def save() -> None:
     global _last_save
     from .cache import cache_dir, write_json
 
+    _flush()
     with _lock:
         _last_save = _clock()
         if not _unsaved or _loaded_for is None:
@@ -281,6 +311,7 @@ def reset(*, forget_file: bool = False) -> None:
     """Forget the corrections (after a calibration, or in tests); optionally the file."""
     global _loaded_for, _generation
     with _lock:
+        _pending.clear()
         _ratios.clear()
         _applied.clear()
         _planned.clear()
@@ -298,6 +329,7 @@ def reset(*, forget_file: bool = False) -> None:
 
 def table() -> dict[str, tuple[float, int]]:
     """``{"strategy/class": (correction in force, observations)}``."""
+    _flush()
     with _lock:
         _ensure_loaded()
         return {k: (_applied.get(k, 1.0), len(v)) for k, v in sorted(_ratios.items())}

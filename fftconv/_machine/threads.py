@@ -7,6 +7,13 @@ job's queue one at a time until none is left. A thread that the OS deschedules t
 holds back only the piece it is running, never the others, unlike a fixed split or
 FFTW's and OpenMP's internal barriers, which stall on a busy machine.
 
+Threads are only woken where a CPU is free for them. Before a job is split, the number
+of runnable threads on the machine is read (``/proc/loadavg``, about two microseconds);
+when other processes already hold the CPUs, the job runs on fewer threads (on a
+2-core box with one busy neighbour: one), since a second thread would only share a core
+with the neighbour and stall the job whenever the OS takes the core away from it.
+``workers`` is therefore an upper bound. :func:`set_probe` replaces the reading (tests).
+
 The calling thread checks for interrupts between its pieces: ``KeyboardInterrupt`` (or
 any error) cancels the pieces not yet started, waits for the ones running (each is
 short), and propagates, leaving the library usable. Pieces should last at most about
@@ -16,6 +23,7 @@ short), and propagates, leaving the library usable. Pieces should last at most a
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +31,8 @@ from typing import TypeVar
 
 from .workers import _cpu_count
 
-__all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "parallel_map", "piece_count", "threads_for"]
+__all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "free_threads", "parallel_map", "piece_count",
+           "reduced", "set_probe", "threads_for"]
 
 #: Below this much work one thread is faster: waking pool threads costs more. Work is
 #: multiply-adds plus :data:`ELEMENT_MACS` per element read or written, so that long,
@@ -51,6 +60,62 @@ def piece_count(seconds: float, threads: int, limit: int) -> int:
     spread = PIECES_PER_THREAD * threads if threads > 1 else 1
     bounded = math.ceil(seconds / PIECE_SECONDS) if seconds > PIECE_SECONDS else 1
     return max(1, min(limit, max(spread, bounded)))
+
+
+_LOADAVG = "/proc/loadavg"
+_probe_fd: int | None = None
+_probe_failed = False
+_probe: Callable[[], int | None] | None = None  # a replacement reading (tests)
+_cpus = os.cpu_count() or 1
+
+
+def _runnable_others() -> int | None:
+    """Threads runnable on the machine besides the caller, or None where unknown.
+
+    The fourth field of ``/proc/loadavg`` is the instantaneous count of runnable
+    scheduling entities, the caller included (read with ``pread`` on a kept descriptor:
+    the kernel regenerates the text on every read).
+    """
+    global _probe_fd, _probe_failed
+    if _probe is not None:
+        return _probe()
+    if _probe_failed:
+        return None
+    try:
+        if _probe_fd is None:
+            _probe_fd = os.open(_LOADAVG, os.O_RDONLY)
+        text = os.pread(_probe_fd, 128, 0)
+        return max(int(text.split()[3].split(b"/")[0]) - 1, 0)
+    except (OSError, ValueError, IndexError, AttributeError):  # no procfs (macOS, Windows)
+        _probe_failed = True
+        return None
+
+
+def set_probe(fn: Callable[[], int | None] | None) -> None:
+    """Replace the count of other runnable threads (``fn() -> int | None``); None restores
+    the ``/proc/loadavg`` reading. Tests use it to make a machine idle or busy."""
+    global _probe
+    _probe = fn
+
+
+def free_threads(workers: int) -> int:
+    """Threads worth using now for a job allowed ``workers``: fewer when other runnable
+    threads already hold the CPUs (never fewer than one)."""
+    if workers <= 1:
+        return 1
+    others = _runnable_others()
+    if others is None:
+        return workers
+    return max(1, min(workers, _cpus - others))
+
+
+def reduced() -> bool:
+    """Whether a job of this thread ran on fewer threads than allowed since the last ask
+    (the machine was busy); asking clears it. The planner does not learn from such calls:
+    they measure the load, not the cost model."""
+    was = getattr(_inside, "reduced", False)
+    _inside.reduced = False
+    return was
 
 
 _T = TypeVar("_T")
@@ -133,9 +198,15 @@ def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int) ->
 
     The caller is one of the threads; the call returns when every item is done and
     re-raises the first exception. An interrupt in the caller cancels the items not yet
-    started. Nested calls (from inside an item) run inline in their thread.
+    started. Nested calls (from inside an item) run inline in their thread. Fewer threads
+    run when the machine's CPUs are taken by other work (:func:`free_threads`).
     """
     n = min(workers, len(items))
+    if n > 1 and not getattr(_inside, "active", False):
+        free = free_threads(n)
+        if free < n:
+            _inside.reduced = True
+            n = free
     if n <= 1 or getattr(_inside, "active", False):
         for item in items:  # the interpreter checks for interrupts between items
             fn(item)
