@@ -163,7 +163,8 @@ class Plan:
     method: str
     estimate: Estimate
     workers: int
-    _report: PlanReport = field(repr=False)
+    #: The planner's report, made on first request (most plans are never asked).
+    _report: Callable[[], PlanReport] = field(repr=False)
     _kernel: np.ndarray = field(repr=False)
     _execute: Executor = field(repr=False)
     #: The exact direct executor, for integer inputs an FFT cannot be proven exact on.
@@ -202,7 +203,10 @@ class Plan:
 
     def report(self) -> PlanReport:
         """The planner's report: every candidate, its estimate and why it lost."""
-        return self._report
+        made = self.__dict__.get("_made_report")
+        if made is None:
+            made = self.__dict__["_made_report"] = self._report()
+        return made
 
     def _missing(self) -> _nonfinite.NonFinite:
         """The non-finite handling of this plan (built on first need)."""
@@ -307,4 +311,4 @@ class Plan:
                 f"estimated_seconds={self.estimated_seconds:.3g})")
 
     def __str__(self) -> str:
-        return str(self._report)
+        return str(self.report())

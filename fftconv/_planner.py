@@ -212,8 +212,7 @@ def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str
     """Plan ``problem`` for the prepared kernel ``(Bk, *K)`` (flipped/conjugated already,
     owned by the plan)."""
     decision = decide(problem, method, effort, workers, kernel, dtype)
-    report = report_for(problem, decision, method, workers, effort)
-    plan = _assemble(problem, kernel, report, workers, dtype)
+    plan = _assemble(problem, kernel, decision, method, effort, workers, dtype)
     if effort == "measure":
         from ._machine.fft import save_wisdom
 
@@ -235,8 +234,7 @@ def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], worke
     times: dict[str, float] = {}
     for c in usable:
         trial = Decision(tuple(cands), c.name)
-        plan = _assemble(problem, kernel, report_for(problem, trial, "auto", workers, "measure"),
-                     workers, dtype)
+        plan = _assemble(problem, kernel, trial, "auto", "measure", workers, dtype)
         plan(x)  # first call: numba compilation, scratch buffers
         runs = []
         for _ in range(3):
@@ -249,19 +247,22 @@ def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], worke
     return min(times, key=times.__getitem__), times
 
 
-def _assemble(problem: Problem, kernel: np.ndarray, report: PlanReport, workers: int,
-          dtype: object) -> Plan:
+def _assemble(problem: Problem, kernel: np.ndarray, decision: Decision, method: str,
+              effort: str, workers: int, dtype: object) -> Plan:
     strategies = registry()
-    chosen = report.method
-    est = next(c.estimate for c in report.candidates if c.name == chosen)
+    chosen = choose(decision, method)
+    est = next(c.estimate for c in decision.candidates if c.name == chosen)
     assert est is not None
-    execute = strategies[chosen].build(problem, kernel, est, workers, report.effort)
+    execute = strategies[chosen].build(problem, kernel, est, workers, effort)
 
     def direct() -> Any:
         d = strategies["direct"]
         return d.build(problem, kernel, d.estimate(problem, machine_costs(), workers), workers)
 
+    def report() -> PlanReport:
+        return report_for(problem, decision, method, workers, effort)
+
     return Plan(problem=problem, method=chosen, estimate=est, workers=workers,
                 _report=report, _kernel=kernel, _execute=execute,
-                _fallback=LazyExecutor(direct), _explicit=report.requested != "auto",
+                _fallback=LazyExecutor(direct), _explicit=method != "auto",
                 _dtype_override=dtype, _check_finite=needs_finite_check(problem, chosen))

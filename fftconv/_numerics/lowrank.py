@@ -96,6 +96,22 @@ def _svd(work: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
 
 
 def separable_rank(kernel: np.ndarray, compute: np.dtype) -> int | None:
-    """Number of separable terms of ``kernel``, or None when it has no cheap factorisation."""
+    """Number of separable terms of ``kernel``, or None when it has no cheap factorisation.
+
+    For a 2-d kernel of side at most :data:`_FULL_SVD_SIDE` the singular values alone
+    decide (the same rule as :func:`factorize`, without the singular vectors): this runs
+    for every new kernel a one-shot call sees.
+    """
+    k = kernel
+    if (k.ndim == 2 and compute.kind in "fc" and min(k.shape) >= 2
+            and min(k.shape) <= _FULL_SVD_SIDE):
+        if not np.isfinite(k).all():
+            return None
+        work = k.astype(np.complex128 if k.dtype.kind == "c" else np.float64)
+        s = np.linalg.svd(work, compute_uv=False)
+        if s.size == 0 or s[0] == 0:
+            return None
+        r = int(np.count_nonzero(s > s[0] * _tolerance(k, compute)))
+        return r if r * sum(k.shape) < math.prod(k.shape) else None
     terms = factorize(kernel, compute)
     return None if terms is None else len(terms)
