@@ -235,3 +235,24 @@ def test_a_contended_call_is_not_learned_from(machine, monkeypatch):
     plan(x)
     assert len(seen) == 2
     learning.reset()
+
+
+def test_a_crowded_machine_teaches_nothing(machine, monkeypatch):
+    from fftconv._machine import learning
+
+    monkeypatch.setattr(threads, "_cpus", 2)
+    monkeypatch.setenv("FFTCONV_LEARN", "on")
+    learning.reset()
+    seen = []
+    monkeypatch.setattr(learning, "observe", lambda *a: seen.append(a))
+    x = np.ones((64, 64))
+    plan = fftconv.plan_correlate(x.shape, np.ones((3, 3)), "same", workers=1)
+    plan(x)
+    machine(2)  # both CPUs taken by others: a one-thread call shares its core
+    plan(x)
+    assert seen == []
+    assert threads.crowded()
+    machine(1)  # a core is free for this call
+    plan(x)
+    assert len(seen) == 1 and not threads.crowded()
+    learning.reset()

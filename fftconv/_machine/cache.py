@@ -22,7 +22,7 @@ import platform
 import tempfile
 import warnings
 from functools import lru_cache
-from importlib import metadata
+
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,32 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("fftconv"))
 
 
+@lru_cache(maxsize=1)
+def _installed() -> dict[str, str]:
+    """``{normalised name: version}`` from the ``*.dist-info`` folders on ``sys.path``
+    (the folder names carry both; reading them avoids importing ``importlib.metadata``
+    and its e-mail parser, which cost a fresh process tens of milliseconds)."""
+    import sys
+
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and "-" in name:
+                dist, _, version = name[:-len(".dist-info")].partition("-")
+                found.setdefault(dist.lower().replace("-", "_").replace(".", "_"), version)
+    return found
+
+
 def _version(dist: str) -> str:
+    version = _installed().get(dist.lower().replace("-", "_").replace(".", "_"))
+    if version is not None:
+        return version
+    from importlib import metadata
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

@@ -266,10 +266,12 @@ def timed(plan: Any, start: float) -> None:
 
     The first call of a plan is not counted (it pays for compilation and scratch
     buffers), nor a call that ran on fewer threads than planned because the machine was
-    busy (:func:`~fftconv._machine.threads.reduced`): it measures the load, not the model.
+    busy (:func:`~fftconv._machine.threads.reduced`), nor one made while other work held
+    every CPU (:func:`~fftconv._machine.threads.crowded`): those measure the load, not
+    the model.
     """
     elapsed = _clock() - start
-    contended = _threads.reduced()
+    contended = _threads.reduced() or _threads.crowded()
     seen = plan.__dict__.get("_learning_key")
     if seen is None:
         plan.__dict__["_learning_key"] = (plan.method, math.prod(plan.problem.out_shape),

@@ -25,13 +25,14 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from .workers import _cpu_count
 
-__all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "free_threads", "parallel_map", "piece_count",
+__all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "crowded", "free_threads", "parallel_map", "piece_count",
            "reduced", "set_probe", "threads_for"]
 
 #: Below this much work one thread is faster: waking pool threads costs more. Work is
@@ -67,6 +68,9 @@ _probe_fd: int | None = None
 _probe_failed = False
 _probe: Callable[[], int | None] | None = None  # a replacement reading (tests)
 _cpus = os.cpu_count() or 1
+#: A reading is reused for this long (a call both splits its work and times itself).
+_PROBE_SECONDS = 1e-3
+_last: tuple[float, int] = (-1.0, 0)
 
 
 def _runnable_others() -> int | None:
@@ -76,19 +80,24 @@ def _runnable_others() -> int | None:
     scheduling entities, the caller included (read with ``pread`` on a kept descriptor:
     the kernel regenerates the text on every read).
     """
-    global _probe_fd, _probe_failed
+    global _probe_fd, _probe_failed, _last
     if _probe is not None:
         return _probe()
     if _probe_failed:
         return None
+    now = time.perf_counter()
+    if now - _last[0] < _PROBE_SECONDS:
+        return _last[1]
     try:
         if _probe_fd is None:
             _probe_fd = os.open(_LOADAVG, os.O_RDONLY)
         text = os.pread(_probe_fd, 128, 0)
-        return max(int(text.split()[3].split(b"/")[0]) - 1, 0)
+        others = max(int(text.split()[3].split(b"/")[0]) - 1, 0)
     except (OSError, ValueError, IndexError, AttributeError):  # no procfs (macOS, Windows)
         _probe_failed = True
         return None
+    _last = (now, others)
+    return others
 
 
 def set_probe(fn: Callable[[], int | None] | None) -> None:
@@ -107,6 +116,13 @@ def free_threads(workers: int) -> int:
     if others is None:
         return workers
     return max(1, min(workers, _cpus - others))
+
+
+def crowded() -> bool:
+    """Whether other runnable threads hold every CPU now (then even a one-thread job
+    shares its core, and its timing measures the load)."""
+    others = _runnable_others()
+    return others is not None and others >= _cpus
 
 
 def reduced() -> bool:

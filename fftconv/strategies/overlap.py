@@ -67,9 +67,21 @@ class OverlapSave:
     def applicable(self, problem: Problem) -> str | None:
         return finite_only(problem)
 
+    def _threads(self, problem: Problem, fft_block: tuple[int, ...], costs: dict,
+                 workers: int) -> int:
+        """Threads for the blocks: one when the job is too short to wake the pool for
+        (the estimate and the executor agree on it)."""
+        if workers <= 1:
+            return 1
+        return workers if self._cost(problem, fft_block, costs, 1, 1)[0] > _PARALLEL_MIN_SECONDS else 1
+
     def _cost(self, problem: Problem, fft_block: tuple[int, ...], costs: dict,
-              workers: int) -> tuple[float, int, int]:
-        """(seconds, scratch bytes, blocks per batched transform) for transform size ``fft_block``."""
+              workers: int, threads: int | None = None) -> tuple[float, int, int]:
+        """(seconds, scratch bytes, blocks per batched transform) for transform size
+        ``fft_block`` (on :meth:`_threads` threads unless ``threads`` is given)."""
+        if threads is None:
+            threads = self._threads(problem, fft_block, costs, workers)
+        workers = threads
         rdt, cdt, real = fft_dtypes(problem.compute_dtype)
         _, counts = _blocks(problem, fft_block)
         nblocks = problem.batch * math.prod(counts)
@@ -137,8 +149,7 @@ class OverlapSave:
         local = threading.local()
         batch = estimate.batch
         nf = math.prod(fft_block)
-        # Waking pool threads costs more than it saves on jobs of a millisecond or two.
-        threads = workers if estimate.seconds > _PARALLEL_MIN_SECONDS else 1
+        threads = self._threads(problem, fft_block, machine_costs(), workers)
 
         def pair(c: int) -> TransformPair:
             pairs = local.__dict__.setdefault("pairs", {})
