@@ -49,7 +49,7 @@ class Options(NamedTuple):
     def key(self) -> Hashable:
         """A hashable stand-in tagged with every value's type, so that ``True``, ``1`` and
         ``1.0`` never share a memo entry (raises ``TypeError`` for an unhashable value)."""
-        types = tuple([type(v) for v in self])
+        types = tuple(map(type, self))
         key: tuple = (types, self)
         if list in types or tuple in types:  # lists and tuples alike, element by element
             key = tuple([_tagged(v) for v in self])
@@ -154,14 +154,17 @@ def _is_dask(a: object) -> bool:
 
 def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
     """A one-shot convolve (``flip``) or correlate, through the call memo."""
-    if _is_dask(x) or _is_dask(kernel):  # lazy in, lazy out: never compute it silently
-        from .dask._api import run as run_dask
+    if type(x) is np.ndarray and type(kernel) is np.ndarray and x.ndim:  # the usual case
+        xa, ka, masked = x, kernel, False
+    else:
+        if _is_dask(x) or _is_dask(kernel):  # lazy in, lazy out: never compute it silently
+            from .dask._api import run as run_dask
 
-        return run_dask(x, kernel, flip=flip, **options._asdict())
-    masked = _masked.is_masked_input(x)  # the plan treats its masked samples as missing
-    kernel = _masked.kernel_data(kernel)
-    xa = as_array(np.ma.getdata(x) if masked else x, "x")  # type: ignore[call-overload]
-    ka = as_array(kernel, "kernel")
+            return run_dask(x, kernel, flip=flip, **options._asdict())
+        masked = _masked.is_masked_input(x)  # the plan treats its masked samples as missing
+        kernel = _masked.kernel_data(kernel)
+        xa = as_array(np.ma.getdata(x) if masked else x, "x")  # type: ignore[call-overload]
+        ka = as_array(kernel, "kernel")
     if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
         return run(xa.reshape(1), ka.reshape(1), flip, options).reshape(())
     workers = resolve_workers(options.workers)  # type: ignore[arg-type]

@@ -158,6 +158,7 @@ def decide(problem: Problem, method: str, effort: str, workers: int,
     it times the best candidates once on the real shapes, and the result is kept in memory
     and in the cache directory, so the same problem is never measured again.
     """
+    _learning.settle()  # pending timings may move a correction: decide on the latest
     key = (problem, workers)
     decision = _decisions.get(key)
     if decision is None:

@@ -35,7 +35,8 @@ from typing import Any
 from . import threads as _threads
 
 __all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled",
-           "generation", "observe", "on_change", "reset", "save", "set_clock", "size_class", "table", "timed"]
+           "generation", "observe", "on_change", "reset", "save", "set_clock", "settle", "size_class",
+           "table", "timed"]
 
 LEARNED_FILE = "learned.json"
 ENV = "FFTCONV_LEARN"
@@ -50,7 +51,7 @@ LIMIT = 100.0
 #: Seconds between saves of new observations (plus one at exit).
 SAVE_INTERVAL = 30.0
 #: Observations kept pending before the corrections are brought up to date.
-FLUSH_EVERY = 8
+FLUSH_EVERY = 32
 #: A correction change larger than this (relative) makes the planner plan afresh.
 _REPLAN = 0.1
 
@@ -170,14 +171,28 @@ def _target(ratios: list[float]) -> float:
 def enabled() -> bool:
     """Whether plans learn (``FFTCONV_LEARN=off`` turns it off, e.g. for reproducible
     test suites)."""
-    return os.environ.get(ENV, "on").lower() not in ("0", "off", "no", "false")
+    value = os.environ.get(ENV)
+    return value is None or value.lower() not in ("0", "off", "no", "false")
+
+
+_enabled_seen: tuple[float, bool] = (-1.0, True)
+
+
+def _enabled_now() -> bool:
+    """:func:`enabled`, read at most every 0.1 s (timing a call must cost next to nothing;
+    :func:`reset` reads it afresh)."""
+    global _enabled_seen
+    now = time.perf_counter()
+    if now - _enabled_seen[0] > 0.1:
+        _enabled_seen = (now, enabled())
+    return _enabled_seen[1]
 
 
 def correction(strategy: str, points: int) -> float:
     """Factor to multiply the model's estimate for ``strategy`` by, at this size."""
     if not enabled():
         return 1.0
-    _flush()
+    settle()
     with _lock:
         _ensure_loaded()
         return _applied.get(_key(strategy, points), 1.0)
@@ -185,7 +200,7 @@ def correction(strategy: str, points: int) -> float:
 
 def generation() -> int:
     """Changes whenever a correction moved enough that earlier choices may be wrong."""
-    _flush()
+    settle()
     with _lock:
         _ensure_loaded()
         return _generation
@@ -195,40 +210,49 @@ def observe(strategy: str, points: int, estimated: float, measured: float) -> No
     """Record one timed call: ``measured`` seconds against the model's ``estimated``.
 
     Cheap (a list append): the statistics are brought up to date every
-    :data:`FLUSH_EVERY` observations and before any reading of them.
+    :data:`FLUSH_EVERY` observations, when the planner decides, and before any reading
+    of them.
     """
-    if not (estimated > 0 and measured > 0 and math.isfinite(measured)) or not enabled():
+    if not (estimated > 0 and measured > 0 and math.isfinite(measured)):
         return
     _pending.append((strategy, points, estimated, measured))  # atomic under the GIL
     if len(_pending) >= FLUSH_EVERY:
-        _flush()
+        settle()
 
 
-def _flush() -> None:
+def settle() -> None:
     """Fold the pending observations into the corrections; tell the listeners when one
-    moved enough to make remembered decisions stale."""
+    moved enough to make remembered decisions stale (a no-op when nothing is pending)."""
     global _generation
     if not _pending:
+        return
+    if not enabled():
+        _pending.clear()
         return
     moved = False
     with _lock:
         _ensure_loaded()
-        while _pending:
-            strategy, points, estimated, measured = _pending.pop(0)
+        batch = _pending[:]
+        del _pending[:len(batch)]
+        new: dict[str, int] = {}
+        for strategy, points, estimated, measured in batch:
             ratio = math.log(measured / estimated)
             key = _key(strategy, points)
             ratios = _ratios.setdefault(key, [])
             ratios.append(ratio)
-            del ratios[:-WINDOW]
             _unsaved.setdefault(key, []).append(ratio)
-            if len(ratios) >= MIN_OBSERVATIONS:
-                old = _applied.get(key, 1.0)
-                new = min(max(_target(ratios), old / MAX_STEP), old * MAX_STEP)
-                _applied[key] = new
-                if abs(math.log(new / _planned.get(key, 1.0))) > math.log1p(_REPLAN):
-                    _planned[key] = new
-                    _generation += 1
-                    moved = True
+            if len(ratios) >= MIN_OBSERVATIONS:  # observations that may move the correction
+                new[key] = new.get(key, 0) + 1
+        for key, count in new.items():
+            ratios = _ratios[key]
+            del ratios[:-WINDOW]
+            old = _applied.get(key, 1.0)
+            step = MAX_STEP ** count  # at most MAX_STEP per observation
+            _applied[key] = value = min(max(_target(ratios), old / step), old * step)
+            if abs(math.log(value / _planned.get(key, 1.0))) > math.log1p(_REPLAN):
+                _planned[key] = value
+                _generation += 1
+                moved = True
         due = _clock() - _last_save > SAVE_INTERVAL
     if moved:
         for listener in tuple(_listeners):
@@ -271,7 +295,10 @@ def timed(plan: Any, start: float) -> None:
     the model.
     """
     elapsed = _clock() - start
-    contended = _threads.reduced() or _threads.crowded()
+    contended = _threads.reduced()
+    if not _enabled_now():
+        return
+    contended = contended or _threads.crowded()
     seen = plan.__dict__.get("_learning_key")
     if seen is None:
         plan.__dict__["_learning_key"] = (plan.method, math.prod(plan.problem.out_shape),
@@ -286,7 +313,7 @@ def save() -> None:
     global _last_save
     from .cache import cache_dir, write_json
 
-    _flush()
+    settle()
     with _lock:
         _last_save = _clock()
         if not _unsaved or _loaded_for is None:
@@ -311,7 +338,8 @@ def _save_at_exit() -> None:
 
 def reset(*, forget_file: bool = False) -> None:
     """Forget the corrections (after a calibration, or in tests); optionally the file."""
-    global _loaded_for, _generation
+    global _loaded_for, _generation, _enabled_seen
+    _enabled_seen = (-1.0, True)
     with _lock:
         _pending.clear()
         _ratios.clear()
@@ -331,7 +359,7 @@ def reset(*, forget_file: bool = False) -> None:
 
 def table() -> dict[str, tuple[float, int]]:
     """``{"strategy/class": (correction in force, observations)}``."""
-    _flush()
+    settle()
     with _lock:
         _ensure_loaded()
         return {k: (_applied.get(k, 1.0), len(v)) for k, v in sorted(_ratios.items())}
