@@ -100,11 +100,13 @@ def _runnable_others() -> int | None:
     return others
 
 
-def set_probe(fn: Callable[[], int | None] | None) -> None:
+def set_probe(fn: Callable[[], int | None] | None) -> Callable[[], int | None] | None:
     """Replace the count of other runnable threads (``fn() -> int | None``); None restores
-    the ``/proc/loadavg`` reading. Tests use it to make a machine idle or busy."""
+    the ``/proc/loadavg`` reading. Returns the replacement in force before (to restore).
+    Tests use it to make a machine idle or busy; calibration to time the threads."""
     global _probe
-    _probe = fn
+    previous, _probe = _probe, fn
+    return previous
 
 
 def free_threads(workers: int) -> int:
