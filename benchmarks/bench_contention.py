@@ -10,6 +10,11 @@ the BLAS's threads) -- this times, side by side in one run (median of ``--repeat
   the direct sum only up to ``--max-macs`` multiply-adds);
 - ``auto1``: auto on one thread (idle only).
 
+The contenders are timed in rounds that call each of them once, so that a drift in the
+machine's load reaches all of them alike; a short one is called once untimed just
+before its timed call, so that it finds its data in cache (as in a loop of calls) rather
+than the data of the contender before it.
+
 The script starts and stops each neighbour itself. It prints a Markdown table (ms) and
 the summary the targets are stated in:
 
@@ -25,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _neighbours import KINDS, neighbour
 
 import fftconv
-from fftconv.benchmark import median_time
 
 STRATEGIES = ("direct", "separable", "fft", "overlap")
 
@@ -47,8 +53,10 @@ def grid(quick: bool) -> list[tuple[int, int, str]]:
     return [(n, k, d) for d in dtypes for n in sizes for k in kernels]
 
 
-def _best_one_thread(x: np.ndarray, k: np.ndarray, repeat: int, max_macs: float) -> tuple[float, str]:
-    best, name = math.inf, ""
+def _contenders(x: np.ndarray, k: np.ndarray, max_macs: float, idle: bool) -> dict[str, object]:
+    """``auto`` (one-shot, default workers), each strategy's plan on one thread, and (idle)
+    ``auto1`` (one-shot on one thread)."""
+    out: dict[str, object] = {"auto": lambda: fftconv.correlate(x, k, "same")}
     for method in STRATEGIES:
         if method == "direct" and x.size * k.size > max_macs:
             continue
@@ -57,10 +65,32 @@ def _best_one_thread(x: np.ndarray, k: np.ndarray, repeat: int, max_macs: float)
                                           workers=1)
         except ValueError:  # the strategy cannot serve this problem (separable: rank)
             continue
-        t = median_time(lambda plan=plan: plan(x), repeat, 2.0)
-        if t < best:
-            best, name = t, method
-    return best, name
+        out[method] = lambda plan=plan: plan(x)
+    if idle:
+        out["auto1"] = lambda: fftconv.correlate(x, k, "same", workers=1)
+    return out
+
+
+def interleaved(fns: dict[str, object], repeat: int, budget: float = 4.0) -> dict[str, float]:
+    """Median seconds of each function, timed in rounds that call every one once (so a
+    drift of the machine's load reaches all of them alike); stops after ``repeat``
+    rounds, or after 3 once ``budget`` seconds are spent."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()  # warm-up: compilation, FFTW plans, scratch buffers
+    spent = 0.0
+    for r in range(repeat):
+        for name, fn in fns.items():
+            if not times[name] or times[name][-1] < 5e-3:
+                fn()  # a short call runs once untimed first: its data in cache, as in a loop
+            t0 = time.perf_counter()
+            fn()
+            dt = time.perf_counter() - t0
+            times[name].append(dt)
+            spent += dt
+        if r >= 2 and spent > budget:
+            break
+    return {name: statistics.median(v) for name, v in times.items()}
 
 
 def measure(condition: str, problems, repeat: int, max_macs: float) -> list[dict]:
@@ -70,17 +100,16 @@ def measure(condition: str, problems, repeat: int, max_macs: float) -> list[dict
         for n, kk, dtype in problems:
             x = rng.standard_normal((n, n)).astype(dtype)
             k = rng.standard_normal((kk, kk)).astype(dtype)
-            auto = median_time(lambda x=x, k=k: fftconv.correlate(x, k, "same"), repeat, 2.0)
+            t = interleaved(_contenders(x, k, max_macs, condition == "idle"), repeat)
             chosen = fftconv.plan_correlate(x.shape, k, "same", x_dtype=dtype).method
-            best1, which = _best_one_thread(x, k, repeat, max_macs)
-            row = {"condition": condition, "n": n, "k": kk, "dtype": dtype, "auto": auto,
-                   "chosen": chosen, "best1": best1, "best1_method": which}
-            if condition == "idle":
-                row["auto1"] = median_time(
-                    lambda x=x, k=k: fftconv.correlate(x, k, "same", workers=1), repeat, 2.0)
+            which = min((m for m in STRATEGIES if m in t), key=t.__getitem__)
+            row = {"condition": condition, "n": n, "k": kk, "dtype": dtype, "auto": t["auto"],
+                   "chosen": chosen, "best1": t[which], "best1_method": which}
+            if "auto1" in t:
+                row["auto1"] = t["auto1"]
             rows.append(row)
-            print(f"  {condition:5} {n}^2 K={kk} {dtype}: auto {auto * 1e3:.2f} ms ({chosen}), "
-                  f"best1 {best1 * 1e3:.2f} ms ({which})", file=sys.stderr)
+            print(f"  {condition:5} {n}^2 K={kk} {dtype}: auto {t['auto'] * 1e3:.2f} ms "
+                  f"({chosen}), best1 {t[which] * 1e3:.2f} ms ({which})", file=sys.stderr)
     return rows
 
 

@@ -256,3 +256,15 @@ def test_a_crowded_machine_teaches_nothing(machine, monkeypatch):
     plan(x)
     assert len(seen) == 1 and not threads.crowded()
     learning.reset()
+
+
+def test_a_job_on_one_thread_runs_its_serial_form(machine, monkeypatch):
+    monkeypatch.setattr(threads, "_cpus", 2)
+    pieces: list[int] = []
+    whole: list[str] = []
+    machine(1)  # busy: one thread, so the whole job in one call
+    threads.parallel_map(pieces.append, range(8), 2, serial=lambda: whole.append("all"))
+    assert whole == ["all"] and pieces == []
+    machine(0)  # idle: the pieces, on both threads
+    threads.parallel_map(pieces.append, range(8), 2, serial=lambda: whole.append("all"))
+    assert whole == ["all"] and sorted(pieces) == list(range(8))

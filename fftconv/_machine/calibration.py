@@ -200,7 +200,6 @@ def _fftw_threads_min_size(repeat: int, quick: bool, cores: int) -> int:
 def _parallel(repeat: int, quick: bool) -> tuple[dict[str, float], int]:
     """Efficiency of the extra threads per strategy, and the smallest 1-d transform for
     FFTW's own threads."""
-    import fftconv
 
     cores = _cpu_count()
     if cores < 2:

@@ -211,13 +211,16 @@ class _Job:
                 self.cond.wait(0.05)
 
 
-def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int) -> None:
+def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int,
+                 serial: Callable[[], None] | None = None) -> None:
     """Call ``fn`` on every item, taken from a shared queue by up to ``workers`` threads.
 
     The caller is one of the threads; the call returns when every item is done and
     re-raises the first exception. An interrupt in the caller cancels the items not yet
-    started. Nested calls (from inside an item) run inline in their thread. Fewer threads
-    run when the machine's CPUs are taken by other work (:func:`free_threads`).
+    started. ``serial``, when given, does all the items at once; it is called instead when
+    the job runs on one thread (a piece costs a dispatch, which a short job feels).
+    Nested calls (from inside an item) run inline in their thread. Fewer threads run
+    when the machine's CPUs are taken by other work (:func:`free_threads`).
     """
     n = min(workers, len(items))
     if n > 1 and not getattr(_inside, "active", False):
@@ -226,6 +229,9 @@ def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int) ->
             _inside.reduced = True
             n = free
     if n <= 1 or getattr(_inside, "active", False):
+        if serial is not None:
+            serial()
+            return
         for item in items:  # the interpreter checks for interrupts between items
             fn(item)
         return
