@@ -21,9 +21,11 @@ from functools import lru_cache
 import numpy as np
 from .._machine.jit import njit
 
-from .._machine.threads import parallel_map, threads_for
+from .._machine.costs import machine_costs
+from .._machine.threads import parallel_map
 from .._numerics.boundary import index_map
 from ._direct_kernel import _offsets, _row_map
+from .direct import sum_rate, sum_threads
 from ._small_simd import SPARSE, block, tag
 
 __all__ = ["MAX_TAPS", "ROWS", "prepare", "symmetry", "vector_bits"]
@@ -217,7 +219,9 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     blk_row, blk_n = _blocks(B, L[0], kh)
     nblk = blk_row.size
     outputs = B * L[0] * L[1]
-    threads = threads_for(outputs * work, B * n[0] * n[1] + outputs, workers)
+    costs = machine_costs()
+    seconds = outputs * work * sum_rate(costs, k.dtype, "sparse" if sparse else "dense")
+    threads = sum_threads(seconds, workers, costs)
     nparts = 1 if threads == 1 else min(nblk, 4 * threads)
     bounds = [nblk * i // nparts for i in range(nparts + 1)]
     lo = pad[1][0]
