@@ -270,8 +270,8 @@ def test_short_blocked_sums_plan_one_thread(shape, dtype):
 
 
 def test_long_sums_are_split_and_match_reference(monkeypatch):
-    """With the threshold lowered, both sums split over threads (the blocked sum and the
-    row-axpy sum of a kernel batch) and still match the naive reference."""
+    """With the threshold lowered, both sums split over threads (the blocked sum, and the
+    row-axpy sum of a kernel batch with 11 rows) and still match the naive reference."""
     from fftconv.strategies import direct
 
     monkeypatch.setattr(direct, "PARALLEL_MIN_SECONDS", -1.0)
@@ -281,7 +281,7 @@ def test_long_sums_are_split_and_match_reference(monkeypatch):
                             workers=2)
     want = naive(x, k, "same", operation="correlate", boundary="reflect", axes=(-2, -1))
     assert_close(got, want, x, k)
-    kb = random_array((2, 3, 3), "float64", 13) + 3  # one kernel per image: row-axpy
+    kb = random_array((2, 11, 3), "float64", 13) + 3  # 11 rows: beyond the blocked sum
     plan = fftconv.plan_correlate(x.shape, kb, "same", axes=(-2, -1), boundary="wrap",
                                   method="direct", workers=2)
     assert not blocked(plan)
@@ -289,3 +289,30 @@ def test_long_sums_are_split_and_match_reference(monkeypatch):
     for i in range(2):
         want = naive(x[i], kb[i], "same", operation="correlate", boundary="wrap")
         assert_close(got[i], want, x[i], kb[i])
+
+
+@settings(max_examples=EXAMPLES // 2)
+@given(problems(), st.integers(1, 3))
+def test_one_kernel_per_image_uses_the_blocked_sum(problem, parts):
+    """A batch of images, each with its own kernel: the dense blocked sum (any split of
+    its blocks over threads), against the naive reference image by image."""
+    operation, x, k, mode, options = problem
+    if x.ndim == 2:
+        x = np.stack([x, x[::-1] * 2])
+    ks = np.stack([k, (k[::-1, ::-1] * 3 - 1).astype(k.dtype)])
+    plan = fftconv.plan_correlate(x.shape, ks, mode, x_dtype=x.dtype, method="direct",
+                                  **options) if operation == "correlate" else \
+        fftconv.plan_convolve(x.shape, ks, mode, x_dtype=x.dtype, method="direct", **options)
+    assert blocked(plan)
+    if parts > 1:
+        from fftconv.strategies import direct
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(direct, "PARALLEL_MIN_SECONDS", -1.0)
+            plan = getattr(fftconv, f"plan_{operation}")(x.shape, ks, mode, x_dtype=x.dtype,
+                                                         method="direct", workers=parts,
+                                                         **options)
+    got = plan(x)
+    for i in range(2):
+        want = naive(x[i], ks[i], mode, operation=operation, **options)
+        assert_close(got[i], want, x[i], ks[i], cval=options.get("cval", 0))

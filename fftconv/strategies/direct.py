@@ -119,8 +119,9 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
     ``'dense'`` (:mod:`._small_kernel`'s register-blocked sum over every tap of a kernel
     of at most :data:`BLOCKED_MAX_TAPS` per axis) and ``'sparse'`` (the same blocks over
     the non-zero taps only, any kernel length). The blocked sums serve 1-d and 2-d
-    problems with one kernel and a real or integer compute dtype; each is costed by the
-    taps it multiplies, at its own rate. The sparse sum is offered for one-row kernels
+    problems with a real or integer compute dtype (the dense sum also one kernel per batch
+    element, the sparse sum one kernel); each is costed by the taps it multiplies, at its
+    own rate. The sparse sum is offered for one-row kernels
     (lines, motion blurs), where it measured 25-30 % faster than row-axpy; over several
     rows it gained under 10 %, and with int64 nothing (the multiplies bound both), so
     those keep row-axpy (no shipped rate for integers).
@@ -130,8 +131,7 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
                              direct_rate(costs, problem.compute_dtype), axpy=True),
             "axpy", f"{macs:.3g} multiply-adds")
     name = problem.compute_dtype.name
-    if (problem.ndim not in (1, 2) or problem.kernel_batched or name not in BLOCKED_DTYPES
-            or min(problem.n) < 1):
+    if problem.ndim not in (1, 2) or name not in BLOCKED_DTYPES or min(problem.n) < 1:
         return best
     outputs = problem.batch * math.prod(problem.out_len)
     dense_rate = costs.get("direct_blocked_per_mac", {}).get(name)
@@ -141,8 +141,8 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
         if t < best[0]:
             best = (t, "dense", f"{dense:.3g} multiply-adds, register-blocked")
     sparse_rate = costs.get("direct_sparse_per_mac", {}).get(name)
-    if sparse_rate is not None and problem.kernel_nonzero >= 0 and (problem.ndim == 1
-                                                                    or problem.k[0] == 1):
+    if (sparse_rate is not None and problem.kernel_nonzero >= 0 and not problem.kernel_batched
+            and (problem.ndim == 1 or problem.k[0] == 1)):
         t = _compute_seconds(problem, costs, workers, macs, sparse_rate)
         if t < best[0]:
             note = (f"{macs:.3g} multiply-adds, register-blocked over "
