@@ -11,8 +11,10 @@ runs. In the same run it measures
 - the roofline fraction at 4096² float32 3x3: the read-once/write-once time
   ``2 * N² * 4 / bandwidth`` over fftconv's time (target >= 60 %);
 - the 12 MP (3000 x 4000) float32 motion blur, a 1 x 120 line, against cv2.filter2D;
-- the per-call overhead of a repeated one-shot call (8 x 8 image, 3 x 3 kernel) and of
-  a reused plan writing into ``out=``.
+- the same 4096² float32 3x3 filter into a reused output (plan ``out=``, cv2 ``dst=``),
+  since a one-shot call's fresh output must first be faulted in and zeroed by the OS;
+- the per-call overhead of a repeated one-shot call (8 x 8 and 64 x 64 images, 3 x 3
+  kernel), layer by layer: engine, plan, the plan's self-timing, the executor.
 
 Prints Markdown tables (milliseconds), the per-dtype geometric mean and worst ratio of
 fftconv to cv2.filter2D (targets <= 1.0 and <= 1.25), and writes a roofline plot
@@ -148,7 +150,30 @@ def roofline(rows: list[dict], bandwidth: float, n: int) -> tuple[str, dict]:
         lines.append(f"{n}² float32 3x3: fftconv {three[0]['fftconv'] * 1e3:.2f} ms, "
                      f"read-once/write-once floor {floor * 1e3:.2f} ms -> "
                      f"{floor / three[0]['fftconv']:.0%} of the roofline (target >= 60 %)")
+        into = into_out(n, 3)
+        lines.append(f"{n}² float32 3x3 into a preallocated out= (no fresh pages to fault "
+                     f"in and zero): fftconv {into['fftconv'] * 1e3:.2f} ms -> "
+                     f"{floor / into['fftconv']:.0%}; cv2 (dst=) {into['cv2'] * 1e3:.2f} ms "
+                     f"-> {floor / into['cv2']:.0%}; np.empty + fill of the output alone "
+                     f"{into['alloc'] * 1e3:.2f} ms")
     return "\n".join(lines), curves
+
+
+def into_out(n: int, kk: int, repeat: int = 9) -> dict:
+    """Seconds of the ``n``² float32 ``kk`` x ``kk`` filter writing into a reused output
+    (a plan with ``out=``; cv2 with ``dst=``), and of allocating and filling a fresh output:
+    a one-shot call's output is new memory, which the OS must fault in and zero first."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, n)).astype(np.float32)
+    k = rng.standard_normal((kk, kk)).astype(np.float32)
+    out = np.empty_like(x)
+    plan = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype)
+    return {"fftconv": median_time(lambda: plan(x, out=out), repeat),
+            "cv2": median_time(lambda: cv2.filter2D(x, -1, k, dst=out,
+                                                    borderType=cv2.BORDER_CONSTANT), repeat),
+            "alloc": median_time(lambda: np.empty_like(x).fill(0), repeat)}
 
 
 def plot(curves: dict, bandwidth: float, n: int, path: Path) -> None:
@@ -185,15 +210,34 @@ def motion_blur(repeat: int) -> str:
             f"cv2.filter2D {tc * 1e3:.2f} ms -> {tf / tc:.2f}x (target <= 1.0)")
 
 
-def overhead() -> str:
-    x = np.random.default_rng(2).random((8, 8))
+def overhead(n: int = 8) -> str:
+    """Per-call time of a repeated call on an ``n`` x ``n`` float64 image with a 3 x 3
+    kernel, and where it goes: each layer timed on its own, the one below subtracted."""
+    from fftconv._machine import learning
+
+    x = np.random.default_rng(2).random((n, n))
     k = np.random.default_rng(3).random((3, 3))
     out = np.empty_like(x)
     plan = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype)
-    t_call = median_time(lambda: fftconv.correlate(x, k, "same"), 2001, budget=1.0)
-    t_plan = median_time(lambda: plan(x, out=out), 2001, budget=1.0)
-    return (f"repeat-call overhead (8x8, 3x3): one-shot call {t_call * 1e6:.1f} us, "
-            f"plan(x, out=) {t_plan * 1e6:.1f} us (target <= 10 us)")
+    xb, ob = x.reshape(1, n, n), np.empty((1, n, n))
+    execute = plan._execute
+    plan(x, out=out)
+
+    def t(fn: object) -> float:
+        return min(median_time(fn, 2001, budget=0.5) for _ in range(3))  # type: ignore[arg-type]
+
+    layers = {"one-shot call": t(lambda: fftconv.correlate(x, k, "same")),
+              "plan(x)": t(lambda: plan(x)),
+              "plan(x, out=)": t(lambda: plan(x, out=out)),
+              "plan._call (no timing)": t(lambda: plan._call(x, None)),
+              "learning.timed": t(lambda: learning.timed(plan, learning.clock()())),
+              "executor": t(lambda: execute(xb, ob))}
+    one, call = layers["one-shot call"], layers["plan(x)"]
+    cells = ", ".join(f"{name} {s * 1e6:.1f} us" for name, s in layers.items())
+    return (f"repeat-call overhead ({n}x{n}, 3x3, float64): {cells}; so engine (memo "
+            f"look-up) {(one - call) * 1e6:.1f} us, plan checks and output "
+            f"{(layers['plan._call (no timing)'] - layers['executor']) * 1e6:.1f} us "
+            f"(target: one-shot <= 10 us)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     big = max(args.sizes)
     roof, curves = roofline(rows, bandwidth, big)
     parts = [f"fftconv {fftconv.__version__}, workers={fftconv.get_workers()}",
-             table(rows), summary(rows), roof, motion_blur(args.repeat), overhead()]
+             table(rows), summary(rows), roof, motion_blur(args.repeat), overhead(8),
+             overhead(64)]
     text = "\n\n".join(parts)
     print(text)
     if args.markdown:

@@ -97,13 +97,13 @@ def test_every_vector_width_and_block_split(problem, bits, parts, sparse):
 def _split(sk, p, kern, parts, bits, sparse):
     import fftconv.strategies._small_kernel as mod
 
-    saved = mod.threads_for
-    mod.threads_for = lambda macs, elements, workers: parts
+    saved = mod.sum_threads
+    mod.sum_threads = lambda seconds, workers, costs=None: parts
     try:
         return sk.prepare((p.batch, *p.n), kern, (p.batch, *p.out_len), parts, p.pad,
                           p.boundary, p.cval, bits=bits, sparse=sparse)
     finally:
-        mod.threads_for = saved
+        mod.sum_threads = saved
 
 
 def test_float32_error_tied_to_abs_sum():
@@ -233,3 +233,86 @@ def test_unsigned_result_from_narrow_unsigned_inputs():
     assert got.dtype == np.uint64
     np.testing.assert_array_equal(got.astype(object),
                                   naive(x, k, "same", operation="correlate", boundary="symmetric"))
+
+
+COSTS = {"overhead": {"parallel": 8e-5}, "parallel_efficiency": {"direct": 0.8}}
+
+
+def test_sum_threads_wakes_the_pool_only_for_jobs_that_win_it_back():
+    """Break-even: the threads save ``seconds * (1 - 1/1.8)``; they must beat the wake-up
+    (80 us here) by at least ``PARALLEL_MIN_SECONDS``."""
+    from fftconv.strategies import direct
+
+    even = direct.PARALLEL_MIN_SECONDS + 8e-5 / (1 - 1 / 1.8)
+    assert direct.sum_threads(even * 0.99, 2, COSTS) == 1
+    assert direct.sum_threads(even * 1.01, 2, COSTS) == 2
+    assert direct.sum_threads(10.0, 1, COSTS) == 1
+    slow_wake = {**COSTS, "overhead": {"parallel": 1e-2}}
+    assert direct.sum_threads(10 * even, 2, slow_wake) == 1
+
+
+@pytest.mark.parametrize("shape, dtype", [((256, 256), "float32"), ((256, 256), "float64"),
+                                          ((512, 512), "float32")])
+def test_short_blocked_sums_plan_one_thread(shape, dtype):
+    """A 3 x 3 sum at 256² takes tens of microseconds: no parallel hand-over is costed
+    (nor made: the executor decides with the same rule)."""
+    from fftconv._machine.costs import machine_costs
+    from fftconv.strategies import direct
+
+    k = np.random.default_rng(0).random((3, 3)) + 0.5
+    plan = fftconv.plan_correlate(shape, k.astype(dtype), "same", x_dtype=dtype, workers=2)
+    assert plan.method == "direct" and blocked(plan)
+    costs = machine_costs()
+    seconds = shape[0] * shape[1] * 9 * direct.sum_rate(costs, np.dtype(dtype), "dense")
+    assert direct.sum_threads(seconds, 2, costs) == 1
+    one = fftconv.plan_correlate(shape, k.astype(dtype), "same", x_dtype=dtype, workers=1)
+    assert plan.estimate.seconds == pytest.approx(one.estimate.seconds)
+
+
+def test_long_sums_are_split_and_match_reference(monkeypatch):
+    """With the threshold lowered, both sums split over threads (the blocked sum, and the
+    row-axpy sum of a kernel batch with 11 rows) and still match the naive reference."""
+    from fftconv.strategies import direct
+
+    monkeypatch.setattr(direct, "PARALLEL_MIN_SECONDS", -1.0)
+    x = random_array((2, 37, 45), "float64", 11)
+    k = random_array((5, 4), "float64", 12) + 3
+    got = fftconv.correlate(x, k, "same", boundary="reflect", axes=(-2, -1), method="direct",
+                            workers=2)
+    want = naive(x, k, "same", operation="correlate", boundary="reflect", axes=(-2, -1))
+    assert_close(got, want, x, k)
+    kb = random_array((2, 11, 3), "float64", 13) + 3  # 11 rows: beyond the blocked sum
+    plan = fftconv.plan_correlate(x.shape, kb, "same", axes=(-2, -1), boundary="wrap",
+                                  method="direct", workers=2)
+    assert not blocked(plan)
+    got = plan(x)
+    for i in range(2):
+        want = naive(x[i], kb[i], "same", operation="correlate", boundary="wrap")
+        assert_close(got[i], want, x[i], kb[i])
+
+
+@settings(max_examples=EXAMPLES // 2)
+@given(problems(), st.integers(1, 3))
+def test_one_kernel_per_image_uses_the_blocked_sum(problem, parts):
+    """A batch of images, each with its own kernel: the dense blocked sum (any split of
+    its blocks over threads), against the naive reference image by image."""
+    operation, x, k, mode, options = problem
+    if x.ndim == 2:
+        x = np.stack([x, x[::-1] * 2])
+    ks = np.stack([k, (k[::-1, ::-1] * 3 - 1).astype(k.dtype)])
+    plan = fftconv.plan_correlate(x.shape, ks, mode, x_dtype=x.dtype, method="direct",
+                                  **options) if operation == "correlate" else \
+        fftconv.plan_convolve(x.shape, ks, mode, x_dtype=x.dtype, method="direct", **options)
+    assert blocked(plan)
+    if parts > 1:
+        from fftconv.strategies import direct
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(direct, "PARALLEL_MIN_SECONDS", -1.0)
+            plan = getattr(fftconv, f"plan_{operation}")(x.shape, ks, mode, x_dtype=x.dtype,
+                                                         method="direct", workers=parts,
+                                                         **options)
+    got = plan(x)
+    for i in range(2):
+        want = naive(x[i], ks[i], mode, operation=operation, **options)
+        assert_close(got[i], want, x[i], ks[i], cval=options.get("cval", 0))

@@ -15,8 +15,9 @@ import numpy as np
 
 from .._machine.costs import machine_costs
 from .._machine.jit import njit
-from .._machine.threads import ELEMENT_MACS, parallel_map, piece_count, threads_for
+from .._machine.threads import ELEMENT_MACS, parallel_map, piece_count
 from .._numerics.boundary import index_map
+from .direct import sum_threads
 
 __all__ = ["correlate_rows", "prepare"]
 
@@ -244,9 +245,10 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     # Contiguous task ranges taken from the shared queue: several per thread, and short
     # enough that an interrupt is seen between them.
     macs, elements = rows * L[-1] * tcol.size, B * int(np.prod(n)) + rows * L[-1]
-    threads = threads_for(macs, elements, workers)
-    rate = machine_costs()["direct_per_mac"].get(k.dtype.name, 2.5e-10)
+    costs = machine_costs()
+    rate = costs["direct_per_mac"].get(k.dtype.name, 2.5e-10)
     seconds = (macs + ELEMENT_MACS * elements) * rate
+    threads = sum_threads(seconds, workers, costs)
     nparts = piece_count(seconds, threads, ntasks)
     bounds = [ntasks * i // nparts for i in range(nparts + 1)]
     lo = pad[-1][0]

@@ -21,9 +21,11 @@ from functools import lru_cache
 import numpy as np
 from .._machine.jit import njit
 
-from .._machine.threads import parallel_map, threads_for
+from .._machine.costs import machine_costs
+from .._machine.threads import parallel_map
 from .._numerics.boundary import index_map
 from ._direct_kernel import _offsets, _row_map
+from .direct import sum_rate, sum_threads
 from ._small_simd import SPARSE, block, tag
 
 __all__ = ["MAX_TAPS", "ROWS", "prepare", "symmetry", "vector_bits"]
@@ -74,13 +76,15 @@ def symmetry(w: np.ndarray) -> int:
 
 @njit(cache=True, nogil=True)
 def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape, out, base,
-                 blk_row, blk_n, b0, b1):  # pragma: no cover - compiled
-    """Blocks ``b0 .. b1-1`` of the valid correlation of ``x~`` with ``w`` ``(kh, kw)``.
+                 blk_row, blk_n, per_kernel, b0, b1):  # pragma: no cover - compiled
+    """Blocks ``b0 .. b1-1`` of the valid correlation of ``x~`` with the ``kh`` x ``kw`` ``w``.
 
     ``xrows`` ``(R, n)`` are the rows of ``x``, ``out`` ``(R_out, L)``; output row ``r``
     reads rows ``base[r] + a`` of ``x~``'s row grid, which are ``xrows[rowmap[e]]`` or, where
-    ``rowmap[e] < 0``, ``fillrow``. Column ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``:
-    the fill), ``c - lo`` in the interior. Block ``k`` is the ``blk_n[k]`` rows from
+    ``rowmap[e] < 0``, ``fillrow``; ``w`` is ``(Bk, kh, kw)``, and the block starting at
+    output row ``r0`` uses ``w[r0 // per_kernel]`` (every block lies in one kernel's
+    rows). Column ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``: the fill), ``c - lo``
+    in the interior. Block ``k`` is the ``blk_n[k]`` rows from
     ``blk_row[k]``; with ``kh > 1`` they are consecutive rows of one image. A sparse
     ``shape`` (see :func:`._small_simd.tag`) sums the taps ``taps`` ``(2, T)`` (row, column)
     with weights ``tw`` instead, within a ``kh`` x ``kw`` box.
@@ -113,6 +117,7 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
     for k in range(b0, b1):
         r0 = blk_row[k]
         m = blk_n[k]
+        wk = w[r0 // per_kernel]
         for i in range(nin):
             if KH == 1:
                 e = base[r0 + min(i, m - 1)]
@@ -137,12 +142,13 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
                 xaddr[i] = e0 + i * es
             for r in range(R):
                 oaddr[r] = orow[r] + p * oitem if orow[r] >= 0 else s0
-            block(xaddr, oaddr, w, taps[0], taps[1], tw, q - p, shape, xrows, out)  # type: ignore[call-arg]
+            block(xaddr, oaddr, wk, taps[0], taps[1], tw, q - p, shape, xrows, out)  # type: ignore[call-arg]
 
 
-def _blocks(B: int, L0: int, kh: int) -> tuple[np.ndarray, np.ndarray]:
-    """First row and row count of every block of :data:`ROWS` output rows."""
-    if kh == 1:  # rows need not be neighbours: block the flat row list
+def _blocks(B: int, L0: int, kh: int, kernels: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """First row and row count of every block of :data:`ROWS` output rows (blocks stay
+    within one image when there are several ``kernels``, one per image)."""
+    if kh == 1 and kernels == 1:  # rows need not be neighbours: block the flat row list
         total = B * L0
         starts = np.arange(0, total, ROWS, dtype=np.intp)
         return starts, np.minimum(ROWS, total - starts).astype(np.intp)
@@ -183,7 +189,8 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
             workers: int, pad: tuple[tuple[int, int], ...], boundary: str = "constant",
             cval: object = 0, bits: int | None = None, x_dtype: object = None,
             sparse: bool = False) -> Callable[[np.ndarray, np.ndarray], None]:
-    """Like :func:`._direct_kernel.prepare` for a ``(1, kh, kw)`` or ``(1, kw)`` kernel.
+    """Like :func:`._direct_kernel.prepare` for a ``(Bk, kh, kw)`` or ``(Bk, kw)`` kernel
+    (``Bk`` is 1 or ``B``: one kernel per image; then not ``sparse``).
 
     ``x_shape`` is ``(B, n1)`` or ``(B, n0, n1)``; ``k`` has at most :data:`MAX_TAPS`
     taps per axis; ``bits`` overrides :func:`vector_bits`. With an 8- or 16-bit integer
@@ -192,7 +199,11 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     ``sparse`` sums only the non-zero taps, in a loop (any kernel size).
     """
     kh, kw = (int(k.shape[-2]) if k.ndim == 3 else 1), int(k.shape[-1])
-    k2 = k.reshape(kh, kw)
+    kernels = int(k.shape[0])
+    k3 = k.reshape(kernels, kh, kw)
+    k2 = k3[0]
+    if sparse and kernels != 1:
+        raise ValueError("the sparse blocked sum takes one kernel")
     B, n, L = x_shape[0], tuple(x_shape[1:]), tuple(out_shape[1:])
     if len(n) == 1:  # a 1-d problem: one row per signal
         n, L, pad = (1, *n), (1, *L), ((0, 0), *pad)
@@ -205,19 +216,22 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         nz = np.nonzero(k2)
         taps = np.ascontiguousarray(np.array(nz, dtype=np.intp).reshape(2, -1))
         tw = np.ascontiguousarray(k2[nz])
-        w = np.zeros((1, 1), k2.dtype)
+        w = np.zeros((1, 1, 1), k2.dtype)
         shape = tag(ROWS, bits or vector_bits(), 2 if kh == 1 else 1, 1, SPARSE)
         work = tw.size
     else:
         taps = np.zeros((2, 0), np.intp)
         tw = np.zeros(0, k2.dtype)
-        w = np.ascontiguousarray(k2)
-        shape = tag(ROWS, bits or vector_bits(), kh, kw, symmetry(k2))
+        w = np.ascontiguousarray(k3)
+        shape = tag(ROWS, bits or vector_bits(), kh, kw, symmetry(k3))
         work = kh * kw
-    blk_row, blk_n = _blocks(B, L[0], kh)
+    blk_row, blk_n = _blocks(B, L[0], kh, kernels)
+    per_kernel = L[0] if kernels > 1 else B * L[0]
     nblk = blk_row.size
     outputs = B * L[0] * L[1]
-    threads = threads_for(outputs * work, B * n[0] * n[1] + outputs, workers)
+    costs = machine_costs()
+    seconds = outputs * work * sum_rate(costs, k.dtype, "sparse" if sparse else "dense")
+    threads = sum_threads(seconds, workers, costs)
     nparts = 1 if threads == 1 else min(nblk, 4 * threads)
     bounds = [nblk * i // nparts for i in range(nparts + 1)]
     lo = pad[1][0]
@@ -235,7 +249,7 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     def run(xb: np.ndarray, out: np.ndarray) -> None:
         fr, ww, tww = narrow if native is not None and xb.dtype == native else wide
         args = (xb.reshape(-1, n1), fr, rowmap, colmap, lo, ww, taps, tww, kh, kw, shape,
-                out.reshape(-1, L1), base, blk_row, blk_n)
+                out.reshape(-1, L1), base, blk_row, blk_n, per_kernel)
         if nparts == 1:
             blocked_rows(*args, 0, nblk)
             return

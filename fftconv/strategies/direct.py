@@ -10,18 +10,52 @@ from typing import ClassVar
 import numpy as np
 
 from .._machine.costs import direct_rate, threads_speedup
-from .._machine.threads import PARALLEL_MIN_MACS, threads_for
+from .._machine.threads import ELEMENT_MACS, PARALLEL_MIN_MACS
 from .._problem import Problem
 from . import Estimate, Executor, register
 
-__all__ = ["BLOCKED_DTYPES", "BLOCKED_MAX_TAPS", "PARALLEL_MIN_MACS", "Direct", "best_sum",
-           "blocked_sum",
-           "threads_for"]
+__all__ = ["BLOCKED_DTYPES", "BLOCKED_MAX_TAPS", "PARALLEL_MIN_MACS", "PARALLEL_MIN_SECONDS",
+           "Direct", "best_sum", "blocked_sum", "sum_rate", "sum_threads"]
 
 #: Compute dtypes of the register-blocked sum (kept here so planning never loads numba).
 BLOCKED_DTYPES = ("float32", "float64", "int64", "uint64")
 #: Largest kernel extent per axis of the dense register-blocked sum (fully unrolled).
 BLOCKED_MAX_TAPS = 9
+#: A direct sum estimated to take less than this on one thread, plus the time it takes
+#: to win back waking the pool (see :func:`sum_threads`), runs on the calling thread.
+PARALLEL_MIN_SECONDS = 3e-4
+
+
+def sum_rate(costs: dict, dtype: np.dtype, kind: str) -> float:
+    """Single-thread seconds per multiply-add of a direct sum of ``kind`` (see
+    :func:`best_sum`); the row-axpy rate where the blocked sum has none for ``dtype``."""
+    key = {"dense": "direct_blocked_per_mac", "sparse": "direct_sparse_per_mac"}.get(kind)
+    rate = costs.get(key, {}).get(np.dtype(dtype).name) if key else None
+    return rate if rate is not None else direct_rate(costs, dtype)
+
+
+def sum_threads(seconds: float, workers: int, costs: dict | None = None) -> int:
+    """Threads for a direct sum estimated at ``seconds`` on one thread: all ``workers``
+    only when the job is long enough to win back waking them.
+
+    Threads save ``seconds * (1 - 1/speedup)`` and cost the measured wake-up and
+    hand-over of the pool (``costs['overhead']['parallel']``); a job is split when it is
+    at least :data:`PARALLEL_MIN_SECONDS` longer than that break-even point. Timed in
+    seconds, not multiply-adds, since the blocked sums run about 5x more multiply-adds
+    per second than the row-axpy sum (a count threshold fitted to one misjudges the
+    other: at 256² with 3 x 3 taps two threads ran 2x slower than one).
+    """
+    if workers <= 1:
+        return 1
+    if costs is None:
+        from .._machine.costs import machine_costs
+
+        costs = machine_costs()
+    saved = 1.0 - 1.0 / threads_speedup(costs, "direct", workers)
+    wake = costs["overhead"].get("parallel", 0.0)
+    if saved <= 0:
+        return 1
+    return workers if seconds >= PARALLEL_MIN_SECONDS + wake / saved else 1
 
 
 class Direct:
@@ -64,11 +98,18 @@ class Direct:
 
 
 def _compute_seconds(problem: Problem, costs: dict, workers: int, macs: int,
-                     rate: float) -> float:
-    elements = problem.batch * (math.prod(problem.n) + math.prod(problem.out_len))
-    threads = threads_for(macs, elements, workers)
+                     rate: float, axpy: bool = False) -> float:
+    """Compute seconds of a sum of ``macs`` at ``rate``, on the threads it would use (the
+    row-axpy sum also counts :data:`ELEMENT_MACS` per element read or written when
+    deciding them, as its executor does)."""
+    seconds = macs * rate
+    if axpy:
+        elements = problem.batch * (math.prod(problem.n) + math.prod(problem.out_len))
+        threads = sum_threads((macs + ELEMENT_MACS * elements) * rate, workers, costs)
+    else:
+        threads = sum_threads(seconds, workers, costs)
     return ((costs["overhead"].get("parallel", 0.0) if threads > 1 else 0.0)
-            + macs * rate / threads_speedup(costs, "direct", threads))
+            + seconds / threads_speedup(costs, "direct", threads))
 
 
 def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, str]:
@@ -78,19 +119,19 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
     ``'dense'`` (:mod:`._small_kernel`'s register-blocked sum over every tap of a kernel
     of at most :data:`BLOCKED_MAX_TAPS` per axis) and ``'sparse'`` (the same blocks over
     the non-zero taps only, any kernel length). The blocked sums serve 1-d and 2-d
-    problems with one kernel and a real or integer compute dtype; each is costed by the
-    taps it multiplies, at its own rate. The sparse sum is offered for one-row kernels
+    problems with a real or integer compute dtype (the dense sum also one kernel per batch
+    element, the sparse sum one kernel); each is costed by the taps it multiplies, at its
+    own rate. The sparse sum is offered for one-row kernels
     (lines, motion blurs), where it measured 25-30 % faster than row-axpy; over several
     rows it gained under 10 %, and with int64 nothing (the multiplies bound both), so
     those keep row-axpy (no shipped rate for integers).
     """
     macs = problem.macs
     best = (_compute_seconds(problem, costs, workers, macs,
-                             direct_rate(costs, problem.compute_dtype)),
+                             direct_rate(costs, problem.compute_dtype), axpy=True),
             "axpy", f"{macs:.3g} multiply-adds")
     name = problem.compute_dtype.name
-    if (problem.ndim not in (1, 2) or problem.kernel_batched or name not in BLOCKED_DTYPES
-            or min(problem.n) < 1):
+    if problem.ndim not in (1, 2) or name not in BLOCKED_DTYPES or min(problem.n) < 1:
         return best
     outputs = problem.batch * math.prod(problem.out_len)
     dense_rate = costs.get("direct_blocked_per_mac", {}).get(name)
@@ -100,8 +141,8 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
         if t < best[0]:
             best = (t, "dense", f"{dense:.3g} multiply-adds, register-blocked")
     sparse_rate = costs.get("direct_sparse_per_mac", {}).get(name)
-    if sparse_rate is not None and problem.kernel_nonzero >= 0 and (problem.ndim == 1
-                                                                    or problem.k[0] == 1):
+    if (sparse_rate is not None and problem.kernel_nonzero >= 0 and not problem.kernel_batched
+            and (problem.ndim == 1 or problem.k[0] == 1)):
         t = _compute_seconds(problem, costs, workers, macs, sparse_rate)
         if t < best[0]:
             note = (f"{macs:.3g} multiply-adds, register-blocked over "
