@@ -97,8 +97,9 @@ def test_every_parallel_path_goes_through_parallel_map(monkeypatch):
     w = rng.standard_normal((8, 16, 31, 31)).astype(np.float32)
     p = problem(x, w)
     y = NNPlan(p, w, "fft", 2)(x, None)
-    # the weight spectra, then forward transforms, bin blocks and inverse transforms
-    assert len(seen) == 4 and all(n >= 4 for n, _ in seen)
+    # the weight planes zeroed and their spectra, then forward transforms, bin blocks and
+    # inverse transforms
+    assert len(seen) == 5 and all(n >= 4 for n, _ in seen[1:])
     np.testing.assert_allclose(y, reference(x, w), rtol=0, atol=2e-4 * np.abs(y).max())
 
 

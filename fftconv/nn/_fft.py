@@ -37,6 +37,8 @@ __all__ = ["FFTLayout", "FFTSplit", "build_fft", "fft_estimate", "fft_layout", "
 
 #: Scratch bytes of the spectra of one batch chunk.
 _SPEC_BYTES = 16 << 20
+#: Bytes of weight-spectrum planes zeroed (and so mapped) per piece.
+_ZERO_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -228,8 +230,8 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
     rdt, cdt, real = fft_dtypes(p.dtype)
     nbins = _nbins(lay, real)
     nblk, full = -(-nbins // BLOCK), nbins // BLOCK
-    wr = np.zeros((nblk, o, cgp, BLOCK), rdt)
-    wi = np.zeros((nblk, o, cgp, BLOCK), rdt)
+    wr = np.empty((nblk, o, cgp, BLOCK), rdt)
+    wi = np.empty((nblk, o, cgp, BLOCK), rdt)
     taps = (slice(None), *(slice(0, q) for q in lay.k_len))
     kernels = o * cgp
 
@@ -248,6 +250,13 @@ def build_fft(p: NNProblem, w: np.ndarray, lay: FFTLayout, workers: int
 
     seconds = weight_seconds(p, lay)
     wthreads = threads_for(seconds, workers, nn_costs()[0], "overlap")
+    # Zeroed in pieces first: every kernel's piece writes across all blocks, so the first
+    # one would otherwise take the page faults of all of the planes, in one long piece.
+    def zero(r: tuple[int, int]) -> None:
+        wr[r[0]:r[1]] = 0
+        wi[r[0]:r[1]] = 0
+
+    parallel_map(zero, ranges(nblk, -(-2 * wr.nbytes // _ZERO_BYTES)), wthreads)
     parallel_map(weights, ranges(kernels, pieces(seconds, wthreads, kernels)), wthreads)
     crop = (slice(None), *(slice(q - 1, q - 1 + (n - 1) * s + 1, s)
                            for q, n, s in zip(lay.k_len, p.out_len, lay.step)))
