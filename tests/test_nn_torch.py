@@ -216,20 +216,29 @@ def wide_config(seed: int) -> Config:
 WIDE = [wide_config(seed) for seed in range(40)]
 
 
+@pytest.mark.parametrize("split", ["items", "fine"])
 @pytest.mark.parametrize("strip", [2048, 64], ids=["strip2048", "strip64"])
 @pytest.mark.parametrize("cfg", WIDE, ids=str)
-def test_direct_kernel_on_threads_matches_torch(cfg: Config, strip: int,
+def test_direct_kernel_on_threads_matches_torch(cfg: Config, strip: int, split: str,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """The compiled kernel on two threads (whole batch items, or strips of the whole batch
-    when the items do not share out evenly), with long strips and with strips shorter than
-    a row (rows cut into column chunks); im2col + BLAS alongside."""
-    monkeypatch.setattr(nn_direct, "PARALLEL_MIN_MACS", 0)
+    """The compiled kernel on two threads of the shared queue, in pieces of whole batch
+    items or in pieces of (item, output channels, strips) -- the finest split, every
+    channel block and strip a piece -- with long strips and with strips shorter than a row
+    (rows cut into column chunks); im2col + BLAS alongside. Every split sums each output
+    the same way: the results equal the single-thread ones exactly."""
     monkeypatch.setattr(nn_direct, "_STRIP_BYTES", strip)
     x, w, b = arrays(cfg)
     ref = torch_reference(cfg, x, w, b)
     tol = tolerance(cfg, x, w, b)
+    one = run_plan(cfg, x, w, b, "direct", 1, "kernel")
+    monkeypatch.setattr(nn_direct, "kernel_split", lambda p, workers: (
+        nn_direct.KernelSplit(2, 1 << 20, False) if split == "fine"
+        else nn_direct.KernelSplit(2, p.batch, True)))
     for impl in ("kernel", "im2col"):
-        check(cfg, run_plan(cfg, x, w, b, "direct", 2, impl), ref, tol)
+        y = run_plan(cfg, x, w, b, "direct", 2, impl)
+        check(cfg, y, ref, tol)
+        if impl == "kernel":
+            np.testing.assert_array_equal(y, one)
 
 
 def test_direct_kernel_sums_long_float32_sums_accurately() -> None:

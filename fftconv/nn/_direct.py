@@ -15,15 +15,19 @@ from __future__ import annotations
 import itertools
 import math
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
 from .._machine.costs import threads_speedup
-from .._machine.threads import PARALLEL_MIN_MACS, parallel_map
+from .._machine.threads import parallel_map
+from ..strategies import Estimate
+from ._pieces import OUT_BLOCK, channel_blocks, pieces, ranges, threads_for
 from ._problem import NNProblem, Runner, kept_phases, nn_costs, pad
 
-__all__ = ["DIRECT_IMPLS", "build_direct", "build_im2col", "build_kernel", "direct_estimates",
-           "kernel_seconds"]
+__all__ = ["DIRECT_IMPLS", "KernelSplit", "build_direct", "build_im2col", "build_kernel",
+           "direct_estimates", "im2col_memory", "kernel_memory", "kernel_seconds",
+           "kernel_split"]
 
 
 #: Scratch bytes per chunk of im2col columns. The columns come in large chunks: each BLAS
@@ -41,15 +45,8 @@ _ROUND = 16
 DIRECT_IMPLS = ("kernel", "im2col")
 
 
-def kernel_seconds(p: NNProblem, costs: dict, nn: dict, workers: int) -> float:
-    """The compiled direct kernel (:func:`build_kernel`).
-
-    Work is counted over the positions it computes: strips of fused rows (rounded up to
-    ``_ROUND``) also compute the gaps between rows, each pass of four taps
-    costs ``kernel_pass_positions`` more, and output channels left over from blocks of
-    four cost ``kernel_single_factor`` times more. Plus the copy of the input into phase
-    planes.
-    """
+def _kernel_work(p: NNProblem, nn: dict, costs: dict) -> float:
+    """Single-thread seconds of the compiled kernel's sums and plane copies (no fixed cost)."""
     phases, m = _phases(p)
     strip = _STRIP_BYTES // p.dtype.itemsize
     length = p.out_len
@@ -65,25 +62,101 @@ def kernel_seconds(p: NNProblem, costs: dict, nn: dict, workers: int) -> float:
     out_per_group = p.out_channels // p.groups
     channels = (out_per_group - out_per_group % 4 + out_per_group % 4 * nn["kernel_single_factor"]) * p.groups
     t = positions * channels * nn["kernel_per_mac"][p.dtype.name]
-    if max(p.stride) > 1 or any(lo or hi for lo, hi in p.pad):
+    if not _in_place(p):
         t += 2 * p.batch * p.channels * len(phases) * math.prod(m) * p.dtype.itemsize \
             * costs["memory_per_byte"]
-    if workers > 1 and p.macs >= PARALLEL_MIN_MACS:
+    return t
+
+
+def _in_place(p: NNProblem) -> bool:
+    """Whether the kernel reads the input itself (stride 1, no padding): no plane copies."""
+    return max(p.stride) == 1 and all(lo == hi == 0 for lo, hi in p.pad)
+
+
+class KernelSplit(NamedTuple):
+    """How the compiled kernel shares out one problem (:func:`kernel_split`)."""
+
+    #: Threads taking pieces (1: the calling thread alone).
+    threads: int
+    #: Pieces the call is cut into.
+    pieces: int
+    #: Whether the pieces are ranges of whole batch items, each item copied into phase
+    #: planes by the thread that convolves it while they are in cache; else the planes of
+    #: the whole batch are copied first and the pieces are (item, output channels, strips).
+    per_item: bool
+
+
+def kernel_split(p: NNProblem, workers: int) -> KernelSplit:
+    """The pieces of the compiled kernel on ``workers`` threads: several per thread, each
+    at most about ``PIECE_SECONDS``; one thread for a call too short to repay a second."""
+    costs, nn = nn_costs()
+    seconds = nn["kernel_overhead"] + _kernel_work(p, nn, costs)
+    threads = threads_for(seconds, workers, costs, "direct")
+    count = pieces(seconds, threads, 1 << 20)
+    return KernelSplit(threads, count, count <= p.batch)
+
+
+def kernel_seconds(p: NNProblem, costs: dict, nn: dict, workers: int) -> float:
+    """The compiled direct kernel (:func:`build_kernel`).
+
+    Work is counted over the positions it computes: strips of fused rows (rounded up to
+    ``_ROUND``) also compute the gaps between rows, each pass of four taps
+    costs ``kernel_pass_positions`` more, and output channels left over from blocks of
+    four cost ``kernel_single_factor`` times more. Plus the copy of the input into phase
+    planes. On more than one thread (:func:`kernel_split`), the measured cost of waking
+    them is added and the work is divided by the measured speed-up.
+    """
+    t = _kernel_work(p, nn, costs)
+    if threads_for(nn["kernel_overhead"] + t, workers, costs, "direct") > 1:
         return nn["kernel_overhead"] + costs["overhead"]["parallel"] \
             + t / threads_speedup(costs, "direct", workers)
     return nn["kernel_overhead"] + t
 
 
-def direct_estimates(p: NNProblem, workers: int) -> dict[str, float]:
-    """Predicted seconds of each implementation of the direct method (:data:`DIRECT_IMPLS`;
-    the compiled kernel serves real dtypes only)."""
+def kernel_memory(p: NNProblem, workers: int) -> int:
+    """Scratch bytes of the compiled kernel: the weight and tap offsets, the phase planes
+    (one item per thread, or the whole batch; none when read in place) and the strips."""
+    phases, m = _phases(p)
+    split = kernel_split(p, workers)
+    item = 0 if _in_place(p) else (p.channels * len(phases) * math.prod(m) + _ROUND) \
+        * p.dtype.itemsize
+    planes = split.threads * item if split.per_item else p.batch * item
+    strips = split.threads * 2 * OUT_BLOCK * (_STRIP_BYTES + _ROUND * p.dtype.itemsize)
+    taps = p.channels // max(p.groups, 1) * math.prod(p.k)
+    return p.out_channels * taps * p.dtype.itemsize + taps * 8 + planes + strips
+
+
+def _im2col_rows(p: NNProblem) -> int:
+    """Output rows per chunk of im2col columns (at most ``_COLS_BYTES`` of columns)."""
+    row = p.batch * p.channels // p.groups * math.prod(p.k) * math.prod(p.out_len[1:]) \
+        * p.dtype.itemsize
+    return max(1, min(p.out_len[0], _COLS_BYTES // max(row, 1)))
+
+
+def im2col_memory(p: NNProblem) -> int:
+    """Scratch bytes of im2col + BLAS: the padded input, the weight per group, and per
+    chunk the gathered columns, their product and its reordered copy."""
+    cg, og = p.channels // p.groups, p.out_channels // p.groups
+    padded = 0 if all(lo == hi == 0 for lo, hi in p.pad) else \
+        p.batch * p.channels * math.prod(p.padded)
+    columns = p.batch * _im2col_rows(p) * math.prod(p.out_len[1:])
+    return (padded + p.out_channels * cg * math.prod(p.k)
+            + columns * (cg * math.prod(p.k) + 2 * og)) * p.dtype.itemsize
+
+
+def direct_estimates(p: NNProblem, workers: int) -> dict[str, Estimate]:
+    """The estimate (seconds and scratch memory) of each implementation of the direct
+    method (:data:`DIRECT_IMPLS`; the compiled kernel serves real dtypes only)."""
     costs, nn = nn_costs()
-    out = {"im2col": (costs["overhead"]["direct"]
-                      + (p.macs * nn["gemm_per_mac"][p.dtype.name]
-                         + p.macs // (p.out_channels // p.groups) * nn["im2col_per_element"])
-                      / threads_speedup(costs, "direct", workers))}
+    per_column = p.macs // max(p.out_channels // max(p.groups, 1), 1)
+    out = {"im2col": Estimate(
+        seconds=costs["overhead"]["direct"]
+        + (p.macs * nn["gemm_per_mac"][p.dtype.name] + per_column * nn["im2col_per_element"])
+        / threads_speedup(costs, "direct", workers),
+        memory=im2col_memory(p), note="im2col + BLAS")}
     if p.dtype.kind == "f":
-        out["kernel"] = kernel_seconds(p, costs, nn, workers)
+        out["kernel"] = Estimate(seconds=kernel_seconds(p, costs, nn, workers),
+                                 memory=kernel_memory(p, workers), note="compiled kernel")
     return out
 
 
@@ -101,8 +174,7 @@ def build_im2col(p: NNProblem, w: np.ndarray, workers: int) -> Runner:
     wg = [np.ascontiguousarray(w[i * out_per_group:(i + 1) * out_per_group]
                                .reshape(out_per_group, -1)) for i in range(g)]
     length, nb = p.out_len, p.batch
-    row = nb * cg * math.prod(p.k) * math.prod(length[1:]) * p.dtype.itemsize
-    rows = max(1, min(length[0], _COLS_BYTES // max(row, 1)))
+    rows = _im2col_rows(p)
     out_axes = (1, 0, *range(2, d + 2))  # (O/g, N, *L) -> (N, O/g, *L)
 
     def run(x: np.ndarray, out: np.ndarray) -> None:
@@ -198,17 +270,21 @@ def _phase_copies(stride: tuple[int, ...], phases: tuple[int, ...], m: tuple[int
 
 
 def build_kernel(p: NNProblem, w: np.ndarray, workers: int) -> tuple[Runner, int]:
-    """The direct method by the compiled kernel :func:`._nn_kernel.direct_sum`, and the
+    """The direct method by the compiled kernel :func:`._kernel.direct_sum`, and the
     bytes its plan keeps.
 
     The input is copied into phase planes (one plane per channel at stride 1), padding
     included; every tap is then a fixed offset into the flat planes, and runs of output
     rows are computed as contiguous strips, four output channels and four taps per pass.
     The planes live in buffers kept per thread: zero padding and the planes' tails are
-    written once, and each call copies only the input samples. The work runs on
-    ``workers`` threads of ours (the kernel releases the GIL), in pieces handed out on
-    demand: whole batch items when they share out evenly -- each thread copies its item
-    and convolves it while it is in cache -- else strips of the whole batch, copied first.
+    written once, and each call copies only the input samples.
+
+    The work goes through fftconv's shared queue in bounded pieces (:func:`kernel_split`;
+    the kernel releases the GIL): ranges of whole batch items when there are enough of
+    them -- each thread copies an item and convolves it while it is in cache -- else the
+    planes of the whole batch are copied (one piece per item), then every item is cut
+    into pieces of output channels (whole groups, or blocks of four within one) and
+    output strips. Every output is summed the same way whatever the split.
     """
     from ._kernel import direct_sum
 
@@ -229,60 +305,71 @@ def build_kernel(p: NNProblem, w: np.ndarray, workers: int) -> tuple[Runner, int
     group_step = p.channels // p.groups * n_phases * math.prod(m)
     size = p.channels * n_phases * math.prod(m)  # per batch item
     wt = np.ascontiguousarray(w.reshape(p.out_channels, -1))
-    threads = 1 if p.macs < PARALLEL_MIN_MACS else workers
-    per_item = threads == 1 or p.batch % threads == 0 or p.batch >= 4 * threads
-    ntasks = p.batch * nseg
-    nparts = max(1, min(ntasks, 4 * threads))
-    bounds = [ntasks * i // nparts for i in range(nparts + 1)]
+    split = kernel_split(p, workers)
+    threads = split.threads
+    if split.per_item:
+        items = ranges(p.batch, split.pieces)
+    else:  # (item, group, first and stop output channel, first and stop segment)
+        per_item = -(-split.pieces // max(p.batch, 1))
+        seg_parts = min(nseg, per_item)
+        blocks = channel_blocks(p.out_channels, p.groups, -(-per_item // seg_parts))
+        fine = [(n, g, o0, o1, s0, s1) for n in range(p.batch) for g, o0, o1 in blocks
+                for s0, s1 in ranges(nseg, seg_parts)]
     zeros = p.boundary == "constant"
-    in_place = max(p.stride) == 1 and all(lo == hi == 0 for lo, hi in p.pad)
+    in_place = _in_place(p)
     start = tuple(lo for lo, _ in p.pad) if zeros else (0,) * d  # else np.pad pads first
     copies = _phase_copies(p.stride, phases, m, start, p.n if zeros else p.padded)
     local = threading.local()
 
-    def planes(xs: np.ndarray) -> np.ndarray:
-        """The phase planes of ``xs`` ``(B, C, *n)``, flat (1-d, ``_ROUND`` spare zeros at
-        the end)."""
-        if in_place:
-            return xs.reshape(-1)
+    def buffer(count: int) -> np.ndarray:
+        """This thread's flat planes for ``count`` items (``_ROUND`` spare zeros at the end)."""
+        bufs = local.__dict__.setdefault("bufs", {})
+        flat = bufs.get(count)
+        if flat is None:
+            flat = bufs[count] = np.zeros(count * size + _ROUND, p.dtype)
+        return flat
+
+    def copy_planes(xs: np.ndarray, flat: np.ndarray, first: int) -> None:
+        """Items ``xs`` ``(B, C, *n)`` into the planes of items ``first ..`` of ``flat``."""
         if not zeros:
             xs = pad(xs, p)
-        bufs = local.__dict__.setdefault("bufs", {})
-        flat = bufs.get(len(xs))
-        if flat is None:
-            flat = bufs[len(xs)] = np.zeros(len(xs) * size + _ROUND, p.dtype)
-        buf = flat[:len(xs) * size].reshape(len(xs), p.channels, n_phases, *m)
+        buf = flat[first * size:(first + len(xs)) * size].reshape(len(xs), p.channels,
+                                                                  n_phases, *m)
         for dst, src in copies:
             buf[dst] = xs[src]
-        return flat
 
     def run(x: np.ndarray, out: np.ndarray) -> None:
         ov = out.reshape(p.batch, p.out_channels, rows.size, length[-1])
         if not tap_offsets.size:  # no input channels: an empty sum
             out.fill(0)
             return
-        # Work is handed out on demand (next() on a shared iterator holds the GIL), so a
-        # thread that starts late -- or shares its core -- takes fewer pieces.
-        if per_item:
-            items = iter(range(p.batch))
+        if split.per_item:
+            def item_range(r: tuple[int, int]) -> None:
+                for n in range(*r):
+                    if in_place:
+                        flat = x[n].reshape(-1)
+                    else:
+                        flat = buffer(1)
+                        copy_planes(x[n:n + 1], flat, 0)
+                    direct_sum(flat, size, tap_offsets, wt, out_per_group, group_step, rows,
+                               segs, strip, _ROUND, ov[n:n + 1], 0, nseg)
 
-            def worker(_: int) -> None:
-                for n in items:
-                    direct_sum(planes(x[n:n + 1]), size, tap_offsets, wt, out_per_group,
-                               group_step, rows, segs, strip, _ROUND, ov[n:n + 1], 0, nseg)
+            parallel_map(item_range, items, threads)
+            return
+        if in_place:
+            flat = x.reshape(-1)
         else:
-            xf = planes(x)
-            parts = iter(range(nparts))
+            flat = buffer(p.batch)  # the calling thread's; the pieces fill it
+            parallel_map(lambda n: copy_planes(x[n:n + 1], flat, n), range(p.batch), threads)
 
-            def worker(_: int) -> None:
-                for i in parts:
-                    direct_sum(xf, size, tap_offsets, wt, out_per_group, group_step, rows,
-                               segs, strip, _ROUND, ov, bounds[i], bounds[i + 1])
-        parallel_map(worker, range(threads), threads)
+        def piece(t: tuple[int, int, int, int, int, int]) -> None:
+            n, g, o0, o1, s0, s1 = t
+            direct_sum(flat[n * size + g * group_step:], size, tap_offsets, wt[o0:o1], o1 - o0,
+                       0, rows, segs, strip, _ROUND, ov[n:n + 1, o0:o1], s0, s1)
 
-    item_bytes = 0 if in_place else size * p.dtype.itemsize
-    held = threads * item_bytes if per_item else p.batch * item_bytes
-    return run, wt.nbytes + tap_offsets.nbytes + held
+        parallel_map(piece, fine, threads)
+
+    return run, kernel_memory(p, workers)
 
 
 def build_direct(p: NNProblem, w: np.ndarray, workers: int, impl: str) -> tuple[Runner, int]:
@@ -290,4 +377,4 @@ def build_direct(p: NNProblem, w: np.ndarray, workers: int, impl: str) -> tuple[
     bytes its plan keeps."""
     if impl == "kernel":
         return build_kernel(p, w, workers)
-    return build_im2col(p, w, workers), w.nbytes
+    return build_im2col(p, w, workers), im2col_memory(p)

@@ -10,13 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._pieces import BLOCK, OUT_BLOCK
+
 __all__ = ["BLOCK", "OUT_BLOCK", "TAP_CHUNK", "blocked", "direct_sum", "spectral_sum"]
 
-#: Frequency bins per block: a block of the whole batch's input spectra stays in cache.
-BLOCK = 64
-#: Output channels computed together by :func:`direct_sum`: each input load feeds as many
-#: multiply-adds.
-OUT_BLOCK = 4
 #: Taps summed into a fresh partial strip before it is added to the total. A running sum
 #: over all ``C/groups * prod(k)`` taps loses float32 precision on long sums of
 #: same-signed terms (16 ulp over 147 taps of a photograph, against 3 with chunks of 32,
@@ -34,8 +31,9 @@ def blocked(a: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, fastmath={'contract'})
-def spectral_sum(x, wr, wi, y, groups):  # pragma: no cover - compiled
-    """``y[n, o, f] = sum_c w[o, c, f] * x[n, g(o) * Cg + c, f]``, ``w = wr + 1j * wi``.
+def spectral_sum(x, wr, wi, y, groups, blk0, blk1):  # pragma: no cover - compiled
+    """``y[n, o, f] = sum_c w[o, c, f] * x[n, g(o) * Cg + c, f]``, ``w = wr + 1j * wi``, for
+    the bins of blocks ``blk0 .. blk1-1`` (of :data:`BLOCK` bins each).
 
     ``x`` is ``(B, C, F)`` and ``y`` ``(B, O, F)`` (complex spectra, flattened bins);
     the weight spectrum comes in :func:`blocked` planes ``(F / BLOCK, O, Cg, BLOCK)``;
@@ -45,13 +43,13 @@ def spectral_sum(x, wr, wi, y, groups):  # pragma: no cover - compiled
     vectorises.
     """
     nb, nc, nf = x.shape
-    nblk, no, cg, _ = wr.shape
+    no, cg = wr.shape[1], wr.shape[2]
     og = no // groups
     xr = np.zeros((nb, nc, BLOCK), wr.dtype)
     xi = np.zeros((nb, nc, BLOCK), wr.dtype)
     ar = np.empty(BLOCK, wr.dtype)
     ai = np.empty(BLOCK, wr.dtype)
-    for blk in range(nblk):
+    for blk in range(blk0, min(blk1, wr.shape[0])):
         f0 = blk * BLOCK
         m = min(nf - f0, BLOCK)
         for n in range(nb):
