@@ -81,20 +81,12 @@ def _plan(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
     bdt = _block_dtype(problem)
     options = dict(x_dtype=bdt, kernel_dtype=k.dtype,
                    operation="convolve" if flip else "correlate", axes=problem.axes,
-                   method=method, workers=per_task or 1, dtype=o["dtype"],
+                   method=method, workers=per_task, dtype=o["dtype"],
                    nan_policy=problem.nan_policy, max_memory=budget)
     report = plan_chunks(tuple(x.chunks), problem, explicit=explicit, requested=o["chunks"],
                          block_itemsize=bdt.itemsize, options=options, cores=cores,
                          budget=max(budget // cores, 1), chunk_bytes=chunk_bytes)
-    if per_task is None and report.tasks < cores:
-        report = _with_workers(report, max(cores // max(report.tasks, 1), 1))
     return problem, report, dict(method=method, effort=effort, block_dtype=bdt, budget=budget)
-
-
-def _with_workers(report: ChunkReport, workers: int) -> ChunkReport:
-    from dataclasses import replace
-
-    return replace(report, workers=workers)
 
 
 def explain_job(x: object, kernel: object, *, flip: bool, conjugate: bool,
@@ -107,12 +99,13 @@ def explain_job(x: object, kernel: object, *, flip: bool, conjugate: bool,
 def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
           **o: object) -> tuple[Problem, ChunkReport, ChunkJob, Any, np.ndarray, dict]:
     """Validate, plan the chunks and describe every task: ``(problem, report, job, x, kernel,
-    {block index: BlockSpec})`` (``x`` rechunked as planned). No array work."""
+    {block index: BlockSpec})`` (``x`` rechunked only if its tasks cannot read their blocks
+    straight from its chunks). No array work."""
     from dask.base import tokenize
 
     xa, k = _inputs(x, kernel)
     problem, report, extra = _plan(xa, k, flip, conjugate, o)
-    if report.rechunk:
+    if report.rechunk_layer:
         xa = xa.rechunk(report.chunks)
     job = ChunkJob(token=tokenize(k), flip=flip, conjugate=bool(conjugate), axes=problem.axes,
                    block_dtype=extra["block_dtype"].str, result_dtype=problem.result_dtype.str,
@@ -125,14 +118,14 @@ def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
     axes = []
     pads = dict(zip(problem.axes, problem.pad))
     for a, n in enumerate(problem.x_shape):
-        ib = bounds(xa.chunks[a])
+        ib, jb = bounds(xa.chunks[a]), bounds(report.chunks[a])  # read from ib, blocks on jb
         if a in pads:
             kk = problem.kernel_shape[a]
             lo, hi = pads[a]
-            ob = out_bounds(n, kk, lo, problem.out_shape[a], problem.mode, ib)
+            ob = out_bounds(n, kk, lo, problem.out_shape[a], problem.mode, jb)
             axes.append(Axis(n, kk, lo, hi, problem.boundary, ib, ob))
         else:
-            axes.append(Axis(n, 1, 0, 0, "constant", ib, ib))
+            axes.append(Axis(n, 1, 0, 0, "constant", ib, jb))
     kernel_batched = tuple(problem.kernel_batched and a not in pads and k.ndim == xa.ndim
                            and k.shape[a] != 1 for a in range(xa.ndim))
     nblocks = [len(ax.out_bounds) - 1 for ax in axes]
