@@ -188,6 +188,7 @@ def main() -> None:
     ks = [int(v) for v in args.ks.split(",")] if args.ks else \
         ([7, 63] if args.quick else [7, 15, 31, 63])
     budget = 1.0 if args.quick else 6.0
+    load_before = os.getloadavg()[0]
     rows = []
     for load in ("idle", "busy"):
         with neighbour(load):
@@ -197,8 +198,8 @@ def main() -> None:
         rows += cluster_rows(n, chunk, ks, args.dtype, budget)
     head = ("case", "load", "K", "strategy", "fftconv", "peer", "ratio", "target", "met")
     lines = [f"{n}x{n} {args.dtype} in {chunk}x{chunk} chunks, threaded scheduler, "
-             f"{len(os.sched_getaffinity(0))} cores; load average before the run "
-             f"{os.getloadavg()[0]:.2f}"
+             f"{len(os.sched_getaffinity(0))} cores; 1-min load average "
+             f"{load_before:.2f} before the run, {os.getloadavg()[0]:.2f} after"
              + (" (--quick: smaller than the issue's 4096x4096 in 1024x1024)" if args.quick
                 else ""), "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

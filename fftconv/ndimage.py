@@ -115,7 +115,7 @@ def correlate(input: object, weights: object, output: object = None, mode: Mode 
     if _is_dask(input) or _is_dask(weights):  # lazy through fftconv.dask, never computed
         from .dask._facades import ndimage_filter
 
-        return ndimage_filter("correlate", input, weights, output, mode, cval, origin, axes,  # type: ignore[no-any-return]
+        return ndimage_filter("correlate", input, weights, output, mode, cval, origin, axes,
                               flip=False)
     return _f.filter_nd(input, weights, output, mode, cval, origin, axes, flip=False)
 
@@ -166,7 +166,7 @@ def convolve(input: object, weights: object, output: object = None, mode: Mode =
     if _is_dask(input) or _is_dask(weights):  # lazy through fftconv.dask, never computed
         from .dask._facades import ndimage_filter
 
-        return ndimage_filter("convolve", input, weights, output, mode, cval, origin, axes,  # type: ignore[no-any-return]
+        return ndimage_filter("convolve", input, weights, output, mode, cval, origin, axes,
                               flip=True)
     return _f.filter_nd(input, weights, output, mode, cval, origin, axes, flip=True)
 
@@ -209,7 +209,7 @@ def correlate1d(input: object, weights: object, axis: int = -1, output: object =
     if _is_dask(input) or _is_dask(weights):  # lazy through fftconv.dask, never computed
         from .dask._facades import ndimage_filter_1d
 
-        return ndimage_filter_1d("correlate1d", input, weights, axis, output, mode, cval,  # type: ignore[no-any-return]
+        return ndimage_filter_1d("correlate1d", input, weights, axis, output, mode, cval,
                                  origin, flip=False)
     return _f.filter_1d(input, weights, axis, output, mode, cval, origin, flip=False)
 
@@ -252,6 +252,6 @@ def convolve1d(input: object, weights: object, axis: int = -1, output: object = 
     if _is_dask(input) or _is_dask(weights):  # lazy through fftconv.dask, never computed
         from .dask._facades import ndimage_filter_1d
 
-        return ndimage_filter_1d("convolve1d", input, weights, axis, output, mode, cval,  # type: ignore[no-any-return]
+        return ndimage_filter_1d("convolve1d", input, weights, axis, output, mode, cval,
                                  origin, flip=True)
     return _f.filter_1d(input, weights, axis, output, mode, cval, origin, flip=True)

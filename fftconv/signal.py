@@ -58,9 +58,14 @@ def _dask(rule: str, name: str, *args: object, **kwargs: object) -> np.ndarray:
     """A dask input: the lazy result through fftconv.dask, or a TypeError (never computed)."""
     from .dask import _facades
 
-    if rule == "refuse":
-        raise _facades.refuse(f"signal.{name}")
-    return getattr(_facades, rule)(name, *args, **kwargs)  # type: ignore[no-any-return]
+    return getattr(_facades, rule)(name, *args, **kwargs)
+
+
+def _dask_refusal(name: str) -> TypeError:
+    """The TypeError for a function with no lazy form (dask imported only now)."""
+    from .dask import _facades
+
+    return _facades.refuse(f"signal.{name}")
 
 
 @_doc
@@ -256,7 +261,7 @@ def convolve2d(in1: object, in2: object, mode: Mode = "full", boundary: Boundary
            [7, 7]])
     """
     if _is_dask(in1) or _is_dask(in2):
-        return _dask("refuse", "convolve2d")
+        raise _dask_refusal("convolve2d")
     return _f.conv2d(in1, in2, mode, boundary, fillvalue, correlate=False)
 
 
@@ -292,7 +297,7 @@ def correlate2d(in1: object, in2: object, mode: Mode = "full", boundary: Boundar
     array([[21, 32,  3]])
     """
     if _is_dask(in1) or _is_dask(in2):
-        return _dask("refuse", "correlate2d")
+        raise _dask_refusal("correlate2d")
     return _f.conv2d(in1, in2, mode, boundary, fillvalue, correlate=True)
 
 
@@ -329,5 +334,5 @@ def choose_conv_method(in1: object, in2: object, mode: Mode = "full",
     'fft'
     """
     if _is_dask(in1) or _is_dask(in2):
-        return _dask("refuse", "choose_conv_method")
+        raise _dask_refusal("choose_conv_method")
     return _f.choose_method(in1, in2, mode, measure, convolve)

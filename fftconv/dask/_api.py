@@ -108,7 +108,7 @@ def _plan(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
     """Validate everything and choose the chunking (memoised); no graph, no array work."""
     o.setdefault("chunks", "auto")
     return _memoised(_plan_key(x, k, flip, conjugate, o),
-                     lambda: _plan_now(x, k, flip, conjugate, o))  # type: ignore[no-any-return]
+                     lambda: _plan_now(x, k, flip, conjugate, o))
 
 
 def _plan_now(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
