@@ -1,39 +1,46 @@
 """fftconv.dask against dask-image and against in-memory fftconv: medians and ratios.
 
-    python benchmarks/bench_dask.py [--quick] [--out FILE] [--no-cluster]
+    python benchmarks/bench_dask.py [--quick] [--dtype float32|float64] [--ks 7,63]
+                                    [--out FILE] [--no-cluster] [--no-peer]
 
 Problem (issue 12): a 4096x4096 float32 image in 1024x1024 chunks, square kernels, the
-threaded scheduler. ``--quick`` uses a 512x512 image in 128x128 chunks instead (dask-image
-needs minutes at K = 63 on the full size), so its ratios only show that the script works.
+threaded scheduler (``--dtype float64`` for doubles). ``--quick`` uses a 512x512 image in
+128x128 chunks instead (dask-image needs minutes at K = 63 on the full size), so its ratios
+only show that the script works.
 
-Rows, each run idle and again with one competing CPU-bound process that the script
-starts and stops itself:
+Rows, each run idle and again next to one busy CPU-bound process (``benchmarks/
+_neighbours.py``'s ``busy`` neighbour, started and stopped by the script):
 
 - ``ndfilters``: ``fftconv.dask.ndfilters.correlate`` vs ``dask_image.ndfilters.correlate``
   (same call, mode 'reflect'); ``speed-up`` = dask-image / fftconv. Targets: >= 30x at
   K = 63, >= 1x (no slower) at K = 7.
-- ``vs in-memory``: ``fftconv.dask.correlate`` vs ``fftconv.correlate`` on the numpy
-  array (mode 'same', boundary 'symmetric'); ratio = dask / in-memory. Target: <= 1.5x
-  for every K. Timed as ``compute()`` (dask gathers the blocks into a new array) and as
-  ``store()`` into a preallocated array; the ``dask round trip`` row is what dask alone
-  takes to copy the array through ``map_blocks(np.copy).compute()``, the floor under any
-  dask computation of this size.
+- ``vs in-memory``: ``fftconv.dask.correlate`` (graph built and computed, chunks='auto')
+  vs ``fftconv.correlate`` on the numpy array (mode 'same', boundary 'symmetric'); ratio =
+  dask / in-memory. Target: <= 1.5x for every K. Timed as ``compute()`` (dask gathers the
+  blocks into a new array) and as ``store()`` into a preallocated array. The two are timed
+  alternately, call by call, so a change of load hits both. The ``dask floor`` row is the
+  least any dask computation of this array takes: ``compute()`` of the input itself (dask
+  copies the blocks into a new array), over the in-memory time of each K.
 - ``task memory``: peak bytes allocated by one interior task (tracemalloc) over its
   chunk-plus-halo bytes. Target: <= 3x.
 - ``LocalCluster``: the same correlation on a ``dask.distributed.LocalCluster`` (2 worker
   processes, 1 thread each) against in-memory, the input made on the workers.
 
 Timings are medians after a warm-up call (FFTW planning, numba compilation and the
-per-process plan cache excluded), of ``compute()`` into a numpy array.
+per-process plan cache excluded).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing as mp
+import os
+import statistics
+import sys
 import time
 import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
 
 import dask
 import dask.array as da
@@ -43,25 +50,24 @@ import fftconv
 import fftconv.dask as fd
 from fftconv.benchmark import median_time
 
-
-def _spin() -> None:  # pragma: no cover - runs in the competing process
-    x = 0
-    while True:
-        x += 1
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_neighbours.py
+from _neighbours import neighbour
 
 
-class CompetingLoad:
-    """One CPU-bound process for the duration of a ``with`` block."""
-
-    def __enter__(self) -> CompetingLoad:
-        self.proc = mp.get_context("spawn").Process(target=_spin, daemon=True)
-        self.proc.start()
-        time.sleep(0.5)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        self.proc.join()
+def paired(a: Callable[[], object], b: Callable[[], object], repeat: int,
+           budget: float) -> tuple[float, float]:
+    """Medians of ``a()`` and ``b()`` timed alternately (after one warm-up call of each)."""
+    a(), b()
+    ta: list[float] = []
+    tb: list[float] = []
+    for _ in range(repeat):
+        for fn, out in ((a, ta), (b, tb)):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+        if len(ta) >= 3 and sum(ta) + sum(tb) > budget:
+            break
+    return statistics.median(ta), statistics.median(tb)
 
 
 def _fmt(s: float) -> str:
@@ -88,42 +94,55 @@ def task_memory(d: da.Array, w: np.ndarray) -> float:
     return peak / (math.prod(spec.shape) * np.dtype(job.block_dtype).itemsize)
 
 
-def grid(n: int, chunk: int, ks: list[int], budget: float, load: str) -> list[tuple]:
-    import dask_image.ndfilters
-
+def grid(n: int, chunk: int, ks: list[int], dtype: str, budget: float, load: str,
+         peer: bool) -> list[tuple]:
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((n, n)).astype(np.float32)
+    x = rng.standard_normal((n, n)).astype(dtype)
     d = da.from_array(x, chunks=chunk)
     out = np.empty_like(x)
+    rows: list[tuple] = []
     with dask.config.set(scheduler="threads"):
-        floor = median_time(lambda: d.map_blocks(np.copy).compute(), 5, budget, min_repeat=3)
-    rows = [("dask round trip (map_blocks(np.copy))", load, "-", "-", _fmt(floor), "", "",
-             "(floor)", "")]
+        floor = median_time(lambda: d.compute(), 7, budget, min_repeat=3)
     for k in ks:
-        w = rng.standard_normal((k, k)).astype(np.float32)
+        w = rng.standard_normal((k, k)).astype(dtype)
+
+        def mem() -> object:
+            return fftconv.correlate(x, w, "same", boundary="symmetric")
+
+        def lazy() -> object:
+            return fd.correlate(d, w, "same", boundary="symmetric").compute()
+
+        def stored() -> object:
+            return fd.correlate(d, w, "same", boundary="symmetric").store(out, lock=False)
+
         with dask.config.set(scheduler="threads"):
             ours = median_time(lambda: fd.ndfilters.correlate(d, w).compute(), 5, budget,
                                min_repeat=3)
-            peer = median_time(lambda: dask_image.ndfilters.correlate(d, w).compute(), 3,
-                               budget, min_repeat=1)
-            lazy = median_time(lambda: fd.correlate(d, w, "same",
-                                                    boundary="symmetric").compute(),
-                               5, budget, min_repeat=3)
-            y = fd.correlate(d, w, "same", boundary="symmetric")
-            stored = median_time(lambda: y.store(out, lock=False), 5, budget, min_repeat=3)
-        mem = median_time(lambda: fftconv.correlate(x, w, "same", boundary="symmetric"), 5,
-                          budget, min_repeat=3)
-        method = fd.explain(d, w, "same", boundary="symmetric", operation="correlate").method
+            t_lazy, t_mem = paired(lazy, mem, 9, 2 * budget)
+            t_store, t_mem2 = paired(stored, mem, 9, 2 * budget)
+            if peer:
+                import dask_image.ndfilters
+
+                theirs = median_time(lambda: dask_image.ndfilters.correlate(d, w).compute(),
+                                     3, budget, min_repeat=1)
+        report = fd.explain(d, w, "same", boundary="symmetric", operation="correlate")
+        method = f"{report.method}, {report.tasks} tasks"
         target = {63: 30.0, 7: 1.0}.get(k)
-        rows.append(("ndfilters vs dask-image", load, k, method, _fmt(ours), _fmt(peer),
-                     f"{peer / ours:.1f}x faster", f">= {target:g}x" if target else "",
-                     "" if target is None else ("yes" if peer / ours >= target else "NO")))
-        rows.append(("fftconv.dask vs in-memory", load, k, method, _fmt(lazy), _fmt(mem),
-                     f"{lazy / mem:.2f}x time", "<= 1.5x",
-                     "yes" if lazy / mem <= 1.5 else "NO"))
-        rows.append(("  same, store() into an array", load, k, method, _fmt(stored),
-                     _fmt(mem), f"{stored / mem:.2f}x time", "<= 1.5x",
-                     "yes" if stored / mem <= 1.5 else "NO"))
+        if peer:
+            rows.append(("ndfilters vs dask-image", load, k, method, _fmt(ours),
+                         _fmt(theirs), f"{theirs / ours:.1f}x faster",
+                         f">= {target:g}x" if target else "",
+                         "" if target is None else ("yes" if theirs / ours >= target
+                                                    else "NO")))
+        rows.append(("fftconv.dask vs in-memory, compute()", load, k, method, _fmt(t_lazy),
+                     _fmt(t_mem), f"{t_lazy / t_mem:.2f}x time", "<= 1.5x",
+                     "yes" if t_lazy / t_mem <= 1.5 else "NO"))
+        rows.append(("  same, store() into an array", load, k, method, _fmt(t_store),
+                     _fmt(t_mem2), f"{t_store / t_mem2:.2f}x time", "<= 1.5x",
+                     "yes" if t_store / t_mem2 <= 1.5 else "NO"))
+        rows.append(("  dask floor: compute() of the input", load, k, "-", _fmt(floor),
+                     _fmt(t_mem), f"{(floor + t_mem) / t_mem:.2f}x time (floor + in-memory)",
+                     "(floor)", ""))
         if load == "idle":
             ratio = task_memory(d, w)
             rows.append(("task memory / (chunk+halo)", load, k, method, f"{ratio:.2f}x", "",
@@ -131,7 +150,8 @@ def grid(n: int, chunk: int, ks: list[int], budget: float, load: str) -> list[tu
     return rows
 
 
-def cluster_rows(n: int, chunk: int, ks: list[int], budget: float) -> list[tuple]:
+def cluster_rows(n: int, chunk: int, ks: list[int], dtype: str,
+                 budget: float) -> list[tuple]:
     from distributed import Client, LocalCluster
 
     rows = []
@@ -139,11 +159,11 @@ def cluster_rows(n: int, chunk: int, ks: list[int], budget: float) -> list[tuple
                       dashboard_address=None) as cluster, Client(cluster) as client:
         rng = np.random.default_rng(1)
         x = da.random.default_rng(0).standard_normal((n, n), chunks=chunk,
-                                                     dtype=np.float32).persist()
+                                                     dtype=dtype).persist()
         client.wait_for_workers(2)
         xn = x.compute()
         for k in ks:
-            w = rng.standard_normal((k, k)).astype(np.float32)
+            w = rng.standard_normal((k, k)).astype(dtype)
             y = fd.correlate(x, w, "same", boundary="symmetric")
             t = median_time(lambda: client.compute(y).result(), 3, budget, min_repeat=2)
             mem = median_time(lambda: fftconv.correlate(xn, w, "same", boundary="symmetric"),
@@ -157,19 +177,29 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
                     help="512x512 in 128x128 chunks, K = 7, 63 (not the issue's size)")
+    ap.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    ap.add_argument("--ks", help="comma-separated kernel sizes (default 7,15,31,63; "
+                    "--quick: 7,63)")
     ap.add_argument("--out", help="also write the markdown table to this file")
     ap.add_argument("--no-cluster", action="store_true", help="skip the LocalCluster row")
+    ap.add_argument("--no-peer", action="store_true", help="skip dask-image (slow at K=63)")
     args = ap.parse_args()
     n, chunk = (512, 128) if args.quick else (4096, 1024)
-    ks = [7, 63] if args.quick else [7, 15, 31, 63]
+    ks = [int(v) for v in args.ks.split(",")] if args.ks else \
+        ([7, 63] if args.quick else [7, 15, 31, 63])
     budget = 1.0 if args.quick else 6.0
-    rows = grid(n, chunk, ks, budget, "idle")
-    with CompetingLoad():
-        rows += grid(n, chunk, ks, budget, "1 competing process")
+    load_before = os.getloadavg()[0]
+    rows = []
+    for load in ("idle", "busy"):
+        with neighbour(load):
+            rows += grid(n, chunk, ks, args.dtype, budget,
+                         "idle" if load == "idle" else "1 busy neighbour", not args.no_peer)
     if not args.no_cluster:
-        rows += cluster_rows(n, chunk, ks, budget)
+        rows += cluster_rows(n, chunk, ks, args.dtype, budget)
     head = ("case", "load", "K", "strategy", "fftconv", "peer", "ratio", "target", "met")
-    lines = [f"{n}x{n} float32 in {chunk}x{chunk} chunks, threaded scheduler"
+    lines = [f"{n}x{n} {args.dtype} in {chunk}x{chunk} chunks, threaded scheduler, "
+             f"{len(os.sched_getaffinity(0))} cores; 1-min load average "
+             f"{load_before:.2f} before the run, {os.getloadavg()[0]:.2f} after"
              + (" (--quick: smaller than the issue's 4096x4096 in 1024x1024)" if args.quick
                 else ""), "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

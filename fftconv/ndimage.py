@@ -35,6 +35,7 @@ import numpy as np
 
 from . import _ndimage_rules as _f
 from ._docs import docfiller
+from ._engine import _is_dask
 
 __all__ = ["convolve", "convolve1d", "correlate", "correlate1d"]
 
@@ -111,6 +112,11 @@ def correlate(input: object, weights: object, output: object = None, mode: Mode 
     array([[0, 1, 3],
            [3, 7, 9]])
     """
+    if _is_dask(input) or _is_dask(weights):  # lazy through fftconv.dask, never computed
+        from .dask._facades import ndimage_filter
+
+        return ndimage_filter("correlate", input, weights, output, mode, cval, origin, axes,
+                              flip=False)
     return _f.filter_nd(input, weights, output, mode, cval, origin, axes, flip=False)
 
 
@@ -157,6 +163,11 @@ def convolve(input: object, weights: object, output: object = None, mode: Mode =
            [16, 12, 14, 10],
            [15,  6, 10,  5]])
     """
+    if _is_dask(input) or _is_dask(weights):  # lazy through fftconv.dask, never computed
+        from .dask._facades import ndimage_filter
+
+        return ndimage_filter("convolve", input, weights, output, mode, cval, origin, axes,
+                              flip=True)
     return _f.filter_nd(input, weights, output, mode, cval, origin, axes, flip=True)
 
 
@@ -195,6 +206,11 @@ def correlate1d(input: object, weights: object, axis: int = -1, output: object =
     >>> correlate1d([2, 8, 0, 4, 1, 9, 9, 0], weights=[1, 3])
     array([ 8, 26,  8, 12,  7, 28, 36,  9])
     """
+    if _is_dask(input) or _is_dask(weights):  # lazy through fftconv.dask, never computed
+        from .dask._facades import ndimage_filter_1d
+
+        return ndimage_filter_1d("correlate1d", input, weights, axis, output, mode, cval,
+                                 origin, flip=False)
     return _f.filter_1d(input, weights, axis, output, mode, cval, origin, flip=False)
 
 
@@ -233,4 +249,9 @@ def convolve1d(input: object, weights: object, axis: int = -1, output: object = 
     >>> convolve1d([2, 8, 0, 4, 1, 9, 9, 0], weights=[1, 3])
     array([14, 24,  4, 13, 12, 36, 27,  0])
     """
+    if _is_dask(input) or _is_dask(weights):  # lazy through fftconv.dask, never computed
+        from .dask._facades import ndimage_filter_1d
+
+        return ndimage_filter_1d("convolve1d", input, weights, axis, output, mode, cval,
+                                 origin, flip=True)
     return _f.filter_1d(input, weights, axis, output, mode, cval, origin, flip=True)

@@ -27,6 +27,7 @@ import numpy as np
 
 from . import _signal_rules as _f
 from ._docs import docfiller
+from ._engine import _is_dask
 
 __all__ = ["choose_conv_method", "convolve", "convolve2d", "correlate", "correlate2d",
            "fftconvolve", "oaconvolve"]
@@ -51,6 +52,20 @@ _BOUNDARY_DOC = """boundary : {'fill', 'wrap', 'symm'}, optional
 
 
 _doc = docfiller({"mode": _MODE_DOC, "boundary": _BOUNDARY_DOC})
+
+
+def _dask(rule: str, name: str, *args: object, **kwargs: object) -> np.ndarray:
+    """A dask input: the lazy result through fftconv.dask, or a TypeError (never computed)."""
+    from .dask import _facades
+
+    return getattr(_facades, rule)(name, *args, **kwargs)
+
+
+def _dask_refusal(name: str) -> TypeError:
+    """The TypeError for a function with no lazy form (dask imported only now)."""
+    from .dask import _facades
+
+    return _facades.refuse(f"signal.{name}")
 
 
 @_doc
@@ -90,6 +105,8 @@ def convolve(in1: object, in2: object, mode: Mode = "full",
     >>> convolve([3, 4, 5], [1, 2, 3], mode="same")
     array([10, 22, 22])
     """
+    if _is_dask(in1) or _is_dask(in2):
+        return _dask("signal_conv", "convolve", in1, in2, mode, method, correlate=False)
     return _f.signal_conv(in1, in2, mode, method, correlate=False)
 
 
@@ -127,6 +144,8 @@ def correlate(in1: object, in2: object, mode: Mode = "full",
     >>> correlate([1j, 2], [1j])
     array([1.+0.j, 0.-2.j])
     """
+    if _is_dask(in1) or _is_dask(in2):
+        return _dask("signal_conv", "correlate", in1, in2, mode, method, correlate=True)
     return _f.signal_conv(in1, in2, mode, method, correlate=True)
 
 
@@ -166,6 +185,8 @@ def fftconvolve(in1: object, in2: object, mode: Mode = "full",
     array([[1., 3., 3., 2.],
            [1., 3., 3., 2.]])
     """
+    if _is_dask(in1) or _is_dask(in2):
+        return _dask("signal_freq_conv", "fftconvolve", in1, in2, mode, axes)
     return _f.freq_conv(in1, in2, mode, axes)
 
 
@@ -201,6 +222,8 @@ def oaconvolve(in1: object, in2: object, mode: Mode = "full",
     >>> oaconvolve([1.0, 2.0, 3.0], [1.0, 1.0], mode="valid")
     array([3., 5.])
     """
+    if _is_dask(in1) or _is_dask(in2):
+        return _dask("signal_freq_conv", "oaconvolve", in1, in2, mode, axes)
     return _f.freq_conv(in1, in2, mode, axes)
 
 
@@ -237,6 +260,8 @@ def convolve2d(in1: object, in2: object, mode: Mode = "full", boundary: Boundary
     array([[3, 3],
            [7, 7]])
     """
+    if _is_dask(in1) or _is_dask(in2):
+        raise _dask_refusal("convolve2d")
     return _f.conv2d(in1, in2, mode, boundary, fillvalue, correlate=False)
 
 
@@ -271,6 +296,8 @@ def correlate2d(in1: object, in2: object, mode: Mode = "full", boundary: Boundar
     >>> correlate2d([[1, 2, 3]], [[1, 10]], mode="same")
     array([[21, 32,  3]])
     """
+    if _is_dask(in1) or _is_dask(in2):
+        raise _dask_refusal("correlate2d")
     return _f.conv2d(in1, in2, mode, boundary, fillvalue, correlate=True)
 
 
@@ -306,4 +333,6 @@ def choose_conv_method(in1: object, in2: object, mode: Mode = "full",
     >>> choose_conv_method(np.ones((1024, 1024)), np.ones((63, 63)))
     'fft'
     """
+    if _is_dask(in1) or _is_dask(in2):
+        raise _dask_refusal("choose_conv_method")
     return _f.choose_method(in1, in2, mode, measure, convolve)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Union
 
 import numpy as np
@@ -64,9 +66,53 @@ def _block_dtype(problem: Problem) -> np.dtype:
     return problem.compute_dtype
 
 
+#: Recent chunk plans and task layouts, so a repeated call on the same chunking (a loop
+#: over tiles, a benchmark) neither re-plans nor re-lays its tasks.
+_MEMO_SIZE = 32
+_memo: OrderedDict[tuple, Any] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _memoised(key: tuple | None, make: Callable[[], Any]) -> Any:
+    if key is None:
+        return make()
+    with _memo_lock:
+        if key in _memo:
+            _memo.move_to_end(key)
+            return _memo[key]
+    value = make()
+    with _memo_lock:
+        _memo[key] = value
+        while len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    return value
+
+
+def _plan_key(x: Any, k: np.ndarray, flip: bool, conjugate: bool, o: dict) -> tuple | None:
+    """What a chunk plan depends on, or ``None`` when it cannot be keyed safely."""
+    import dask
+
+    try:
+        budget = resolve_max_memory(o["max_memory"])
+        key = ("plan", tuple(x.shape), tuple(x.chunks), x.dtype.str, k.shape, k.dtype.str,
+               flip, bool(conjugate), repr(sorted(o.items(), key=lambda kv: kv[0])), budget,
+               resolve_workers(None), str(dask.config.get("array.chunk-size", "128MiB")))
+        hash(key)
+    except Exception:  # unhashable or invalid options: plan (and fail) without the memo
+        return None
+    return key
+
+
 def _plan(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
           o: dict) -> tuple[Problem, ChunkReport, dict]:
-    """Validate everything and choose the chunking; no graph, no array work."""
+    """Validate everything and choose the chunking (memoised); no graph, no array work."""
+    o.setdefault("chunks", "auto")
+    return _memoised(_plan_key(x, k, flip, conjugate, o),
+                     lambda: _plan_now(x, k, flip, conjugate, o))
+
+
+def _plan_now(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
+              o: dict) -> tuple[Problem, ChunkReport, dict]:
     problem = _problem(x, k, flip, conjugate, o)
     method = check_option("method", o["method"], ("auto", *strategy_names()))
     effort = check_option("effort", o["effort"], EFFORTS)
@@ -81,20 +127,12 @@ def _plan(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
     bdt = _block_dtype(problem)
     options = dict(x_dtype=bdt, kernel_dtype=k.dtype,
                    operation="convolve" if flip else "correlate", axes=problem.axes,
-                   method=method, workers=per_task or 1, dtype=o["dtype"],
+                   method=method, workers=per_task, dtype=o["dtype"],
                    nan_policy=problem.nan_policy, max_memory=budget)
     report = plan_chunks(tuple(x.chunks), problem, explicit=explicit, requested=o["chunks"],
                          block_itemsize=bdt.itemsize, options=options, cores=cores,
                          budget=max(budget // cores, 1), chunk_bytes=chunk_bytes)
-    if per_task is None and report.tasks < cores:
-        report = _with_workers(report, max(cores // max(report.tasks, 1), 1))
     return problem, report, dict(method=method, effort=effort, block_dtype=bdt, budget=budget)
-
-
-def _with_workers(report: ChunkReport, workers: int) -> ChunkReport:
-    from dataclasses import replace
-
-    return replace(report, workers=workers)
 
 
 def explain_job(x: object, kernel: object, *, flip: bool, conjugate: bool,
@@ -107,12 +145,13 @@ def explain_job(x: object, kernel: object, *, flip: bool, conjugate: bool,
 def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
           **o: object) -> tuple[Problem, ChunkReport, ChunkJob, Any, np.ndarray, dict]:
     """Validate, plan the chunks and describe every task: ``(problem, report, job, x, kernel,
-    {block index: BlockSpec})`` (``x`` rechunked as planned). No array work."""
+    {block index: BlockSpec})`` (``x`` rechunked only if its tasks cannot read their blocks
+    straight from its chunks). No array work."""
     from dask.base import tokenize
 
     xa, k = _inputs(x, kernel)
     problem, report, extra = _plan(xa, k, flip, conjugate, o)
-    if report.rechunk:
+    if report.rechunk_layer:
         xa = xa.rechunk(report.chunks)
     job = ChunkJob(token=tokenize(k), flip=flip, conjugate=bool(conjugate), axes=problem.axes,
                    block_dtype=extra["block_dtype"].str, result_dtype=problem.result_dtype.str,
@@ -122,22 +161,30 @@ def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
                    nan_policy=problem.nan_policy, max_memory=extra["budget"])
     if math.prod(problem.out_shape) == 0:
         return problem, report, job, xa, k, {}
+    key = ("specs", tuple(xa.chunks), report.chunks, repr(problem), k.shape)
+    specs = _memoised(key, lambda: _specs(problem, report, tuple(xa.chunks), k.shape))
+    return problem, report, job, xa, k, specs
+
+
+def _specs(problem: Problem, report: ChunkReport, x_chunks: tuple[tuple[int, ...], ...],
+           kshape: tuple[int, ...]) -> dict:
+    """Every task's :class:`BlockSpec`, by output block index."""
     axes = []
     pads = dict(zip(problem.axes, problem.pad))
     for a, n in enumerate(problem.x_shape):
-        ib = bounds(xa.chunks[a])
+        ib, jb = bounds(x_chunks[a]), bounds(report.chunks[a])  # read from ib, blocks on jb
         if a in pads:
             kk = problem.kernel_shape[a]
             lo, hi = pads[a]
-            ob = out_bounds(n, kk, lo, problem.out_shape[a], problem.mode, ib)
+            ob = out_bounds(n, kk, lo, problem.out_shape[a], problem.mode, jb)
             axes.append(Axis(n, kk, lo, hi, problem.boundary, ib, ob))
         else:
-            axes.append(Axis(n, 1, 0, 0, "constant", ib, ib))
-    kernel_batched = tuple(problem.kernel_batched and a not in pads and k.ndim == xa.ndim
-                           and k.shape[a] != 1 for a in range(xa.ndim))
+            axes.append(Axis(n, 1, 0, 0, "constant", ib, jb))
+    ndim = len(x_chunks)
+    kernel_batched = tuple(problem.kernel_batched and a not in pads and len(kshape) == ndim
+                           and kshape[a] != 1 for a in range(ndim))
     nblocks = [len(ax.out_bounds) - 1 for ax in axes]
-    specs = {idx: block_spec(axes, idx, kernel_batched) for idx in np.ndindex(*nblocks)}
-    return problem, report, job, xa, k, specs
+    return {idx: block_spec(axes, idx, kernel_batched) for idx in np.ndindex(*nblocks)}
 
 
 def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) -> Any:

@@ -23,12 +23,19 @@ from ._core import Problem, fmt_bytes as _fmt_bytes, fmt_seconds as _fmt_seconds
 from ._halo import bounds, depth
 from ._tasks import task_scratch
 
-__all__ = ["ChunkCandidate", "ChunkReport", "plan_chunks", "check_holds", "normalise_chunks"]
+__all__ = ["ChunkCandidate", "ChunkReport", "plan_chunks", "check_holds", "normalise_chunks",
+           "reads_directly"]
 
-#: Fixed cost of one task (scheduling, the halo gather), seconds.
-TASK_OVERHEAD = 1e-3
+#: Fixed cost of one task, seconds: dask's threaded scheduler takes about 0.25 ms per
+#: output block of ``map_blocks`` on a 2-core machine (the block's task and its input's),
+#: in the scheduler's own thread, so it adds up over the tasks rather than the cores.
+TASK_OVERHEAD = 3e-4
 #: Bandwidth of copying and rechunking data between tasks, bytes per second.
 COPY_BANDWIDTH = 1.5e9
+#: A task reads its block straight from at most this many input chunks (a chunking other
+#: than the input's costs no extra pass over the data); beyond that the input is rechunked
+#: first, in a dask rechunk layer.
+READ_LIMIT = 64
 
 
 def normalise_chunks(chunks: object, x: object) -> tuple[tuple[int, ...], ...] | None:
@@ -67,6 +74,34 @@ def holds(chunks: tuple[tuple[int, ...], ...], problem: Problem) -> str | None:
             return (f"along axis {a} the halo reaches {before} samples before and {after} "
                     f"after each chunk, but the chunks are {_fmt_chunks(c)}")
     return None
+
+
+def _spans(x_bounds: tuple[int, ...], c: tuple[int, ...], before: int, after: int) -> int:
+    """Most input chunks (boundaries ``x_bounds``) one chunk of ``c`` reads with its halo."""
+    edges = np.asarray(x_bounds)
+    starts = np.asarray(bounds(c)[:-1])
+    lo = np.clip(starts - before, 0, edges[-1] - 1)
+    hi = np.clip(starts + np.asarray(c) + after, 1, edges[-1])
+    first = np.searchsorted(edges, lo, side="right") - 1
+    last = np.searchsorted(edges, hi - 1, side="right") - 1
+    return int((last - first).max(initial=0)) + 1
+
+
+def reads_directly(x_chunks: tuple[tuple[int, ...], ...], chunks: tuple[tuple[int, ...], ...],
+                   problem: Problem) -> bool:
+    """Whether tasks of ``chunks`` read their blocks straight from the input's chunks
+    (at most :data:`READ_LIMIT` each), so the input needs no rechunk layer."""
+    if chunks == x_chunks:
+        return True
+    depths = _depths(problem)
+    total = 1
+    for a, (xc, c) in enumerate(zip(x_chunks, chunks)):
+        if xc == c or not sum(c):
+            continue
+        total *= _spans(bounds(xc), c, *depths.get(a, (0, 0)))
+        if total > READ_LIMIT:
+            return False
+    return True
 
 
 def check_holds(chunks: tuple[tuple[int, ...], ...], problem: Problem, spec: object) -> None:
@@ -122,7 +157,10 @@ class ChunkReport:
     input_chunks, chunks, out_chunks : tuple of tuple of int
         The array's chunks, the chunks the job runs on, and the result's chunks.
     rechunk : bool
-        Whether the input is rechunked first.
+        Whether the job runs on chunks other than the input's.
+    rechunk_layer : bool
+        Whether that needs a dask rechunk first; otherwise each task reads its block
+        straight from the input chunks it overlaps (no extra pass over the data).
     candidates : tuple of ChunkCandidate
         Every chunking weighed (``chunks='auto'``), or the one given.
     blocks : tuple of (tuple of int, int, str, float)
@@ -141,6 +179,7 @@ class ChunkReport:
     candidates: tuple[ChunkCandidate, ...]
     blocks: tuple[tuple[tuple[int, ...], int, str, float], ...] = field(default=())
     workers: int = 1
+    rechunk_layer: bool = False
 
     @property
     def tasks(self) -> int:
@@ -160,7 +199,7 @@ class ChunkReport:
         halo = ", ".join(f"axis {a}: {b}+{f}" for a, (b, f) in depths.items())
         head = [f"fftconv.dask plan: {p.describe()}",
                 f"input chunks {_shape(self.input_chunks)} -> "
-                f"{'rechunked to ' if self.rechunk else 'kept, '}{_shape(self.chunks)}; "
+                f"{_moved(self)}{_shape(self.chunks)}; "
                 f"chunks={self.requested!r}",
                 f"halo {halo}; {self.tasks} tasks, {self.workers} thread(s) per task; "
                 f"output chunks {_shape(self.out_chunks)}"]
@@ -175,6 +214,12 @@ class ChunkReport:
         for shape, count, method, secs in self.blocks:
             blocks.append(("x".join(map(str, shape)), str(count), method, _fmt_seconds(secs)))
         return "\n".join(head + ["", *lines, "", *_table(blocks)])
+
+
+def _moved(report: ChunkReport) -> str:
+    if not report.rechunk:
+        return "kept, "
+    return "rechunked to " if report.rechunk_layer else "read by the tasks as "
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
@@ -229,8 +274,8 @@ def _estimate(problem: Problem, shape: tuple[int, ...], options: dict) -> tuple[
 
 
 def _weigh(label: str, chunks: tuple[tuple[int, ...], ...], problem: Problem,
-           block_itemsize: int, options: dict, cores: int, budget: int, rechunk: bool,
-           rejected: str | None) -> ChunkCandidate:
+           block_itemsize: int, options: dict, cores: int, budget: int,
+           x_chunks: tuple[tuple[int, ...], ...], rejected: str | None) -> ChunkCandidate:
     shapes = block_shapes(chunks, problem)
     tasks = sum(shapes.values())
     main = max(shapes, key=lambda s: (shapes[s], math.prod(s)))
@@ -238,25 +283,29 @@ def _weigh(label: str, chunks: tuple[tuple[int, ...], ...], problem: Problem,
     overhead = ext / max(math.prod(problem.x_shape), 1)
     out_bytes = problem.result_dtype.itemsize * math.prod(
         z - k + 1 for z, k in zip(main, problem.kernel_shape))
+    workers = task_workers(options["workers"], tasks, cores)
     method, secs, scratch = None, None, 0
     if rejected is None:
         try:
-            method, per_task, scratch = _estimate(problem, main, options)
+            method, per_task, scratch = _estimate(problem, main, {**options, "workers": workers})
         except ValueError as exc:  # an explicit method that cannot serve these blocks
             rejected, per_task = str(exc), 0.0
     if rejected is None:
-        concurrent = min(tasks, cores)
-        secs = (per_task * tasks / concurrent * (math.ceil(tasks / cores) * cores / tasks
-                                                  if tasks > cores else 1.0)
-                + TASK_OVERHEAD * tasks / concurrent
+        concurrent = max(min(tasks, cores // workers), 1)
+        secs = (per_task * math.ceil(tasks / concurrent) + TASK_OVERHEAD * tasks
                 + ext * block_itemsize / COPY_BANDWIDTH / concurrent)
-        if rechunk:
+        if not reads_directly(x_chunks, chunks, problem):  # a rechunk layer moves the data
             secs += math.prod(problem.x_shape) * problem.x_dtype.itemsize / COPY_BANDWIDTH
     memory = math.prod(main) * block_itemsize + out_bytes + scratch
     if rejected is None and memory > budget:
         rejected = f"a task needs {memory} bytes, over the per-task budget of {budget}"
     return ChunkCandidate(label=label, chunks=chunks, tasks=tasks, overhead=overhead,
                           task_memory=memory, seconds=secs, method=method, rejected=rejected)
+
+
+def task_workers(given: int | None, tasks: int, cores: int) -> int:
+    """Threads per task: as given, else the cores divided among the tasks that run at once."""
+    return given if given is not None else max(cores // max(tasks, 1), 1)
 
 
 def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
@@ -267,16 +316,16 @@ def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
     if math.prod(problem.out_shape) == 0:  # nothing to compute: no tasks
         return ChunkReport(problem=problem, requested=str(requested), input_chunks=x_chunks,
                            chunks=x_chunks, out_chunks=tuple((n,) for n in problem.out_shape),
-                           rechunk=False, candidates=(), workers=options["workers"])
+                           rechunk=False, candidates=(), workers=options["workers"] or 1)
     cands: list[ChunkCandidate] = []
     if explicit is not None:
         check_holds(explicit, problem, requested)
         cands.append(_weigh("given", explicit, problem, block_itemsize, options, cores,
-                            1 << 62, explicit != x_chunks, None))
+                            1 << 62, x_chunks, None))
     else:
         why = holds(x_chunks, problem)
         cands.append(_weigh("the input's chunks", x_chunks, problem, block_itemsize,
-                            options, cores, budget, False,
+                            options, cores, budget, x_chunks,
                             None if why is None else "cannot hold the halo: " + why))
         depths = _depths(problem)
         kmax = max(problem.k, default=1)
@@ -297,7 +346,7 @@ def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
             if rejected is None and big > chunk_bytes and c != min(sizes):
                 rejected = f"chunks over dask's array.chunk-size ({chunk_bytes} bytes)"
             cands.append(_weigh(f"{c} per convolved axis", key, problem, block_itemsize,
-                                options, cores, budget, True, rejected))
+                                options, cores, budget, x_chunks, rejected))
     ok = [c for c in cands if c.rejected is None]
     if not ok:  # nothing fits the budget: take the smallest tasks anyway (never a crash)
         ok = [min(cands, key=lambda c: c.task_memory)]
@@ -308,10 +357,11 @@ def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
         best = keep  # within 10%: not worth moving the data
     cands = [ChunkCandidate(**{**c.__dict__, "chosen": c is best}) for c in cands]
     shapes = block_shapes(best.chunks, problem)
+    workers = task_workers(options["workers"], best.tasks, cores)
     blocks = []
     for shape, count in sorted(shapes.items(), key=lambda kv: -kv[1])[:6]:
         try:
-            method, secs, _ = _estimate(problem, shape, options)
+            method, secs, _ = _estimate(problem, shape, {**options, "workers": workers})
         except ValueError:
             method, secs = "-", 0.0
         blocks.append((shape, count, method, secs))
@@ -319,4 +369,5 @@ def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
                        else "explicit", input_chunks=x_chunks, chunks=best.chunks,
                        out_chunks=out_chunks_of(best.chunks, problem),
                        rechunk=best.chunks != x_chunks, candidates=tuple(cands),
-                       blocks=tuple(blocks), workers=options["workers"])
+                       blocks=tuple(blocks), workers=workers,
+                       rechunk_layer=not reads_directly(x_chunks, best.chunks, problem))

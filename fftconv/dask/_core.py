@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _ndimage_rules as nd_rules
+from .. import _signal_rules as signal_rules
 from .._numerics.boundary import index_map
 from .._docs import fill
 from .._ndimage_rules import MODES as NDIMAGE_MODES
@@ -28,7 +30,8 @@ from ..strategies import names as strategy_names
 
 __all__ = [
     "EFFORTS", "NDIMAGE_MODES", "Problem", "check_option", "fill", "fmt_bytes", "fmt_seconds",
-    "index_map", "invalid_option", "make_problem", "ndimage_anchor", "ndimage_boundary",
+    "index_map", "invalid_option", "make_problem", "nd_rules", "ndimage_anchor",
+    "ndimage_boundary", "signal_rules",
     "ndimage_check_cval", "resolve_max_memory", "resolve_workers", "strategy_names",
 ]
 
