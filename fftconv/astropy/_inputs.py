@@ -67,7 +67,7 @@ def run_plan(plan: Plan, x: np.ndarray, *, interpolate: bool, keep_inf: bool
     outb = np.empty((p.batch, *p.out_len), p.compute_dtype)
     empty = None
     if interpolate and not np.isfinite(xb).all():
-        empty = plan._missing().run(xb, outb, keep_inf=keep_inf)
+        empty = plan._missing().run(xb, outb, keep_inf=keep_inf, want_empty=True)
     else:
         plan._compute(xb, outb)
     return plan._result(outb, None), empty
