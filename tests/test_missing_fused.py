@@ -107,19 +107,32 @@ def test_huge_finite_values_survive_the_block_hook():
     np.testing.assert_allclose(got, 25e4 * 1e300, rtol=1e-9)
 
 
-def test_a_signal_over_max_memory_is_refused_clearly():
+@pytest.mark.parametrize("method,policy", [("fft", "omit"), ("overlap", "propagate"),
+                                           ("fft", "propagate")])
+def test_a_signal_over_max_memory_is_refused_clearly(method, policy):
     x = holes((128, 128), 0.1, "float64", 7)
     kernel = np.ones((9, 9))
+    budget = 200_000 if method == "overlap" else 1_000_000
+    plan = fftconv.plan_convolve(x.shape, kernel, "same", method=method, nan_policy=policy,
+                                 max_memory=budget)
+    assert np.isfinite(plan(np.nan_to_num(x))).all()  # finite input: no scratch needed
+    with pytest.raises(ValueError, match=rf"max_memory={budget} bytes is too small.*one "
+                                         rf"signal needs \d+ bytes.*nan_policy='{policy}'"):
+        plan(x)
+
+
+def test_omit_on_overlap_fits_a_budget_below_one_signal():
+    # block by block, the dense omit needs a few blocks of scratch, not a signal's
+    x = holes((128, 128), 0.0002, "float64", 7)
+    kernel = np.outer(np.hanning(9) + 0.1, np.hanning(9) + 0.1)
     plan = fftconv.plan_convolve(x.shape, kernel, "same", method="overlap", nan_policy="omit",
                                  max_memory=200_000)
-    assert np.isfinite(plan(np.nan_to_num(x))).all()  # finite input: no scratch needed
-    with pytest.raises(ValueError, match=r"max_memory=200000 bytes is too small.*one signal "
-                                         r"needs \d+ bytes.*nan_policy='omit'"):
-        plan(x)
-    roomy = fftconv.plan_convolve(x.shape, kernel, "same", method="overlap", nan_policy="omit",
-                                  max_memory=1 << 24)
-    np.testing.assert_allclose(roomy(x), naive_omit(x, kernel, "same"), rtol=1e-10,
-                               atol=1e-10, equal_nan=True)
+    assert plan._missing().scratch() > 200_000
+    want = naive_omit(x, kernel, "same")
+    np.testing.assert_allclose(plan(x), want, rtol=1e-10, atol=1e-10, equal_nan=True)
+    x[5, 5] = np.inf  # infinities are missing too under omit
+    want = naive_omit(x, kernel, "same")
+    np.testing.assert_allclose(plan(x), want, rtol=1e-10, atol=1e-10, equal_nan=True)
 
 
 def test_kept_scratch_is_safe_across_threads():
@@ -131,7 +144,7 @@ def test_kept_scratch_is_safe_across_threads():
         want = [plan(a) for a in inputs]
         got = [None] * len(inputs)
 
-        def work(i):
+        def work(i, plan=plan, got=got):
             got[i] = plan(inputs[i])
 
         threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]

@@ -45,6 +45,7 @@ class FusedPasses:
         total: np.ndarray
         nnz: np.ndarray
         batchable: bool
+        blocks_only: bool
 
         def _ext(self, marks: np.ndarray, fill: bool) -> np.ndarray: ...
 
@@ -55,6 +56,7 @@ class FusedPasses:
         self._lock = threading.Lock()  # guards the kept scratch (one call at a time)
         self._kept: dict[str, np.ndarray] = {}
         self._hooked: bool | None = None  # whether the executor takes a BlockHook
+        self.blocks_only = False  # set by a call whose budget has no room for the scratch
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype | type,
                 kept: bool) -> np.ndarray:
@@ -126,8 +128,13 @@ class FusedPasses:
         if self._takes_hook(xb, out):  # the blocks do the passes: count first
             nbad, ninf = _fused.count(xb, workers)
             if keep_inf and ninf:
+                if self.blocks_only:
+                    raise ValueError(
+                        f"max_memory={self.p.max_memory} bytes is too small for infinities "
+                        "that are data (they need the whole-array formulation); raise "
+                        "max_memory")
                 return False
-            if nbad > self.threshold["omit"]:
+            if nbad > self.threshold["omit"] or self.blocks_only:
                 empty = np.empty(out.shape, np.bool_) if want_empty else None
                 with _blockhook.block_hook(_blockhook.BlockHook(p.k, self.total, self.nnz, c, empty)):
                     self.execute(xb, out)

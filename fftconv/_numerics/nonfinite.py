@@ -294,6 +294,13 @@ class NonFinite(_dense.FusedPasses):
         B = xb.shape[0]
         room = self.p.max_memory - self.memory
         one = self.scratch()
+        if one > room and self._by_blocks(xb, out, masked):
+            # omit block by block needs a few blocks, not a signal: the whole batch at once
+            self.blocks_only = True
+            try:
+                return self._run(xb, out, masked, keep_inf, want_empty)
+            finally:
+                self.blocks_only = False
         if one > room:
             raise ValueError(
                 f"max_memory={self.p.max_memory} bytes is too small for non-finite or "
@@ -313,6 +320,11 @@ class NonFinite(_dense.FusedPasses):
             if result is not None and got is not None:
                 result[sel] = got
         return result
+
+    def _by_blocks(self, xb: np.ndarray, out: np.ndarray, masked: np.ndarray | None) -> bool:
+        """Whether ``omit`` runs here block by block, whatever the count (see dense.py)."""
+        return (self.p.nan_policy == "omit" and self.fused and self.full_box
+                and masked is None and self._takes_hook(xb, out))
 
     def _run(self, xb: np.ndarray, out: np.ndarray, masked: np.ndarray | None,
              keep_inf: bool, want_empty: bool = False) -> np.ndarray | None:
