@@ -1,6 +1,7 @@
 """Missing data at FFT speed: nan_policy='propagate' and 'omit' against the NaN-free time.
 
-    python benchmarks/bench_nonfinite.py [--quick] [--out FILE] [--no-busy]
+    python benchmarks/bench_nonfinite.py [--quick] [--out FILE] [--no-busy] [--no-astropy]
+                                         [--cpu-time] [--dtype D] [--repeat N]
 
 A 2048x2048 image (``--quick``: 1024x1024), float64 and float32, a 97x97 Gaussian PSF,
 ``mode='same'``; NaN densities 0, 0.01 %, 0.1 %, 1 %, 2.4 %, 10 %, 50 %, scattered
@@ -12,7 +13,13 @@ goes through ``astropy.convolution.convolve_fft`` with matching options
 Targets (issue 13): omit <= 2.2x the NaN-free time at every density, propagate <= 1.6x,
 both >= 3x faster than astropy at 2.4 %. Everything runs idle, then again with one
 competing CPU-bound process that the script starts and stops itself. Times are medians
-after a warm-up call (FFTW planning and numba compilation excluded).
+after a warm-up call (FFTW planning and numba compilation excluded); the NaN-free,
+propagate and omit calls of a row are timed in turn, round after round, so that a change
+in the machine's load shows in all three alike. ``--cpu-time`` takes the process's CPU
+time instead of wall time (all threads): on a box shared with other work it measures
+the work done, not the share of the cores obtained.
+
+The fftconv imported is the checkout this script is in.
 """
 
 from __future__ import annotations
@@ -20,14 +27,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
-import fftconv
-from fftconv.benchmark import median_time
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_neighbours.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's fftconv
+import fftconv
 from _neighbours import neighbour
+from fftconv.benchmark import median_time
 
 DENSITIES = (0.0, 1e-4, 1e-3, 1e-2, 0.024, 0.1, 0.5)
 TARGET_OMIT, TARGET_PROPAGATE, TARGET_ASTROPY = 2.2, 1.6, 3.0
@@ -60,7 +69,21 @@ def with_nans(x: np.ndarray, density: float, clustered: bool, seed: int = 0) -> 
     return y
 
 
-def measure(n: int, dtype: str, budget: float, astropy_too: bool) -> list[dict]:
+def interleaved(fns: dict, repeat: int, clock) -> dict:
+    """Median time of each function, called in turn ``repeat`` times after a warm-up."""
+    for fn in fns.values():
+        fn()
+    times: dict = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = clock()
+            fn()
+            times[name].append(clock() - t0)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def measure(n: int, dtype: str, budget: float, astropy_too: bool, repeat: int = 7,
+            clock=time.perf_counter) -> list[dict]:
     rng = np.random.default_rng(1)
     x = rng.gamma(2.0, 10.0, (n, n)).astype(dtype)
     k = gaussian_psf().astype(dtype)
@@ -72,14 +95,11 @@ def measure(n: int, dtype: str, budget: float, astropy_too: bool) -> list[dict]:
             if clustered and density in (0.0, 0.5):
                 continue
             xn = with_nans(x, density, clustered)
-            # the NaN-free time is taken again beside each row, so that a change in the
-            # machine's load between rows does not show up as a ratio
-            clean = median_time(lambda: plans["propagate"](x), 7, budget, min_repeat=3)
+            got = interleaved({"clean": lambda: plans["propagate"](x),
+                               "propagate": lambda a=xn: plans["propagate"](a),
+                               "omit": lambda a=xn: plans["omit"](a)}, repeat, clock)
             row = {"dtype": dtype, "pattern": "clustered" if clustered else "scattered",
-                   "density": density, "clean": clean,
-                   "method": plans["omit"].method}
-            for policy, plan in plans.items():
-                row[policy] = median_time(lambda p=plan, a=xn: p(a), 7, budget, min_repeat=3)
+                   "density": density, "method": plans["omit"].method, **got}
             if astropy_too and density == 0.024 and not clustered:
                 from astropy.convolution import convolve_fft
 
@@ -115,6 +135,11 @@ def main() -> None:
     parser.add_argument("--out", help="also write the markdown tables to this file")
     parser.add_argument("--no-busy", action="store_true", help="skip the competing-process run")
     parser.add_argument("--no-astropy", action="store_true", help="skip astropy's timings")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time fftconv by process CPU time (astropy by wall time)")
+    parser.add_argument("--dtype", choices=("float64", "float32"), action="append",
+                        help="only this dtype (repeatable; default both)")
+    parser.add_argument("--repeat", type=int, default=7, help="rounds per row (default 7)")
     args = parser.parse_args()
     n, budget = (1024, 0.3) if args.quick else (2048, 1.5)
     astropy_too = not args.no_astropy
@@ -125,13 +150,16 @@ def main() -> None:
             astropy_too = False
     head = (f"fftconv {fftconv.__version__}, numpy {np.__version__}, "
             f"workers={fftconv.get_workers()}, cpus={os.cpu_count()}; {n}x{n}, K=97 Gaussian, "
-            f"mode='same'; ratios to the NaN-free time of the same plan (targets: propagate "
+            f"mode='same'; {'CPU' if args.cpu_time else 'wall'} time; ratios to the NaN-free "
+            f"time of the same plan (targets: propagate "
             f"<= {TARGET_PROPAGATE}x, omit <= {TARGET_OMIT}x, >= {TARGET_ASTROPY}x faster than "
             "astropy.convolution.convolve_fft at 2.4 %)")
     text = [head]
     for busy in (False,) if args.no_busy else (False, True):
         with neighbour("busy" if busy else "idle"):
-            rows = [r for dt in ("float64", "float32") for r in measure(n, dt, budget, astropy_too)]
+            clock = time.process_time if args.cpu_time else time.perf_counter
+            rows = [r for dt in (args.dtype or ("float64", "float32"))
+                    for r in measure(n, dt, budget, astropy_too, args.repeat, clock)]
         text.append(table(rows, "with one competing CPU-bound process" if busy else "idle"))
     report = "\n".join(text)
     print(report)

@@ -123,12 +123,52 @@ def scatter_kernel() -> Callable:
     return scatter
 
 
+@lru_cache(maxsize=1)
+def scatter_rows_kernel() -> Callable:
+    """The compiled 2-d scatter: each mark adds the reversed kernel, row by row."""
+    from numba import njit
+
+    @njit(cache=True, nogil=True)
+    def scatter_rows(pos, bidx, vals, krev, out):  # pragma: no cover - compiled
+        k0, k1 = krev.shape[1], krev.shape[2]
+        l0, l1 = out.shape[1], out.shape[2]
+        for m in range(pos.shape[0]):
+            b = bidx[m]
+            kb = b if krev.shape[0] > 1 else 0
+            p0, p1 = pos[m, 0], pos[m, 1]
+            v = vals[m]
+            base = p1 - k1 + 1  # output column of the last tap
+            lo1 = max(0, base)
+            hi1 = min(l1, p1 + 1)
+            if hi1 <= lo1:
+                continue
+            for t0 in range(k0):
+                i0 = p0 - t0
+                if 0 <= i0 < l0:
+                    row = out[b, i0, lo1:hi1]
+                    taps = krev[kb, t0, lo1 - base:hi1 - base]
+                    for j in range(row.shape[0]):
+                        row[j] += taps[j] * v
+
+    return scatter_rows
+
+
 def scatter(pos: np.ndarray, bidx: np.ndarray, vals: np.ndarray, kernel: np.ndarray,
             out: np.ndarray) -> None:
     """Add ``kernel[b, t] * vals[m]`` to ``out[b, pos[m] - t]`` (``out`` is ``(B, *out_len)``).
 
-    Zero taps are skipped unless ``vals`` is non-finite (``0 * nan`` is counted).
+    Zero taps are skipped unless ``vals`` is non-finite (``0 * nan`` is counted); 1-d
+    and 2-d kernels add whole rows (a zero tap adds ``0 * v``, zero for finite ``v``).
     """
+    if kernel.ndim <= 3:
+        k3 = kernel if kernel.ndim == 3 else kernel[:, None, :]
+        o3 = out if out.ndim == 3 else out.reshape(out.shape[0], 1, out.shape[-1])
+        p2 = pos if pos.shape[1] == 2 else np.concatenate(
+            [np.zeros((len(pos), 1), np.intp), pos], axis=1)
+        krev = np.ascontiguousarray(k3[:, :, ::-1]).astype(np.result_type(k3, vals), copy=False)
+        scatter_rows_kernel()(np.ascontiguousarray(p2, dtype=np.intp), bidx,
+                              np.ascontiguousarray(vals, dtype=krev.dtype), krev, o3)
+        return
     kflat = kernel.reshape(kernel.shape[0], -1)
     keep = np.ones(kflat.shape[1], bool) if not np.isfinite(vals).all() else (kflat != 0).any(axis=0)
     taps = np.indices(kernel.shape[1:], dtype=np.intp).reshape(kernel.ndim - 1, -1).T[keep]

@@ -1,6 +1,20 @@
-"""Fused passes of the dense ``omit``: one read of the input before the transforms, one
-pass over the outputs after them (each a full-array pass the plain convolution does not
-pay, so they are compiled and fused rather than chained numpy operations)."""
+"""Fused passes of the dense ``propagate`` and ``omit``: one read of the input before the
+transforms, one pass over the outputs after them.
+
+Each is a full-array pass the plain convolution does not pay, so each is compiled, split
+over the shared thread queue, and does several things at once:
+
+- :func:`split` reads ``x`` once and writes the input with its missing samples zeroed, the
+  validity signal for the weight transform (``omit``) and one byte per sample marking
+  the missing ones; it returns their counts;
+- :func:`finish` walks the outputs row by row, keeping the exact count of marked samples
+  in each window as running column sums of the marks (integers: exact whatever the
+  kernel size), and writes the normalised result (``omit``) or the ``nan`` footprint
+  (``propagate``) in the same pass. Windows are whole boxes: the caller uses it when
+  every tap counts (``propagate``, or ``omit`` with no zero tap).
+
+Both work on 1-d and 2-d signals (1-d as one row); other shapes take the general path.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +23,16 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["normalise", "prepare"]
+from .._machine.threads import parallel_map
+
+__all__ = ["count", "finish", "normalise", "prepare", "split"]
+
+#: Samples per piece of the fused passes (a few milliseconds of memory traffic).
+PIECE_SAMPLES = 1 << 18
 
 
 @lru_cache(maxsize=1)
-def _kernels() -> tuple[Callable, Callable]:
+def _kernels() -> tuple[Callable, ...]:
     from numba import njit
 
     @njit(cache=True, nogil=True, error_model="numpy")
@@ -54,7 +73,194 @@ def _kernels() -> tuple[Callable, Callable]:
                     out[b, i] = nan if e else v
                     empty[b, i] = e
 
-    return prep, post
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def split_range(x, data, weight, marks, c, nan_only, with_weight, lo, hi,
+                    counts, slot):  # pragma: no cover - compiled
+        """Samples ``lo:hi``: marks (missing: nan, or any non-finite value), the zeroed
+        data, the weight signal as in ``prep``; counts[slot] = (missing, infinite)."""
+        zero = data.dtype.type(0)
+        w_missing = weight.dtype.type(0 if c != 0 else 1)
+        w_valid = weight.dtype.type(c if c != 0 else 0)
+        xs, ds, ms = x[lo:hi], data[lo:hi], marks[lo:hi]
+        nmiss = 0
+        nbad = 0
+        for i in range(xs.shape[0]):
+            v = xs[i]
+            bad = (v - v) != 0
+            m = (v != v) if nan_only else bad
+            ds[i] = zero if m else v
+            ms[i] = m
+            nmiss += m
+            nbad += bad
+        if with_weight:
+            ws = weight[lo:hi]
+            for i in range(xs.shape[0]):
+                ws[i] = w_missing if ms[i] else w_valid
+        nnan = 0
+        if nbad:
+            for i in range(xs.shape[0]):
+                v = xs[i]
+                nnan += v != v
+        counts[slot, 0] = nmiss
+        counts[slot, 1] = nbad - nnan
+
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def windows(marks, o0, o1, k0, k1, b, r0, r1, num, conv, total, nnz, c, mode,
+                out, empty, with_empty):  # pragma: no cover - compiled
+        """Output rows ``r0:r1`` of signal ``b``. The count of marks in the window of
+        output ``(i, j)`` (extended rows ``i:i+k0``, columns ``j:j+k1``; the marks array
+        starts at extended ``(o0, o1)``, zero outside) is kept as running column sums.
+        mode 0 (omit): ``out = num`` where the window has no mark, else
+        ``num * total / weight`` (``weight = conv / c`` or ``total - conv``), ``nan``
+        where every tap is marked; mode 1 (propagate): ``out = nan`` where any is."""
+        m0, m1 = marks.shape[1], marks.shape[2]
+        width = out.shape[2]
+        ext = width + k1 - 1
+        jlo = max(0, o1)
+        jhi = min(ext, m1 + o1)
+        col = np.zeros(ext, np.int32)
+        pre = np.zeros(ext + 1, np.int32)
+        hits = np.empty(width, np.int32)
+        nan = out.dtype.type(np.nan)
+        t = total[b if total.shape[0] > 1 else 0]
+        z = nnz[b if nnz.shape[0] > 1 else 0]
+        span = col[jlo:jhi]  # loops over slices vectorise
+        for e in range(r0, r0 + k0):
+            r = e - o0
+            if 0 <= r < m0:
+                row = marks[b, r, jlo - o1:jhi - o1]
+                for jj in range(span.shape[0]):
+                    span[jj] += row[jj]
+        for i in range(r0, r1):
+            if i > r0:
+                ra = i + k0 - 1 - o0
+                rs = i - 1 - o0
+                if 0 <= ra < m0:
+                    row = marks[b, ra, jlo - o1:jhi - o1]
+                    for jj in range(span.shape[0]):
+                        span[jj] += row[jj]
+                if 0 <= rs < m0:
+                    row = marks[b, rs, jlo - o1:jhi - o1]
+                    for jj in range(span.shape[0]):
+                        span[jj] -= row[jj]
+            acc = 0
+            for jj in range(ext):
+                pre[jj] = acc
+                acc += col[jj]
+            pre[ext] = acc
+            for j in range(width):
+                hits[j] = pre[j + k1] - pre[j]
+            orow = out[b, i]
+            if mode == 1:
+                for j in range(width):
+                    orow[j] = nan if hits[j] > 0 else orow[j]
+            else:
+                nrow, crow = num[b, i], conv[b, i]
+                if c != 0:
+                    for j in range(width):
+                        n = nrow[j]
+                        v = n if hits[j] == 0 else n * (t / (crow[j] / c))
+                        orow[j] = nan if hits[j] >= z else v
+                else:
+                    for j in range(width):
+                        n = nrow[j]
+                        v = n if hits[j] == 0 else n * (t / (t - crow[j]))
+                        orow[j] = nan if hits[j] >= z else v
+            if with_empty:
+                erow = empty[b, i]
+                for j in range(width):
+                    erow[j] = hits[j] >= z
+
+    @njit(cache=True, nogil=True)
+    def count_range(x, lo, hi, counts, slot):  # pragma: no cover - compiled
+        """counts[slot] = (non-finite, infinite) samples of ``x[lo:hi]`` (``v - v`` is 0
+        exactly for finite ``v``: a test that vectorises, as do loops over a slice)."""
+        a = x[lo:hi]
+        nbad = 0
+        for i in range(a.shape[0]):
+            v = a[i]
+            nbad += (v - v) != 0
+        nnan = 0
+        if nbad:
+            for i in range(a.shape[0]):
+                v = a[i]
+                nnan += v != v
+        counts[slot, 0] = nbad
+        counts[slot, 1] = nbad - nnan
+
+    return prep, post, split_range, windows, count_range
+
+
+def _pieces(total: int, per: int) -> list[tuple[int, int]]:
+    step = max(1, per)
+    return [(a, min(total, a + step)) for a in range(0, total, step)]
+
+
+def split(xb: np.ndarray, data: np.ndarray, weight: np.ndarray | None, marks: np.ndarray,
+          c: complex, nan_only: bool, workers: int) -> tuple[int, int]:
+    """Fill ``data`` (``xb`` with its missing samples 0), ``marks`` (uint8, 1 where missing)
+    and, if given, ``weight`` (see ``prep``) in one parallel pass over ``xb``.
+
+    Missing is ``nan`` when ``nan_only``, else any non-finite value. Returns (missing,
+    infinite) sample counts.
+    """
+    kernel = _kernels()[2]
+    flat = xb.reshape(-1)
+    n = flat.size
+    ranges = _pieces(n, PIECE_SAMPLES)
+    counts = np.zeros((len(ranges), 2), np.int64)
+    d, m = data.reshape(-1), marks.reshape(-1)
+    w = weight.reshape(-1) if weight is not None else d[:0]
+    cv = data.dtype.type(c)
+
+    def piece(i: int) -> None:
+        lo, hi = ranges[i]
+        kernel(flat, d, w, m, cv, nan_only, weight is not None, lo, hi, counts, i)
+
+    parallel_map(piece, range(len(ranges)), workers if len(ranges) > 1 else 1)
+    nmiss, ninf = counts.sum(axis=0)
+    return int(nmiss), int(ninf)
+
+
+def _as_2d(a: np.ndarray) -> np.ndarray:
+    return a.reshape((a.shape[0], 1, a.shape[1])) if a.ndim == 2 else a
+
+
+def finish(marks: np.ndarray, offsets: tuple[int, ...], k: tuple[int, ...], out: np.ndarray,
+           workers: int, *, num: np.ndarray | None = None, conv: np.ndarray | None = None,
+           total: np.ndarray | None = None, nnz: np.ndarray | None = None, c: complex = 0,
+           empty: np.ndarray | None = None) -> None:
+    """The pass after the transforms (see ``windows``): ``omit`` when ``num`` and ``conv``
+    are given (``empty``, if given, receives the windows without valid weight), else the
+    ``propagate`` footprint in place in ``out``.
+
+    ``marks`` is uint8 ``(B, *m)`` (1-d or 2-d signals), placed at extended coordinates
+    ``offsets``; ``k`` the window (kernel) shape.
+    """
+    kernel = _kernels()[3]
+    m3, o3 = _as_2d(marks), _as_2d(out)
+    if len(k) == 1:
+        k, offsets = (1, *k), (0, *offsets)
+    omit = num is not None
+    dtype = out.dtype
+    num3 = _as_2d(num) if num is not None else o3
+    conv3 = _as_2d(conv) if conv is not None else o3
+    tot = np.ascontiguousarray(np.ravel(total if total is not None else 0), dtype=dtype)
+    nz = np.ascontiguousarray(np.ravel(nnz if nnz is not None else 0), dtype=np.int64)
+    e3 = _as_2d(empty) if empty is not None else np.zeros((1, 1, 1), np.bool_)
+    rows = o3.shape[1]
+    per = max(1, PIECE_SAMPLES // max(o3.shape[2], 1))
+    # fewer, longer pieces: each starts by summing k0 rows of marks
+    per = max(per, 4 * k[0])
+    tasks = [(b, r0, r1) for b in range(o3.shape[0]) for r0, r1 in _pieces(rows, per)]
+    cv = dtype.type(c)
+
+    def piece(task: tuple[int, int, int]) -> None:
+        b, r0, r1 = task
+        kernel(m3, offsets[0], offsets[1], k[0], k[1], b, r0, r1, num3, conv3, tot, nz, cv,
+               0 if omit else 1, o3, e3, empty is not None)
+
+    parallel_map(piece, tasks, workers if len(tasks) > 1 else 1)
 
 
 def prepare(xb: np.ndarray, missing: np.ndarray, data: np.ndarray, weight: np.ndarray,
@@ -67,7 +273,8 @@ def prepare(xb: np.ndarray, missing: np.ndarray, data: np.ndarray, weight: np.nd
 
 def normalise(num: np.ndarray, conv: np.ndarray, hits: np.ndarray, total: np.ndarray,
               nnz: np.ndarray, c: complex, out: np.ndarray) -> np.ndarray:
-    """Write the normalised result into ``out``; return the empty windows (bool)."""
+    """Write the normalised result into ``out`` from exact ``hits`` counts (any kernel,
+    any dimension); return the empty windows (bool)."""
     post = _kernels()[1]
     B = num.shape[0]
     empty = np.empty(out.shape, np.bool_)
@@ -76,3 +283,18 @@ def normalise(num: np.ndarray, conv: np.ndarray, hits: np.ndarray, total: np.nda
          np.ascontiguousarray(nnz.reshape(-1), dtype=np.int64), num.dtype.type(c),
          out.reshape(B, -1), empty.reshape(B, -1))
     return empty
+
+
+def count(xb: np.ndarray, workers: int) -> tuple[int, int]:
+    """(non-finite, infinite) samples of ``xb``: one parallel read."""
+    kernel = _kernels()[4]
+    flat = xb.reshape(-1)
+    ranges = _pieces(flat.size, 4 * PIECE_SAMPLES)
+    counts = np.zeros((len(ranges), 2), np.int64)
+
+    def piece(i: int) -> None:
+        kernel(flat, ranges[i][0], ranges[i][1], counts, i)
+
+    parallel_map(piece, range(len(ranges)), workers if len(ranges) > 1 else 1)
+    nbad, ninf = counts.sum(axis=0)
+    return int(nbad), int(ninf)

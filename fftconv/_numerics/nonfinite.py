@@ -42,13 +42,17 @@ import numpy as np
 
 from .._problem import Problem
 from . import counts as _counts
+from . import dense as _dense
 from . import fused as _fused
 from .boundary import extend, index_map
 
 __all__ = ["NonFinite", "describe", "fill_is_finite", "thresholds"]
 
-#: Seconds per sample of the dense footprint (mask, extension, box sums, assignment).
-DENSE_SECONDS = 6e-9
+#: Seconds per sample of the fused pass that marks the ``nan`` footprint from exact
+#: window counts, and of the split and finishing passes together (measured on this class
+#: of machine with two threads; only ratios to the scatter's cost matter).
+FINISH_SECONDS = 1.5e-9
+FUSED_SECONDS = 3.5e-9
 
 
 def _nan(dtype: np.dtype) -> complex | float:
@@ -63,33 +67,38 @@ def fill_is_finite(problem: Problem) -> bool:
             or bool(np.isfinite(problem.cval)))
 
 
-def thresholds(problem: Problem, seconds: float) -> dict[str, int]:
+def thresholds(problem: Problem, seconds: float, method: str = "") -> dict[str, int]:
     """Missing samples of ``x~`` up to which the scatter is cheaper than the dense way.
 
-    ``seconds`` is the plan's predicted time (the dense ``omit`` runs the plan once more).
+    ``seconds`` is the plan's predicted time: the dense ``omit`` runs the plan once more
+    (on the validity mask), the scatter adds each missing sample's kernel weights instead.
+    On ``overlap`` the dense way has no full-array passes (they are fused into the
+    blocks); elsewhere both ways share them.
     """
     ntaps = math.prod(problem.k)
-    dense = DENSE_SECONDS * problem.batch * math.prod(problem.extended)
-    return {"propagate": int(dense / (ntaps * _counts.SCATTER_SECONDS)),
-            "omit": int((dense + seconds) / (2 * ntaps * _counts.SCATTER_SECONDS))}
+    samples = problem.batch * math.prod(problem.extended)
+    dense = FINISH_SECONDS * samples
+    passes = FUSED_SECONDS * samples if method == "overlap" else 0.0
+    update = ntaps * _counts.SCATTER_SECONDS
+    return {"propagate": int(dense / update), "omit": int(max(seconds - passes, 0.0) / update)}
 
 
 def describe(problem: Problem, method: str, seconds: float) -> str:
     """One line for the plan's report: how non-finite and missing samples are served."""
     if problem.compute_dtype.kind not in "fc":
         return ""
-    t = thresholds(problem, seconds)
+    t = thresholds(problem, seconds, method)
     if method == "direct":
         how = "the direct sum of the raw input (zero taps meeting them made nan)"
     else:
         how = (f"a scatter of their terms up to {t['propagate']} of them, else exact "
                "window counts")
     return (f"non-finite samples: propagate via {how}; omit via a scatter up to "
-            f"{t['omit']} missing samples, else normalised convolution (one more run on "
-            "the validity mask, same kernel spectrum)")
+            f"{t['omit']} missing samples, else normalised convolution (the validity mask "
+            "transformed with the data, same kernel spectrum)")
 
 
-class NonFinite:
+class NonFinite(_dense.FusedPasses):
     """The non-finite handling of one plan: its kernel facts and sparse/dense threshold."""
 
     def __init__(self, problem: Problem, kernel: np.ndarray,
@@ -107,10 +116,13 @@ class NonFinite:
         with np.errstate(invalid="ignore", over="ignore"):  # only omit uses it (finite)
             self.total = kernel.reshape(kernel.shape[0], -1).sum(axis=1).reshape(
                 (-1,) + (1,) * p.ndim)
-        self.threshold = thresholds(p, seconds)
+        self.threshold = thresholds(p, seconds, method)
         self.batchable = method in ("fft", "overlap") and kernel.shape[0] == 1
         self.fill_bad = (p.boundary == "constant" and not p.pad_is_zero
                          and not bool(np.isfinite(p.cval)))
+        # the fused passes (_numerics/fused.py): 1-d and 2-d real signals
+        self.fused = p.ndim <= 2 and p.compute_dtype.kind == "f" and not self.fill_bad
+        self._init_fused()
 
     # ------------------------------------------------------------------ helpers
     def _ext(self, marks: np.ndarray, fill: bool) -> np.ndarray:
@@ -262,10 +274,13 @@ class NonFinite:
         p = self.p
         size = p.compute_dtype.itemsize
         n, ext, out = math.prod(p.n), math.prod(p.extended), math.prod(p.out_len)
+        if self.fused:  # data and weight, marks, both results, the empty windows
+            extra = 0 if p.boundary == "constant" else ext
+            return n * (2 * size + 1) + extra + out * (2 * size + 1)
         return n * (2 * size + 1) + 5 * ext + out * (2 * size + 5)
 
     def run(self, xb: np.ndarray, out: np.ndarray, masked: np.ndarray | None = None,
-            keep_inf: bool = False) -> np.ndarray | None:
+            keep_inf: bool = False, want_empty: bool = False) -> np.ndarray | None:
         """Fill ``out`` for ``xb`` under the plan's ``nan_policy``.
 
         ``masked`` (bool, like ``xb``) marks missing samples; the return value is then the
@@ -277,25 +292,57 @@ class NonFinite:
         scratch fits what the plan itself leaves of ``max_memory``.
         """
         B = xb.shape[0]
+        room = self.p.max_memory - self.memory
+        one = self.scratch()
+        if one > room and self._by_blocks(xb, out, masked):
+            # omit block by block needs a few blocks, not a signal: the whole batch at once
+            self.blocks_only = True
+            try:
+                return self._run(xb, out, masked, keep_inf, want_empty)
+            finally:
+                self.blocks_only = False
+        if one > room:
+            raise ValueError(
+                f"max_memory={self.p.max_memory} bytes is too small for non-finite or "
+                f"missing samples here: one signal needs {one} bytes of scratch besides the "
+                f"plan's own {self.memory} (nan_policy={self.p.nan_policy!r}); raise "
+                "max_memory, or split the signal and convolve the parts")
         chunk = B
         if self.batchable and B > 1:
-            room = self.p.max_memory - self.memory
-            chunk = int(min(B, max(1, room // max(self.scratch(), 1))))
+            chunk = int(min(B, max(1, room // max(one, 1))))
         if chunk >= B:
-            return self._run(xb, out, masked, keep_inf)
+            return self._run(xb, out, masked, keep_inf, want_empty)
         result = None if masked is None else np.empty(out.shape, np.bool_)
         for b0 in range(0, B, chunk):
             sel = slice(b0, b0 + chunk)
             got = self._run(xb[sel], out[sel], None if masked is None else masked[sel],
-                            keep_inf)
+                            keep_inf, want_empty)
             if result is not None and got is not None:
                 result[sel] = got
         return result
 
+    def _by_blocks(self, xb: np.ndarray, out: np.ndarray, masked: np.ndarray | None) -> bool:
+        """Whether ``omit`` runs here block by block, whatever the count (see dense.py)."""
+        return (self.p.nan_policy == "omit" and self.fused and self.full_box
+                and masked is None and self._takes_hook(xb, out))
+
     def _run(self, xb: np.ndarray, out: np.ndarray, masked: np.ndarray | None,
-             keep_inf: bool) -> np.ndarray | None:
+             keep_inf: bool, want_empty: bool = False) -> np.ndarray | None:
         p = self.p
-        if p.nan_policy == "omit":
+        omit = p.nan_policy == "omit"
+        if self.fused and masked is None and (self.full_box if omit else not self.raw):
+            kept = self._lock.acquire(blocking=False)
+            try:
+                if not omit:
+                    self._propagate_fused(xb, out, kept)
+                    return None
+                got = self._omit_fused(xb, out, keep_inf, want_empty, kept)
+                if got is not False:
+                    return got  # type: ignore[return-value]
+            finally:
+                if kept:
+                    self._lock.release()
+        if omit:
             floating = p.compute_dtype.kind in "fc"
             missing = (np.isnan(xb) if keep_inf else ~np.isfinite(xb)) if floating else None
             if masked is not None:

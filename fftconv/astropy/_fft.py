@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics.scaling import all_finite
 from ._inputs import copy_input, engine_dtype, masked_kernel_error, plan_for, run_plan
 
 __all__ = ["convolve_fft"]
@@ -80,13 +81,13 @@ def convolve_fft(array, kernel, boundary="fill", fill_value=0.0,
     unit = getattr(array, "unit", None)
     compute = engine_dtype(array)
     _size_error(np.shape(array), complex_dtype, allow_huge)  # before any copy
-    a = np.array(copy_input(array, nan_treatment=nan_treatment, mask=mask, fill_value=np.nan),
-                 dtype=float, copy=True)  # written below; the caller's array is not
+    # a copy only where it is written (fill, masks); float32 stays float32
+    a = copy_input(array, nan_treatment=nan_treatment, mask=mask, fill_value=np.nan,
+                   dtype=compute if compute == np.float32 else float)
     k = copy_input(kernel, fill_value=0)
     if a.ndim != k.ndim:
         raise ValueError("Image and kernel must have same number of dimensions")
     _size_error(a.shape, complex_dtype, allow_huge)
-    nanmask = ~np.isfinite(a)
     k = np.where(np.isfinite(k), k, 0.0)
     kn, scale = _normalise(k, normalize_kernel, normalization_zero_tol, nan_treatment)
 
@@ -128,21 +129,26 @@ def convolve_fft(array, kernel, boundary="fill", fill_value=0.0,
     anchor = [int(s) // 2 for s in k.shape]
     fast = crop and not return_fft and (
         (boundary in (None, "fill") and psf_pad) or (boundary == "wrap" and np.all(kshape <= ashape)))
-    if nan_treatment == "fill":
-        a[nanmask] = fill_value
-        if nanmask.any() and not np.isfinite(fill_value):
+    # infinities are missing too (under interpolate the engine leaves every non-finite
+    # sample out); the mask itself is needed only here, off the fast path, and by
+    # preserve_nan
+    finite = all_finite(a)
+    nanmask = None if finite else ~np.isfinite(a)
+    if nan_treatment == "fill" and nanmask is not None:
+        a[nanmask] = fill_value  # a is a copy (copy_input copies under 'fill')
+        if not np.isfinite(fill_value):
             raise ValueError("Encountered NaNs in convolve.  This is disallowed.")
-    else:
-        a[nanmask] = np.nan  # infinities are missing too
+    if nanmask is None and not fast:
+        nanmask = np.zeros(a.shape, bool)
     if fast:
-        result = _fast(a, kn, scale, boundary, fill_value, interpolate, min_wt, anchor,
-                       compute, fftconv)
+        result = _fast(a, kn, scale, boundary, fill_value, interpolate and not finite, min_wt,
+                       anchor, compute, fftconv, interpolate)
     else:
         result = _padded(a, kn, scale, newshape, fill_value, interpolate, min_wt, crop,
                          return_fft, fftn, complex_dtype, compute, fftconv, nanmask)
         if return_fft:
             return result << unit if unit is not None else result
-    if preserve_nan:
+    if preserve_nan and nanmask is not None:
         view = result if crop else result[_slices(newshape, ashape)]
         view[nanmask] = np.nan
     if unit is not None:
@@ -158,8 +164,10 @@ def _slices(newshape, shape):
     return tuple(out)
 
 
-def _fast(a, kn, scale, boundary, fill_value, interpolate, min_wt, anchor, compute, fftconv):
-    """The convolution on the array itself (the fill is a constant boundary)."""
+def _fast(a, kn, scale, boundary, fill_value, missing, min_wt, anchor, compute, fftconv,
+          interpolate):
+    """The convolution on the array itself (the fill is a constant boundary); ``missing``:
+    interpolate, and ``a`` has non-finite samples."""
     x = a.astype(compute, copy=False)
     kc = kn.astype(compute)
     crop = None
@@ -174,10 +182,10 @@ def _fast(a, kn, scale, boundary, fill_value, interpolate, min_wt, anchor, compu
         x = np.pad(x, [(s, s) for s in kn.shape], constant_values=np.nan)
         crop = tuple(slice(s, s + n) for s, n in zip(kn.shape, a.shape))
         options = {"boundary": "constant", "cval": 0.0}
-    missing = interpolate and np.isnan(x).any()
+        missing = True
     plan = plan_for(x.shape, compute, kc, "same", anchor=anchor,
                     nan_policy="omit" if missing else "propagate", **options)
-    y, empty = run_plan(plan, x, interpolate=missing, keep_inf=False)
+    y, empty = run_plan(plan, x, interpolate=missing, keep_inf=False, missing=missing)
     total = kc.sum(dtype=np.float64)
     if interpolate and not missing:  # astropy divides by the weight, sum(k) here
         y /= np.asarray(total, compute)
@@ -186,7 +194,7 @@ def _fast(a, kn, scale, boundary, fill_value, interpolate, min_wt, anchor, compu
         if empty is not None:
             y[empty.reshape(y.shape)] = np.nan if min_wt > 0 else 0.0
         if min_wt > 0:  # the weights themselves: one more run on the validity mask
-            valid = np.where(np.isnan(x), 0.0, 1.0).astype(compute)
+            valid = np.isfinite(x).astype(compute)
             wplan = fftconv.plan_convolve(x.shape, kc, "same", x_dtype=compute, anchor=anchor,
                                           **{**options, "cval": 1.0} if "cval" in options else options)
             weight = wplan(valid) / np.asarray(total, compute)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics.scaling import all_finite
 from .._plan import Plan
 
 __all__ = ["copy_input", "engine_dtype", "masked_kernel_error", "run_plan"]
@@ -55,19 +56,20 @@ def engine_dtype(passed: object) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def run_plan(plan: Plan, x: np.ndarray, *, interpolate: bool, keep_inf: bool
-             ) -> tuple[np.ndarray, np.ndarray | None]:
+def run_plan(plan: Plan, x: np.ndarray, *, interpolate: bool, keep_inf: bool,
+             missing: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """(result, empty windows or None) of ``plan`` for ``x``, with ``nan`` missing.
 
     ``interpolate``: the plan is ``nan_policy='omit'`` and the windows without a valid
-    weight are returned; ``keep_inf``: infinities are data (they propagate, IEEE).
+    weight are returned; ``keep_inf``: infinities are data (they propagate, IEEE);
+    ``missing``: the caller knows ``x`` has non-finite samples.
     """
     xb = plan._canonical(x)
     p = plan.problem
     outb = np.empty((p.batch, *p.out_len), p.compute_dtype)
     empty = None
-    if interpolate and not np.isfinite(xb).all():
-        empty = plan._missing().run(xb, outb, keep_inf=keep_inf)
+    if interpolate and (missing or not all_finite(xb)):
+        empty = plan._missing().run(xb, outb, keep_inf=keep_inf, want_empty=True)
     else:
         plan._compute(xb, outb)
     return plan._result(outb, None), empty

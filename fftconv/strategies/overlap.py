@@ -19,6 +19,7 @@ from .._machine.threads import (
     parallel_map,
     piece_count,
 )
+from .._numerics import blockhook as _blockhook
 from .._numerics.boundary import gather, index_map
 from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size
@@ -165,9 +166,12 @@ class OverlapSave:
                 np.multiply(s, spec, out=s)
             return tp.inverse()
 
-        def run_chunk(xb: np.ndarray, out: np.ndarray, chunk: list[tuple[int, tuple[int, ...]]]) -> None:
-            """Gather ``len(chunk)`` blocks, transform them as one batch, scatter the results."""
-            tp = pair(len(chunk))
+        def run_chunk(xb: np.ndarray, out: np.ndarray, chunk: list[tuple[int, tuple[int, ...]]],
+                      hook: _blockhook.BlockHook | None = None) -> None:
+            """Gather ``len(chunk)`` blocks, transform them as one batch, scatter the results
+            (with a ``hook``, each block and its weight signal; see ``_numerics/fused.py``)."""
+            nb = len(chunk)
+            tp = pair(2 * nb if hook is not None else nb)
             where = []
             for i, (b, idx) in enumerate(chunk):
                 o = tuple(j * s for j, s in zip(idx, out_block))
@@ -176,6 +180,8 @@ class OverlapSave:
                     tp.inbuf[i] = 0
                 gather(xb, b, maps, lo, o, size, boundary, cval, tp.inbuf[i])
                 where.append((b, o))
+            if hook is not None:
+                hook.split(tp.inbuf[:nb], tp.inbuf[nb:])
             with np.errstate(over="ignore", invalid="ignore"):
                 res = transform(tp, chunk)
                 if not exact and not all_finite(res):
@@ -189,6 +195,10 @@ class OverlapSave:
                 n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
                 block = res[(i,) + tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))]
                 target = (b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))
+                if hook is not None:
+                    crop = (nb + i,) + tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))
+                    hook.finish(block, res[crop], tp.inbuf[nb + i], out[target], target)
+                    continue
                 out[target] = np.rint(block) if exact else block
 
         # A block whose transforms run longer than a piece should is itself split into
@@ -238,6 +248,11 @@ class OverlapSave:
                     once(exponent(max(peak(xb[b]), abs(cval))))
 
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
+            hook = _blockhook.current_hook()  # the dense omit, fused into the blocks
+            if hook is not None:
+                hook.supported = slab_blocks is None and spec.shape[0] == 1 and not exact
+                if hook.probe or not hook.supported:
+                    return
             if exact:
                 top = max(float(np.abs(xb).max(initial=0)), abs(cval))
                 check_exact(top * math.sqrt(nf), kl1, nf)
@@ -254,7 +269,7 @@ class OverlapSave:
             report = progress.current()  # captured here: pool threads have no context
 
             def work(chunk: list[tuple[int, tuple[int, ...]]]) -> None:
-                run_chunk(xb, out, chunk)
+                run_chunk(xb, out, chunk, hook)
                 if report is not None:
                     report(len(chunk))
 

@@ -1,0 +1,162 @@
+"""The dense ``omit`` inside a blocked strategy: each gathered block and its weight signal.
+
+``overlap`` gathers blocks of the extended input one batch at a time. Under a
+:class:`BlockHook` (set with :func:`block_hook` around the executor call), it transforms
+two signals per block, the block with its non-finite samples zeroed and its weight
+signal, and hands each block's two results to the hook, which writes the normalised
+outputs. Every pass happens on a block in cache, on the pool threads that run the
+blocks: the dense ``omit`` costs the transforms of the weight signal and little more.
+The exact count of missing samples in each window comes from running column sums of the
+block's marks, as in :mod:`.fused`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["BlockHook", "block_hook", "current_hook"]
+
+
+@lru_cache(maxsize=1)
+def _kernels() -> tuple[Callable, Callable]:
+    from numba import njit
+
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def split_block(data, weight, c):  # pragma: no cover - compiled
+        """One gathered block: non-finite samples zeroed in ``data``, ``weight`` as ``prep``."""
+        zero = data.dtype.type(0)
+        w_missing = weight.dtype.type(0 if c != 0 else 1)
+        w_valid = weight.dtype.type(c if c != 0 else 0)
+        for i in range(data.shape[0]):
+            v = data[i]
+            m = (v - v) != 0
+            data[i] = zero if m else v
+            weight[i] = w_missing if m else w_valid
+
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def finish_block(num, conv, w, k0, k1, t, z, c, out, empty,
+                     with_empty):  # pragma: no cover - compiled
+        """``windows`` for one block: the marks are read from the block's weight signal
+        ``w`` (missing: ``w != 0`` when ``c == 0``, else ``w == 0``; a power-of-two
+        scaling of the block keeps both)."""
+        n0, n1 = out.shape
+        ext = n1 + k1 - 1
+        rows = n0 + k0 - 1
+        marks = np.empty((rows, ext), np.int32)
+        zero = w.dtype.type(0)
+        any_mark = 0
+        for r in range(rows):
+            wr, mr = w[r, :ext], marks[r]
+            if c == 0:
+                for jj in range(ext):
+                    mr[jj] = wr[jj] != zero
+            else:
+                for jj in range(ext):
+                    mr[jj] = wr[jj] == zero
+            for jj in range(ext):
+                any_mark += mr[jj]
+        if any_mark == 0:  # no missing sample reaches the block: the plain result
+            for i in range(n0):
+                orow, nrow = out[i], num[i]
+                for j in range(n1):
+                    orow[j] = nrow[j]
+            if with_empty:
+                empty[:, :] = False
+            return
+        col = np.zeros(ext, np.int32)
+        pre = np.zeros(ext + 1, np.int32)
+        hits = np.empty(n1, np.int32)
+        nan = out.dtype.type(np.nan)
+        for r in range(k0):
+            mr = marks[r]
+            for jj in range(ext):
+                col[jj] += mr[jj]
+        for i in range(n0):
+            if i > 0:
+                ma, ms = marks[i + k0 - 1], marks[i - 1]
+                for jj in range(ext):
+                    col[jj] += ma[jj] - ms[jj]
+            acc = 0
+            for jj in range(ext):
+                pre[jj] = acc
+                acc += col[jj]
+            pre[ext] = acc
+            for j in range(n1):
+                hits[j] = pre[j + k1] - pre[j]
+            orow, nrow, crow = out[i], num[i], conv[i]
+            if c != 0:
+                for j in range(n1):
+                    n = nrow[j]
+                    v = n if hits[j] == 0 else n * (t / (crow[j] / c))
+                    orow[j] = nan if hits[j] >= z else v
+            else:
+                for j in range(n1):
+                    n = nrow[j]
+                    v = n if hits[j] == 0 else n * (t / (t - crow[j]))
+                    orow[j] = nan if hits[j] >= z else v
+            if with_empty:
+                erow = empty[i]
+                for j in range(n1):
+                    erow[j] = hits[j] >= z
+
+    return split_block, finish_block
+
+
+class BlockHook:
+    """The dense ``omit`` done inside a blocked strategy (``overlap``), block by block.
+
+    A strategy that takes the hook (see :func:`current_hook`) transforms two signals per
+    gathered block, the block itself with its non-finite samples zeroed and its weight
+    signal (:meth:`split`), and hands each block's two results to :meth:`finish`, which
+    writes the normalised outputs: no full-array pass before or after the transforms.
+    Every non-finite sample is missing. ``probe``: the strategy only sets ``supported``.
+    """
+
+    def __init__(self, k: tuple[int, ...], total: np.ndarray, nnz: np.ndarray, c: complex,
+                 empty: np.ndarray | None, probe: bool = False) -> None:
+        self.k = (1, *k) if len(k) == 1 else tuple(k)
+        self.total = float(np.ravel(total)[0])
+        self.nnz = int(np.ravel(nnz)[0])
+        self.c, self.empty, self.probe = c, empty, probe
+        self.supported: bool | None = None
+
+    def split(self, data: np.ndarray, weight: np.ndarray) -> None:
+        """Blocks ``data`` (gathered) and ``weight`` (same shape), in place."""
+        _kernels()[0](data.reshape(-1), weight.reshape(-1), data.dtype.type(self.c))
+
+    def finish(self, num: np.ndarray, conv: np.ndarray, weight: np.ndarray,
+               out: np.ndarray, target: tuple) -> None:
+        """One block's outputs: ``num``/``conv`` the two results cropped like ``out``
+        (a view of the plan's output at ``target``), ``weight`` the block's weight signal
+        from its first sample."""
+        if out.ndim == 1:
+            num, conv, weight, out = num[None], conv[None], weight[None], out[None]
+        k0, k1 = self.k
+        empty = self.empty
+        e = empty[target].reshape(out.shape) if empty is not None else np.zeros((1, 1), np.bool_)
+        _kernels()[1](num, conv, weight, k0, k1, out.dtype.type(self.total), self.nnz,
+                      out.dtype.type(self.c), out, e, empty is not None)
+
+
+_hook: contextvars.ContextVar[BlockHook | None] = contextvars.ContextVar("fftconv_block_hook",
+                                                                        default=None)
+
+
+def current_hook() -> BlockHook | None:
+    """The block hook of the running call, if any (read by the executor before it hands
+    blocks to pool threads)."""
+    return _hook.get()
+
+
+@contextlib.contextmanager
+def block_hook(hook: BlockHook) -> Iterator[BlockHook]:
+    token = _hook.set(hook)
+    try:
+        yield hook
+    finally:
+        _hook.reset(token)
