@@ -14,6 +14,7 @@ The extension ``x~`` of an axis of length ``n`` padded by ``(lo, hi)`` is *defin
 
 from __future__ import annotations
 
+import functools
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = ["index_map", "extend", "extend_into", "gather"]
 
 
 @lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=512)  # read-only, shared: a new kernel reuses its problem's
 def index_map(n: int, lo: int, hi: int, boundary: str) -> np.ndarray:
     """Source index in ``[0, n)`` of each extended position; ``-1`` marks a ``cval`` fill."""
     base = np.arange(n, dtype=np.intp)

@@ -9,13 +9,14 @@ leaves the row, are the samples gathered through the boundary's column map.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 
 from .._machine.costs import machine_costs
 from .._machine.jit import njit
-from .._machine.threads import ELEMENT_MACS, parallel_map, piece_count
+from .._machine.threads import ELEMENT_MACS, PIECE_SECONDS, parallel_map, piece_count
 from .._numerics.boundary import index_map
 from .direct import sum_threads
 
@@ -185,6 +186,9 @@ def correlate_rows(xrows, cval, rowmap, colmap, lo, span, slots, ring, base, tro
             _accumulate(out[r, p:q], edge, slot, live, nl, w, tcol, 0)
 
 
+#: Index arrays depend on shapes and the boundary only: a new kernel of the same problem
+#: (a filter bank, a deconvolution loop, dask chunks) reuses them. Never written to.
+@functools.lru_cache(maxsize=256)
 def _offsets(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
     """Flat offsets ``sum_m i_m * strides[m]`` of every index of ``shape``, in C order."""
     off = np.zeros(shape, dtype=np.intp)
@@ -195,6 +199,7 @@ def _offsets(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
     return off.ravel()
 
 
+@functools.lru_cache(maxsize=256)
 def _row_map(batch: int, n: tuple[int, ...], pad: tuple[tuple[int, int], ...],
              boundary: str) -> np.ndarray:
     """Row of ``x`` ``(batch * prod(n), ...)`` behind each row of ``x~``'s grid (-1: cval)."""
@@ -259,7 +264,9 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         if nparts == 1:
             correlate_rows(*args, 0, ntasks)
             return
+        # on a busy machine the job runs on one thread: then as one call when short
+        whole = (lambda: correlate_rows(*args, 0, ntasks)) if seconds < PIECE_SECONDS else None
         parallel_map(lambda i: correlate_rows(*args, bounds[i], bounds[i + 1]), range(nparts),
-                     threads)
+                     threads, serial=whole)
 
     return run

@@ -22,7 +22,7 @@ import numpy as np
 from .._machine.jit import njit
 
 from .._machine.costs import machine_costs
-from .._machine.threads import parallel_map
+from .._machine.threads import PIECE_SECONDS, parallel_map
 from .._numerics.boundary import index_map
 from ._direct_kernel import _offsets, _row_map
 from .direct import sum_rate, sum_threads
@@ -145,6 +145,7 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
             block(xaddr, oaddr, wk, taps[0], taps[1], tw, q - p, shape, xrows, out)  # type: ignore[call-arg]
 
 
+@lru_cache(maxsize=256)  # shapes only: a new kernel of the same problem reuses them
 def _blocks(B: int, L0: int, kh: int, kernels: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """First row and row count of every block of :data:`ROWS` output rows (blocks stay
     within one image when there are several ``kernels``, one per image)."""
@@ -253,8 +254,10 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         if nparts == 1:
             blocked_rows(*args, 0, nblk)
             return
+        # on a busy machine the job runs on one thread: then as one call when short
+        whole = (lambda: blocked_rows(*args, 0, nblk)) if seconds < PIECE_SECONDS else None
         parallel_map(lambda i: blocked_rows(*args, bounds[i], bounds[i + 1]), range(nparts),
-                     workers)
+                     workers, serial=whole)
 
     run.exact_inputs = (native,) if native is not None else ()  # type: ignore[attr-defined]
     return run
