@@ -7,6 +7,8 @@ draws any shape up to 9 x 9 and runs many more examples.
 
 import os
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -291,6 +293,26 @@ def test_long_sums_are_split_and_match_reference(monkeypatch):
         assert_close(got[i], want, x[i], kb[i])
 
 
+@contextlib.contextmanager
+def _axpy_costlier():
+    """Constants in which the row-axpy sum costs 10x its rate, so the planner's direct
+    sum is the register-blocked one wherever that serves (decisions forgotten around)."""
+    import copy
+
+    from fftconv._machine import costs as _costs
+
+    wrong = copy.deepcopy(_costs.machine_costs())
+    for name in wrong["direct_per_mac"]:
+        wrong["direct_per_mac"][name] *= 10
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_costs, "_costs", wrong)
+        fftconv._engine.clear_caches()
+        try:
+            yield
+        finally:
+            fftconv._engine.clear_caches()
+
+
 @settings(max_examples=EXAMPLES // 2)
 @given(problems(), st.integers(1, 3))
 def test_one_kernel_per_image_uses_the_blocked_sum(problem, parts):
@@ -300,14 +322,16 @@ def test_one_kernel_per_image_uses_the_blocked_sum(problem, parts):
     if x.ndim == 2:
         x = np.stack([x, x[::-1] * 2])
     ks = np.stack([k, (k[::-1, ::-1] * 3 - 1).astype(k.dtype)])
-    plan = fftconv.plan_correlate(x.shape, ks, mode, x_dtype=x.dtype, method="direct",
-                                  **options) if operation == "correlate" else \
-        fftconv.plan_convolve(x.shape, ks, mode, x_dtype=x.dtype, method="direct", **options)
+    with _axpy_costlier():  # the blocked sum's own path, whatever this machine's rates
+        plan = fftconv.plan_correlate(x.shape, ks, mode, x_dtype=x.dtype, method="direct",
+                                      **options) if operation == "correlate" else \
+            fftconv.plan_convolve(x.shape, ks, mode, x_dtype=x.dtype, method="direct",
+                                  **options)
     assert blocked(plan)
     if parts > 1:
         from fftconv.strategies import direct
 
-        with pytest.MonkeyPatch.context() as mp:
+        with pytest.MonkeyPatch.context() as mp, _axpy_costlier():
             mp.setattr(direct, "PARALLEL_MIN_SECONDS", -1.0)
             plan = getattr(fftconv, f"plan_{operation}")(x.shape, ks, mode, x_dtype=x.dtype,
                                                          method="direct", workers=parts,
