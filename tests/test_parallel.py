@@ -248,13 +248,18 @@ def test_a_crowded_machine_teaches_nothing(machine, monkeypatch):
     x = np.ones((64, 64))
     plan = fftconv.plan_correlate(x.shape, np.ones((3, 3)), "same", workers=1)
     plan(x)
-    machine(2)  # both CPUs taken by others: a one-thread call shares its core
+    machine(1)  # a neighbour on one of the two CPUs: a one-thread call may share with it
     plan(x)
     assert seen == []
     assert threads.crowded()
-    machine(1)  # a core is free for this call
+    machine(0)  # idle
     plan(x)
     assert len(seen) == 1 and not threads.crowded()
+    monkeypatch.setattr(threads, "_cpus", 8)
+    machine(3)  # most of a larger machine is free
+    assert not threads.crowded()
+    machine(4)
+    assert threads.crowded()
     learning.reset()
 
 
@@ -268,3 +273,21 @@ def test_a_job_on_one_thread_runs_its_serial_form(machine, monkeypatch):
     machine(0)  # idle: the pieces, on both threads
     threads.parallel_map(pieces.append, range(8), 2, serial=lambda: whole.append("all"))
     assert whole == ["all"] and sorted(pieces) == list(range(8))
+
+
+def test_a_whole_array_fft_on_a_busy_machine_uses_the_one_thread_plan(machine, monkeypatch):
+    """Planned as slabs on two threads; given one (busy machine), FFTW's own 2-d plan: the
+    same result either way, against scipy."""
+    from scipy import signal
+
+    monkeypatch.setattr(threads, "_cpus", 2)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 260))
+    k = rng.standard_normal((31, 17))
+    plan = fftconv.plan_correlate(x.shape, k, "same", method="fft", workers=2)
+    want = signal.correlate(x, k, "same", method="direct")
+    machine(0)
+    np.testing.assert_allclose(plan(x), want, rtol=1e-9, atol=1e-9)
+    machine(1)
+    np.testing.assert_allclose(plan(x), want, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(plan(x), want, rtol=1e-9, atol=1e-9)

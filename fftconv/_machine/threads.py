@@ -71,6 +71,10 @@ _cpus = os.cpu_count() or 1
 #: A reading is reused for this long (a call both splits its work and times itself).
 _PROBE_SECONDS = 1e-3
 _last: tuple[float, int] = (-1.0, 0)
+_helpers_out = 0  # pool threads handed a job and not yet back (see _Job.helper)
+#: How long a reading of other runnable threads is believed after it was taken.
+_HOLD_SECONDS = 0.1
+_peak: tuple[float, int] = (-1.0, 0)
 
 
 def _runnable_others() -> int | None:
@@ -96,8 +100,15 @@ def _runnable_others() -> int | None:
     except (OSError, ValueError, IndexError, AttributeError):  # no procfs (macOS, Windows)
         _probe_failed = True
         return None
+    # this process's own pool threads, still running or just leaving a job, are not others
+    others = max(others - _helpers_out, 0)
     _last = (now, others)
-    return others
+    # A neighbour's thread pool sleeps between its own jobs: one reading can miss it. The
+    # highest reading of the last :data:`_HOLD_SECONDS` counts.
+    global _peak
+    if others >= _peak[1] or now - _peak[0] > _HOLD_SECONDS:
+        _peak = (now, others)
+    return max(others, _peak[1])
 
 
 def set_probe(fn: Callable[[], int | None] | None) -> Callable[[], int | None] | None:
@@ -121,10 +132,11 @@ def free_threads(workers: int) -> int:
 
 
 def crowded() -> bool:
-    """Whether other runnable threads hold every CPU now (then even a one-thread job
-    shares its core, and its timing measures the load)."""
+    """Whether other runnable threads hold half the CPUs or more now (then even a
+    one-thread job may share its core, or a hyperthread sibling, or the memory bus with
+    them, and its timing measures the load rather than the machine)."""
     others = _runnable_others()
-    return others is not None and others >= _cpus
+    return others is not None and others >= max(1, _cpus // 2)
 
 
 def reduced() -> bool:
@@ -186,6 +198,14 @@ class _Job:
             self.fn(self.items[i])
 
     def helper(self) -> None:
+        global _helpers_out
+        try:
+            self._help()
+        finally:
+            with _lock:
+                _helpers_out -= 1
+
+    def _help(self) -> None:
         with self.cond:
             if self.closed:  # started too late (the pool was busy): nothing to do
                 return
@@ -235,8 +255,11 @@ def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int,
         for item in items:  # the interpreter checks for interrupts between items
             fn(item)
         return
+    global _helpers_out
     job = _Job(fn, items)
     pool = _get_pool(n - 1)
+    with _lock:
+        _helpers_out += n - 1
     for _ in range(n - 1):
         pool.submit(job.helper)
     _inside.active = True

@@ -15,6 +15,7 @@ from .._machine.fft import TransformPair, kernel_spectrum
 from .._machine.threads import (
     PIECE_SECONDS,
     PIECES_PER_THREAD,
+    free_threads,
     parallel_map,
     piece_count,
 )
@@ -174,9 +175,13 @@ class WholeFFT:
         pad, boundary, cval = problem.pad, problem.boundary, problem.cval
         zero_fill = problem.zero_fill
         data = problem.n if zero_fill else problem.extended
-        if slabs:
-            return self._slab_executor(problem, spec, fshape, start, data, item, threads,
-                                       effort, kl1 if exact else None)
+        slab_execute = (self._slab_executor(problem, spec, fshape, start, data, item, threads,
+                                            effort, kl1 if exact else None)
+                        if slabs else None)
+        if slabs and threads > 1 and item <= 3 * PIECE_SECONDS:
+            # On a busy machine the job gets one thread: then FFTW's own multi-dimensional
+            # plan (buffers made on first need) beats the slab passes run one by one.
+            fftw_threads = 1
         # chunks of signals are the pieces: bounded in time, several per thread
         chunk = max(1, min(estimate.batch, int(PIECE_SECONDS / max(item, 1e-9))))
         if threads > 1:  # batch items are the pieces: every thread gets several
@@ -225,7 +230,15 @@ class WholeFFT:
 
             parallel_map(part, range(0, nb, chunk), threads)
 
-        return execute
+        if slab_execute is None:
+            return execute
+        if not (threads > 1 and item <= 3 * PIECE_SECONDS):
+            return slab_execute
+
+        def either(xb: np.ndarray, out: np.ndarray) -> None:
+            (slab_execute if free_threads(threads) > 1 else execute)(xb, out)
+
+        return either
 
     @staticmethod
     def _slab_executor(problem: Problem, spec: np.ndarray, fft_shape: tuple[int, ...],
