@@ -23,7 +23,7 @@ from ._machine.resources import default_budget
 from ._machine.workers import resolve_workers
 from ._plan import Plan, PlanReport
 from ._problem import Problem
-from ._planner import build_plan, clear_decisions, decide, report_for
+from ._planner import build_plan, clear_decisions, decide, report_for, stamp, still_chosen
 from ._validate import EFFORTS, as_array, as_dtype, as_shape, check_option, make_problem
 from .strategies import names
 
@@ -170,7 +170,8 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
     workers = resolve_workers(options.workers)  # type: ignore[arg-type]
     key = _call_key(flip, xa, ka, workers, options)
     found = calls.get(key) if key is not None else None
-    if isinstance(found, Plan):
+    if isinstance(found, Plan) and (found.__dict__.get("_stamp") in (None, stamp())
+                                    or still_chosen(found)):
         return found(x if masked else xa)
     problem, prepared, method, effort = _validate(xa.shape, xa.dtype, ka, flip, options)
     if math.prod(problem.out_shape) == 0:

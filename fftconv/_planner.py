@@ -29,7 +29,7 @@ from ._problem import Problem
 from .strategies import registry
 
 __all__ = ["Decision", "build_plan", "candidates", "choose", "clear_decisions", "decide",
-           "report_for"]
+           "report_for", "stamp", "still_chosen"]
 
 
 @dataclass(frozen=True)
@@ -117,12 +117,35 @@ def candidates(problem: Problem, workers: int) -> tuple[Candidate, ...]:
     return tuple(out)
 
 
-def _forget_decisions() -> None:
-    """Learned corrections moved: remembered decisions and one-shot plans may be wrong."""
-    from . import _engine
+_stamp = 0  # changes whenever learned corrections moved: earlier choices may be stale
 
+
+def stamp() -> int:
+    """Changes whenever remembered choices may be stale (learned corrections moved)."""
+    return _stamp
+
+
+def _forget_decisions() -> None:
+    """Learned corrections moved: remembered decisions may be wrong. Remembered one-shot
+    plans are checked on their next use (:func:`still_chosen`) rather than dropped: a
+    large plan's FFTW plans and spectra cost far more to rebuild than a decision."""
+    global _stamp
     _decisions.clear()
-    _engine.calls.clear()
+    _stamp += 1
+
+
+def still_chosen(plan: Plan) -> bool:
+    """Whether ``auto`` would still choose ``plan``'s strategy for its problem (checked
+    once per change of :func:`stamp`; plans of a named method or of measurement always
+    stand)."""
+    made = plan.__dict__.get("_stamp")
+    if made is None or made == _stamp:
+        return True
+    decision = decide(plan.problem, "auto", "estimate", plan.workers, None)
+    if decision.best != plan.method:
+        return False
+    plan.__dict__["_stamp"] = _stamp
+    return True
 
 
 _learning.on_change(_forget_decisions)
@@ -214,6 +237,8 @@ def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str
     owned by the plan)."""
     decision = decide(problem, method, effort, workers, kernel, dtype)
     plan = _assemble(problem, kernel, decision, method, effort, workers, dtype)
+    if method == "auto" and effort == "estimate":
+        plan.__dict__["_stamp"] = _stamp
     if effort == "measure":
         from ._machine.fft import save_wisdom
 

@@ -221,3 +221,18 @@ def test_info_shows_the_constants_and_observations(learn, capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "learned" in out and "overlap/6" in out and "(4 calls)" in out
+
+
+def test_a_remembered_plan_still_chosen_survives_a_correction_move(learn):
+    """A correction move makes remembered one-shot plans be checked, not dropped: one
+    that auto would still choose is kept (its FFTW plans and spectra are not rebuilt)."""
+    x, k = np.ones(SHAPE), KERNEL
+    fftconv.correlate(x, k, "same")
+    ((before, _),) = fftconv._engine.calls._data.values()
+    stamp = fftconv._planner.stamp()
+    fftconv._planner._forget_decisions()  # what a moved correction triggers
+    assert fftconv._planner.stamp() != stamp
+    fftconv.correlate(x, k, "same")
+    ((after, _),) = fftconv._engine.calls._data.values()
+    assert after is before
+    assert before.__dict__["_stamp"] == fftconv._planner.stamp()
