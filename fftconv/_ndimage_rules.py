@@ -23,7 +23,7 @@ from ._api import correlate as engine_correlate
 from ._typing import Method
 from ._validate import AxesRules, normalise_axes
 
-__all__ = ["filter_1d", "filter_nd"]
+__all__ = ["check_1d", "filter_1d", "filter_nd"]
 
 #: ndimage's mode names -> numpy.pad's (ndimage 'reflect' is numpy 'symmetric').
 MODES = {"reflect": "symmetric", "grid-mirror": "symmetric", "mirror": "reflect",
@@ -213,6 +213,12 @@ def filter_1d(input: object, weights: object, axis: object, output: object, mode
     """scipy.ndimage.correlate1d / convolve1d."""
     x, w = np.asarray(input), np.asarray(weights)
     check_cval(x, w, cval)
+    a, anchor = check_1d(x.ndim, w, axis, origin)
+    return _run(x, w, output, mode, cval, (a,), (anchor,), flip)
+
+
+def check_1d(ndim: int, w: np.ndarray, axis: object, origin: object) -> tuple[int, int]:
+    """scipy's checks of a 1-d filter's weights and axis: ``(axis in [0, ndim), anchor)``."""
     if w.ndim != 1 or w.shape[0] < 1:
         raise RuntimeError(f"weights with shape {w.shape} are invalid: no filter weights "
                            "given (expected a non-empty 1-d sequence)")
@@ -220,7 +226,6 @@ def filter_1d(input: object, weights: object, axis: object, output: object, mode
         a = operator.index(axis)  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"axis={axis!r} is invalid; expected an int") from None
-    if not -x.ndim <= a < x.ndim:
-        raise AxisError(a, x.ndim)
-    anchor = _anchor(w.shape[0], origin)
-    return _run(x, w, output, mode, cval, (a % x.ndim,), (anchor,), flip)
+    if not -ndim <= a < ndim:
+        raise AxisError(a, ndim)
+    return a % ndim, _anchor(w.shape[0], origin)

@@ -161,18 +161,7 @@ def ndimage_filter(name: str, input: object, weights: object, output: object, mo
 def ndimage_filter_1d(name: str, input: object, weights: object, axis: object, output: object,
                       mode: object, cval: object, origin: object, *, flip: bool) -> Any:
     """scipy.ndimage.correlate1d / convolve1d of a dask ``input``."""
-    import operator
-
     x, w = _dask_input(f"ndimage.{name}", input, "input", weights, "weights")
     nd_rules.check_cval(np.empty((0,) * x.ndim, x.dtype), w, cval)
-    if w.ndim != 1 or w.shape[0] < 1:
-        raise RuntimeError(f"weights with shape {w.shape} are invalid: no filter weights "
-                           "given (expected a non-empty 1-d sequence)")
-    try:
-        a = operator.index(axis)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"axis={axis!r} is invalid; expected an int") from None
-    if not -x.ndim <= a < x.ndim:
-        raise nd_rules.AxisError(a, x.ndim)
-    anchor = nd_rules._anchor(w.shape[0], origin)
-    return _nd_run(name, x, w, output, mode, cval, (a % x.ndim,), (anchor,), flip)
+    a, anchor = nd_rules.check_1d(x.ndim, w, axis, origin)
+    return _nd_run(name, x, w, output, mode, cval, (a,), (anchor,), flip)
