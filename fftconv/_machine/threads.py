@@ -102,13 +102,13 @@ def _runnable_others() -> int | None:
         return None
     # this process's own pool threads, still running or just leaving a job, are not others
     others = max(others - _helpers_out, 0)
-    _last = (now, others)
     # A neighbour's thread pool sleeps between its own jobs: one reading can miss it. The
     # highest reading of the last :data:`_HOLD_SECONDS` counts.
     global _peak
     if others >= _peak[1] or now - _peak[0] > _HOLD_SECONDS:
         _peak = (now, others)
-    return max(others, _peak[1])
+    _last = (now, max(others, _peak[1]))  # what a reuse within _PROBE_SECONDS returns
+    return _last[1]
 
 
 def set_probe(fn: Callable[[], int | None] | None) -> Callable[[], int | None] | None:
