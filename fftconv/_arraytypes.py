@@ -1,16 +1,21 @@
-"""Array types that ``np.asarray`` would convert with a silent loss, and what to write.
+"""Array arguments: their conversion with clear errors, and the array types that
+``np.asarray`` would convert with a silent loss, with what to write instead.
 
 The core supports masked arrays (missing data) and dask arrays (lazy) before it converts
-its inputs; everything listed here is refused by :func:`fftconv._validate.as_array`
-with a ``TypeError`` naming the conversion. Types are recognised by their module and
+its inputs; everything listed here is refused by :func:`as_array` with a ``TypeError``
+naming the conversion. Types are recognised by their module and
 class name, so no optional library is imported.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["FOREIGN_ARRAYS", "foreign"]
+from ._errors import shown
+
+__all__ = ["FOREIGN_ARRAYS", "as_array", "as_dtype", "as_shape", "foreign"]
 
 #: Array types ``np.asarray`` would convert with a silent surprise: (top-level module,
 #: type name) -> what would be lost, and the conversion to write instead.
@@ -55,3 +60,54 @@ def foreign(a: object) -> tuple[str, str, str] | None:
         if entry is not None:
             return entry
     return None
+
+
+def as_array(a: object, name: str) -> np.ndarray:
+    """``np.asarray`` with a clear error for things that are not numeric arrays.
+
+    An array type that ``np.asarray`` would convert with a silent loss (a masked array's
+    mask, a dask array's laziness, an xarray DataArray's coordinates, a tensor's type)
+    raises ``TypeError`` naming the conversion to write instead.
+    """
+    if not isinstance(a, np.ndarray) or type(a) is not np.ndarray:
+        found = foreign(a)
+        if found is not None:
+            kind, loss, fix = found
+            raise TypeError(f"{name} is {kind}: {loss}; {fix.format(n=name)}")
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged nested sequences and the like
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
+    return arr
+
+
+def as_shape(shape: object, name: str) -> tuple[int, ...]:
+    """A shape argument (an int or a sequence of non-negative ints) as a tuple."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    array_shape = getattr(shape, "shape", None)
+    if isinstance(array_shape, tuple) and not isinstance(shape, np.generic) and (
+            len(array_shape) != 1 or getattr(getattr(shape, "dtype", None), "kind", "") not in "iu"):
+        raise ValueError(f"{name} is invalid: expected a shape such as x.shape; got "
+                         f"{'an' if type(shape).__name__[0] in 'aeinoux' else 'a'} "
+                         f"{type(shape).__name__} of shape {array_shape}")
+    try:
+        items = list(shape)  # type: ignore[call-overload]  # TypeError for a non-sequence
+        out = tuple(int(s) for s in items)
+        ok = all(int(s) == s and s >= 0 for s in items)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}={shape!r} is invalid; expected a tuple of non-negative ints")
+    if math.prod(out) > np.iinfo(np.intp).max:
+        raise ValueError(f"{name}={shape!r} is invalid: {math.prod(out):.3g} elements, more "
+                         f"than an array can hold ({np.iinfo(np.intp).max:.3g})")
+    return out
+
+
+def as_dtype(dt: object, name: str) -> np.dtype:
+    """A dtype argument as a numpy dtype, with the standard error."""
+    try:
+        return np.dtype(dt)  # type: ignore[call-overload]
+    except TypeError:
+        raise ValueError(f"{name}={shown(dt)} is invalid; expected a numpy dtype") from None

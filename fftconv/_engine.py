@@ -24,7 +24,8 @@ from ._machine.workers import resolve_workers
 from ._plan import Plan, PlanReport
 from ._problem import Problem
 from ._planner import build_plan, clear_decisions, decide, report_for, stamp, still_chosen
-from ._validate import EFFORTS, as_array, as_dtype, as_shape, check_option, make_problem
+from ._validate import (EFFORTS, Kind, as_array, as_dtype, as_shape, check_option, make_kind,
+                        make_problem, with_kernel)
 from .strategies import names
 
 __all__ = ["Memo", "Options", "clear_caches", "explain", "plan", "run"]
@@ -105,6 +106,9 @@ class Memo:
 
 #: Plans of recent one-shot calls (core and fftconv.nn), by the call's memo key.
 calls = Memo(entries=64, max_bytes=256 << 20)
+#: Validated calls, by the memo key without the kernel's bytes: a new kernel of a known
+#: kind skips every option check (the planner's decision memo then serves its problem).
+kinds = Memo(entries=256, max_bytes=1 << 20)
 #: Kernels up to this size are remembered by their bytes; larger ones plan every call.
 MEMO_MAX_KERNEL_BYTES = 16 << 20
 
@@ -116,6 +120,7 @@ def clear_caches() -> None:
     FFTW's wisdom and the machine constants stay: they describe the machine, not calls.
     """
     calls.clear()
+    kinds.clear()
     clear_decisions()
     default_budget.cache_clear()
 
@@ -125,8 +130,9 @@ def _check_method(method: object) -> str:
 
 
 def _call_key(flip: bool, x: np.ndarray, kernel: np.ndarray, workers: int,
-              options: Options) -> Hashable | None:
-    """The memo key of a call, or None when it cannot be remembered."""
+              options: Options) -> tuple | None:
+    """The memo key of a call, or None when it cannot be remembered. Its sixth entry is
+    the kernel's bytes; without it, the key of the call's :class:`Kind`."""
     if kernel.nbytes > MEMO_MAX_KERNEL_BYTES:
         return None
     try:
@@ -136,15 +142,29 @@ def _call_key(flip: bool, x: np.ndarray, kernel: np.ndarray, workers: int,
         return None
 
 
+class _Checked(NamedTuple):
+    """A call's validated kind with its method and effort."""
+
+    kind: Kind
+    method: str
+    effort: str
+
+
+def _check(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip: bool,
+           options: Options) -> _Checked:
+    """Every check that does not depend on the kernel's values."""
+    method = _check_method(options.method)
+    effort = check_option("effort", options.effort, EFFORTS)
+    return _Checked(make_kind(x_shape, x_dtype, kernel.shape, kernel.dtype, options, flip=flip),
+                    method, effort)
+
+
 def _validate(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip: bool,
               options: Options) -> tuple[Problem, np.ndarray, str, str]:
     """Every check, then the complete problem and the prepared (owned) kernel."""
-    method = _check_method(options.method)
-    effort = check_option("effort", options.effort, EFFORTS)
-    problem, prepared = make_problem(x_shape, x_dtype, kernel.shape, kernel.dtype, options,
-                                     flip=flip, kernel=kernel)
-    assert prepared is not None
-    return problem, prepared, method, effort
+    checked = _check(x_shape, x_dtype, kernel, flip, options)
+    problem, prepared = with_kernel(checked.kind, kernel)
+    return problem, prepared, checked.method, checked.effort
 
 
 def _is_dask(a: object) -> bool:
@@ -169,18 +189,27 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         return run(xa.reshape(1), ka.reshape(1), flip, options).reshape(())
     workers = resolve_workers(options.workers)  # type: ignore[arg-type]
     key = _call_key(flip, xa, ka, workers, options)
-    found = calls.get(key) if key is not None else None
-    if isinstance(found, Plan) and (found.__dict__.get("_stamp") in (None, stamp())
-                                    or still_chosen(found)):
-        return found(x if masked else xa)
-    problem, prepared, method, effort = _validate(xa.shape, xa.dtype, ka, flip, options)
+    checked = None
+    if key is not None:
+        found = calls.get(key)
+        if isinstance(found, Plan) and (found.__dict__.get("_stamp") in (None, stamp())
+                                        or still_chosen(found)):
+            return found(x) if masked else found._oneshot(xa)
+        kind_key = key[:5] + key[6:]
+        checked = kinds.get(kind_key)
+    if checked is None:
+        checked = _check(xa.shape, xa.dtype, ka, flip, options)
+        if key is not None:
+            kinds.put(kind_key, checked, 0)
+    assert isinstance(checked, _Checked)
+    problem, prepared = with_kernel(checked.kind, ka)
     if math.prod(problem.out_shape) == 0:
         return np.zeros(problem.out_shape, problem.result_dtype)
-    new = build_plan(problem, prepared, method=method, effort=effort, workers=workers,
-                     dtype=options.dtype)
+    new = build_plan(problem, prepared, method=checked.method, effort=checked.effort,
+                     workers=workers, dtype=options.dtype)
     if key is not None:
         calls.put(key, new, new.nbytes)
-    return new(x if masked else xa)
+    return new(x) if masked else new._oneshot(xa)
 
 
 def plan(x_shape: object, x_dtype: object, kernel: object, flip: bool,

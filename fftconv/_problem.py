@@ -117,6 +117,8 @@ class Problem:
     out_len: tuple[int, ...] = field(init=False, compare=False, repr=False)
     pad: tuple[tuple[int, int], ...] = field(init=False, compare=False, repr=False)
     batch: int = field(init=False, compare=False, repr=False)
+    #: Shape of the result, convolved axes where they were in ``x``.
+    out_shape: tuple[int, ...] = field(init=False, compare=False, repr=False)
     #: Axis order that brings the batch axes first, or None when they already are.
     order: tuple[int, ...] | None = field(init=False, compare=False, repr=False)
     _hash: int = field(init=False, compare=False, repr=False)
@@ -128,6 +130,10 @@ class Problem:
         k = tuple([self.kernel_shape[a] for a in self.axes])
         out_len, pad = canonical_pad(n, k, self.anchor, self.mode, self.flip)
         order = batch_axes + self.axes
+        shape = list(self.x_shape)
+        for a, length in zip(self.axes, out_len):
+            shape[a] = length
+        set_(self, "out_shape", tuple(shape))
         set_(self, "batch_axes", batch_axes)
         set_(self, "n", n)
         set_(self, "k", k)
@@ -167,13 +173,6 @@ class Problem:
         """Number of distinct kernels (1, or :attr:`batch`)."""
         return self.batch if self.kernel_batched else 1
 
-    @property
-    def out_shape(self) -> tuple[int, ...]:
-        """Shape of the result, convolved axes where they were in ``x``."""
-        shape = list(self.x_shape)
-        for a, length in zip(self.axes, self.out_len):
-            shape[a] = length
-        return tuple(shape)
 
     @property
     def extended(self) -> tuple[int, ...]:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
-from ._arraytypes import foreign
-from ._errors import invalid_option, shown
+from ._arraytypes import as_array, as_dtype, as_shape
+from ._errors import invalid_option
 from ._machine.resources import resolve_max_memory
 from ._numerics.dtypes import cast_exact, compute_and_result_dtype
 from ._numerics.lowrank import separable_rank
@@ -28,7 +28,7 @@ __all__ = [
     "MODES", "BOUNDARIES", "BOUNDARY_ALIASES", "EFFORTS", "NAN_POLICIES",
     "invalid_option", "check_option", "canonical_boundary", "make_problem",
     "as_array", "as_dtype", "as_shape", "expand_kernel", "normalise_axes", "AxesRules",
-    "CORE_AXES",
+    "CORE_AXES", "Kind", "make_kind", "with_kernel",
 ]
 
 MODES = ("full", "same", "valid")
@@ -60,57 +60,6 @@ def canonical_boundary(value: object) -> str:
             return BOUNDARY_ALIASES[value]
     aliases = ", ".join(f"{a!r}->{c!r}" for a, c in sorted(BOUNDARY_ALIASES.items()))
     raise invalid_option("boundary", value, BOUNDARIES, f" (aliases: {aliases})")
-
-
-def as_array(a: object, name: str) -> np.ndarray:
-    """``np.asarray`` with a clear error for things that are not numeric arrays.
-
-    An array type that ``np.asarray`` would convert with a silent loss (a masked array's
-    mask, a dask array's laziness, an xarray DataArray's coordinates, a tensor's type)
-    raises ``TypeError`` naming the conversion to write instead.
-    """
-    if not isinstance(a, np.ndarray) or type(a) is not np.ndarray:
-        found = foreign(a)
-        if found is not None:
-            kind, loss, fix = found
-            raise TypeError(f"{name} is {kind}: {loss}; {fix.format(n=name)}")
-    try:
-        arr = np.asarray(a)
-    except Exception as exc:  # ragged nested sequences and the like
-        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
-    return arr
-
-
-def as_shape(shape: object, name: str) -> tuple[int, ...]:
-    """A shape argument (an int or a sequence of non-negative ints) as a tuple."""
-    if isinstance(shape, (int, np.integer)):
-        shape = (shape,)
-    array_shape = getattr(shape, "shape", None)
-    if isinstance(array_shape, tuple) and not isinstance(shape, np.generic) and (
-            len(array_shape) != 1 or getattr(getattr(shape, "dtype", None), "kind", "") not in "iu"):
-        raise ValueError(f"{name} is invalid: expected a shape such as x.shape; got "
-                         f"{'an' if type(shape).__name__[0] in 'aeinoux' else 'a'} "
-                         f"{type(shape).__name__} of shape {array_shape}")
-    try:
-        items = list(shape)  # type: ignore[call-overload]  # TypeError for a non-sequence
-        out = tuple(int(s) for s in items)
-        ok = all(int(s) == s and s >= 0 for s in items)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{name}={shape!r} is invalid; expected a tuple of non-negative ints")
-    if math.prod(out) > np.iinfo(np.intp).max:
-        raise ValueError(f"{name}={shape!r} is invalid: {math.prod(out):.3g} elements, more "
-                         f"than an array can hold ({np.iinfo(np.intp).max:.3g})")
-    return out
-
-
-def as_dtype(dt: object, name: str) -> np.dtype:
-    """A dtype argument as a numpy dtype, with the standard error."""
-    try:
-        return np.dtype(dt)  # type: ignore[call-overload]
-    except TypeError:
-        raise ValueError(f"{name}={shown(dt)} is invalid; expected a numpy dtype") from None
 
 
 def _index(value: object, name: str) -> int:
@@ -324,19 +273,30 @@ def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex,
     nonzero = -(-int(np.count_nonzero(prepared)) // kb) if kb else 0
     rank = None
     if kb == 1 and prepared.ndim >= 3 and finite:
-        rank = separable_rank(prepared[0], compute)
+        rank = separable_rank(prepared[0], compute, finite=True)
     return KernelFacts(finite=finite, nonzero=nonzero, rank=rank)
 
 
-def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tuple[int, ...],
-                 kernel_dtype: np.dtype, options: Options, *, flip: bool,
-                 kernel: np.ndarray | None = None) -> tuple[Problem, np.ndarray | None]:
-    """Validate every option and build the complete :class:`Problem`.
+class Kind(NamedTuple):
+    """A validated call, all but the kernel's values: the fields of its :class:`Problem`
+    (the kernel facts aside) and what :func:`with_kernel` needs to prepare a kernel. The
+    engine remembers it per call signature, so a new kernel of the same kind skips every
+    option check."""
 
-    With the kernel's values (``kernel``), also return the prepared kernel (see
-    :func:`_prepare_kernel`) and record its facts in the problem; without them (a plan
-    from shapes alone) the facts are unknown and the prepared kernel is None.
-    """
+    #: The problem's fields, ``kernel`` (its facts) aside.
+    fields: dict
+    #: Whether the boundary reads ``cval`` (then a non-finite cval matters).
+    uses_cval: bool
+
+    @property
+    def problem(self) -> Problem:
+        """The problem with the kernel's values unknown (plans from shapes alone)."""
+        return Problem(**self.fields)
+
+
+def make_kind(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tuple[int, ...],
+              kernel_dtype: np.dtype, options: Options, *, flip: bool) -> Kind:
+    """Validate every option and shape; the :class:`Kind` of the call (kernel facts unknown)."""
     o = options
     if not isinstance(o.conjugate, (bool, np.bool_)):
         raise ValueError(f"conjugate={o.conjugate!r} is invalid; expected True or False")
@@ -367,20 +327,37 @@ def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tupl
                 "mode='full' or 'same', or swap the operands")
     k = tuple([full[a] for a in axes_t])
     anchor_t = _anchor(o.anchor, mode, k, flip)
-    conjugate = bool(o.conjugate)
-    max_memory = resolve_max_memory(o.max_memory)
-    prepared = facts = None
-    if kernel is not None:
-        prepared = _prepare_kernel(kernel, full, x_shape, axes_t, batched, flip, conjugate,
-                                   compute)
-        n = tuple([x_shape[a] for a in axes_t])
-        pad = canonical_pad(n, k, anchor_t, mode, flip)[1]
-        uses_cval = boundary_c == "constant" and any([p != (0, 0) for p in pad])
-        facts = _kernel_facts(prepared, compute, cval_v, uses_cval, nan_policy)
-    problem = Problem(
+    fields = dict(
         x_shape=x_shape, kernel_shape=full, x_dtype=x_dtype, kernel_dtype=kernel_dtype,
         compute_dtype=compute, result_dtype=result, axes=axes_t, mode=mode,
-        boundary=boundary_c, cval=cval_v, flip=bool(flip), conjugate=conjugate,
-        anchor=anchor_t, nan_policy=nan_policy, kernel_batched=batched, kernel=facts,
-        max_memory=max_memory)
-    return problem, prepared
+        boundary=boundary_c, cval=cval_v, flip=bool(flip), conjugate=bool(o.conjugate),
+        anchor=anchor_t, nan_policy=nan_policy, kernel_batched=batched,
+        max_memory=resolve_max_memory(o.max_memory))
+    pad = canonical_pad(tuple([x_shape[a] for a in axes_t]), k, anchor_t, mode, flip)[1]
+    return Kind(fields, boundary_c == "constant" and any([p != (0, 0) for p in pad]))
+
+
+def with_kernel(kind: Kind, kernel: np.ndarray) -> tuple[Problem, np.ndarray]:
+    """The complete problem for ``kernel``'s values (its facts found once), and the
+    prepared kernel the plan owns (see :func:`_prepare_kernel`)."""
+    f = kind.fields
+    compute = f["compute_dtype"]
+    prepared = _prepare_kernel(kernel, f["kernel_shape"], f["x_shape"], f["axes"],
+                               f["kernel_batched"], f["flip"], f["conjugate"], compute)
+    facts = _kernel_facts(prepared, compute, f["cval"], kind.uses_cval, f["nan_policy"])
+    return Problem(**f, kernel=facts), prepared
+
+
+def make_problem(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tuple[int, ...],
+                 kernel_dtype: np.dtype, options: Options, *, flip: bool,
+                 kernel: np.ndarray | None = None) -> tuple[Problem, np.ndarray | None]:
+    """Validate every option and build the complete :class:`Problem`.
+
+    With the kernel's values (``kernel``), also return the prepared kernel (see
+    :func:`_prepare_kernel`) and record its facts in the problem; without them (a plan
+    from shapes alone) the facts are unknown and the prepared kernel is None.
+    """
+    kind = make_kind(x_shape, x_dtype, kernel_shape, kernel_dtype, options, flip=flip)
+    if kernel is None:
+        return kind.problem, None
+    return with_kernel(kind, kernel)

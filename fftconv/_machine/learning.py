@@ -295,16 +295,14 @@ def timed(plan: Any, start: float) -> None:
     the model.
     """
     elapsed = _clock() - start
-    contended = _threads.reduced()
-    if not _enabled_now():
-        return
-    contended = contended or _threads.crowded()
+    contended = _threads.reduced()  # asked on every call: asking clears it
     seen = plan.__dict__.get("_learning_key")
     if seen is None:
-        plan.__dict__["_learning_key"] = (plan.method, math.prod(plan.problem.out_shape),
-                                          model_seconds(plan.estimate))
+        if _enabled_now():
+            plan.__dict__["_learning_key"] = (plan.method, math.prod(plan.problem.out_shape),
+                                              model_seconds(plan.estimate))
         return
-    if not contended:
+    if not contended and _enabled_now() and not _threads.crowded():
         observe(seen[0], seen[1], seen[2], elapsed)
 
 

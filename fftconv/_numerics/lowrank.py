@@ -18,8 +18,12 @@ __all__ = ["factorize", "separable_rank"]
 Terms = tuple[tuple[np.ndarray, ...], ...]
 
 
+_EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float32, np.float64, np.complex64,
+                                                         np.complex128)}
+
+
 def _tolerance(kernel: np.ndarray, dtype: np.dtype) -> float:
-    eps = np.finfo(np.dtype(dtype)).eps
+    eps = _EPS.get(dtype) or float(np.finfo(np.dtype(dtype)).eps)
     return float(max(kernel.shape)) * eps
 
 
@@ -95,23 +99,23 @@ def _svd(work: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     return u, s, vh
 
 
-def separable_rank(kernel: np.ndarray, compute: np.dtype) -> int | None:
+def separable_rank(kernel: np.ndarray, compute: np.dtype, finite: bool = False) -> int | None:
     """Number of separable terms of ``kernel``, or None when it has no cheap factorisation.
 
     For a 2-d kernel of side at most :data:`_FULL_SVD_SIDE` the singular values alone
     decide (the same rule as :func:`factorize`, without the singular vectors): this runs
-    for every new kernel a one-shot call sees.
+    for every new kernel a one-shot call sees. ``finite=True`` says the caller has checked
+    that every value is finite.
     """
     k = kernel
-    if (k.ndim == 2 and compute.kind in "fc" and min(k.shape) >= 2
-            and min(k.shape) <= _FULL_SVD_SIDE):
-        if not np.isfinite(k).all():
+    if (k.ndim == 2 and compute.kind in "fc" and 2 <= min(k.shape) <= _FULL_SVD_SIDE):
+        if not (finite or np.isfinite(k).all()):
             return None
-        work = k.astype(np.complex128 if k.dtype.kind == "c" else np.float64)
-        s = np.linalg.svd(work, compute_uv=False)
-        if s.size == 0 or s[0] == 0:
+        wide = np.complex128 if k.dtype.kind == "c" else np.float64
+        s = np.linalg.svd(k if k.dtype == wide else k.astype(wide), compute_uv=False)
+        if s[0] == 0:
             return None
         r = int(np.count_nonzero(s > s[0] * _tolerance(k, compute)))
-        return r if r * sum(k.shape) < math.prod(k.shape) else None
+        return r if r * (k.shape[0] + k.shape[1]) < k.size else None
     terms = factorize(kernel, compute)
     return None if terms is None else len(terms)
