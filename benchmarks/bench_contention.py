@@ -3,17 +3,23 @@
 For every problem of the 2-d grid (images 256^2-2048^2, kernels 3-127, float32 and
 float64, ``mode='same'``, zero boundary) and every condition -- ``idle``, ``busy`` (one
 single-threaded busy process) and ``blas`` (a process running numpy matrix products on
-the BLAS's threads) -- this times, side by side in one run (median of ``--repeat``):
+the BLAS's threads) -- this times, side by side in one run:
 
 - ``auto``: a one-shot ``fftconv.correlate`` with the default workers;
 - ``best1``: the fastest of fftconv's own strategies on one thread (``workers=1`` plans;
   the direct sum only up to ``--max-macs`` multiply-adds);
 - ``auto1``: auto on one thread (idle only).
 
-The contenders are timed in rounds that call each of them once, so that a drift in the
-machine's load reaches all of them alike; a short one is called once untimed just
-before its timed call, so that it finds its data in cache (as in a loop of calls) rather
-than the data of the contender before it.
+The contenders are timed in rounds that call each of them once, in an order shuffled
+from round to round, so that a drift in the machine's load reaches all of them alike; a
+short one is called untimed for 5 ms just before its timed call, so that it finds its
+data in cache and the core in the state a loop of such calls leaves it in, rather than
+the state the contender before it left. At
+least ``--repeat`` rounds run, and up to 31 within a time budget (short problems get
+the most). ``auto / best1`` is the median over rounds of auto's time over the best
+strategy's time in the same round: beside a neighbour, a call runs at full speed or at a
+third of it, as the scheduler places it, for several calls in a row, and the two calls
+of a round share that state (a ratio of separate medians flips with it).
 
 The script starts and stops each neighbour itself. It prints a Markdown table (ms) and
 the summary the targets are stated in:
@@ -71,45 +77,66 @@ def _contenders(x: np.ndarray, k: np.ndarray, max_macs: float, idle: bool) -> di
     return out
 
 
-def interleaved(fns: dict[str, object], repeat: int, budget: float = 4.0) -> dict[str, float]:
-    """Median seconds of each function, timed in rounds that call every one once (so a
-    drift of the machine's load reaches all of them alike); stops after ``repeat``
-    rounds, or after 3 once ``budget`` seconds are spent."""
+def interleaved(fns: dict[str, object], repeat: int, budget: float = 4.0,
+                most: int = 31) -> dict[str, list[float]]:
+    """Seconds of each function per round, timed in rounds that call every one once (so a
+    drift of the machine's load reaches all of them alike). The order is shuffled from
+    round to round, so that no contender always runs right after the same one (after a
+    long FFT, the next call can run slower for a while: the core's clock, the scheduler's
+    accounting). Runs
+    ``repeat`` rounds, then more (up to ``most``) while under ``budget`` seconds: short
+    problems, which a scheduler time slice sways most, get the most rounds."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     for fn in fns.values():
         fn()  # warm-up: compilation, FFTW plans, scratch buffers
     spent = 0.0
-    for r in range(repeat):
-        for name, fn in fns.items():
+    names = list(fns)
+    order = np.random.default_rng(1)
+    for r in range(most):
+        for name in order.permutation(names):
+            fn = fns[name]
             if not times[name] or times[name][-1] < 5e-3:
-                fn()  # a short call runs once untimed first: its data in cache, as in a loop
+                # a short call runs untimed first, for 5 ms: its data in cache and the core
+                # out of whatever state the contender before left it in, as in a loop
+                until = time.perf_counter() + 5e-3
+                fn()
+                while time.perf_counter() < until:
+                    fn()
             t0 = time.perf_counter()
             fn()
             dt = time.perf_counter() - t0
             times[name].append(dt)
             spent += dt
-        if r >= 2 and spent > budget:
+        if r + 1 >= repeat and spent > budget * (r + 1) / most:
             break
-    return {name: statistics.median(v) for name, v in times.items()}
+    return times
 
 
 def measure(condition: str, problems, repeat: int, max_macs: float) -> list[dict]:
+    """One row per problem: medians, and ``ratio``, the median over rounds of auto's time
+    over the best strategy's in the same round (a paired figure: on a busy machine a call
+    runs at full speed or at a third of it as the scheduler places it, for several calls
+    in a row, and a pair taken moments apart shares that state)."""
     rows = []
     rng = np.random.default_rng(0)
     with neighbour(condition):
         for n, kk, dtype in problems:
             x = rng.standard_normal((n, n)).astype(dtype)
             k = rng.standard_normal((kk, kk)).astype(dtype)
-            t = interleaved(_contenders(x, k, max_macs, condition == "idle"), repeat)
+            runs = interleaved(_contenders(x, k, max_macs, condition == "idle"), repeat)
+            t = {name: statistics.median(v) for name, v in runs.items()}
             chosen = fftconv.plan_correlate(x.shape, k, "same", x_dtype=dtype).method
             which = min((m for m in STRATEGIES if m in t), key=t.__getitem__)
+            ratio = statistics.median([a / b for a, b in zip(runs["auto"], runs[which])])
             row = {"condition": condition, "n": n, "k": kk, "dtype": dtype, "auto": t["auto"],
-                   "chosen": chosen, "best1": t[which], "best1_method": which}
+                   "chosen": chosen, "best1": t[which], "best1_method": which,
+                   "ratio": ratio, "rounds": len(runs["auto"])}
             if "auto1" in t:
                 row["auto1"] = t["auto1"]
             rows.append(row)
             print(f"  {condition:5} {n}^2 K={kk} {dtype}: auto {t['auto'] * 1e3:.2f} ms "
-                  f"({chosen}), best1 {t[which] * 1e3:.2f} ms ({which})", file=sys.stderr)
+                  f"({chosen}), best1 {t[which] * 1e3:.2f} ms ({which}), paired ratio "
+                  f"{ratio:.2f} over {len(runs['auto'])} rounds", file=sys.stderr)
     return rows
 
 
@@ -119,20 +146,20 @@ def geomean(values: list[float]) -> float:
 
 def table(rows: list[dict]) -> str:
     lines = [("| condition | image | K | dtype | auto (ms) | auto picks | best 1 thread (ms) "
-              "| best is | auto / best1 | 1-thread auto / auto |"),
-             "|---|---|---|---|---|---|---|---|---|---|"]
+              "| best is | auto / best1 | rounds | 1-thread auto / auto |"),
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         speed = f"{r['auto1'] / r['auto']:.2f}" if "auto1" in r else ""
         lines.append(f"| {r['condition']} | {r['n']}² | {r['k']} | {r['dtype']} | "
                      f"{r['auto'] * 1e3:.2f} | {r['chosen']} | {r['best1'] * 1e3:.2f} | "
-                     f"{r['best1_method']} | {r['auto'] / r['best1']:.2f} | {speed} |")
+                     f"{r['best1_method']} | {r['ratio']:.2f} | {r['rounds']} | {speed} |")
     return "\n".join(lines)
 
 
 def summary(rows: list[dict]) -> str:
     out = ["| condition | auto / best1 geo-mean | worst | target |", "|---|---|---|---|"]
     for cond in dict.fromkeys(r["condition"] for r in rows):
-        ratios = [r["auto"] / r["best1"] for r in rows if r["condition"] == cond]
+        ratios = [r["ratio"] for r in rows if r["condition"] == cond]
         target = "geo-mean <= 1.15, worst <= 1.5" if cond != "idle" else "-"
         out.append(f"| {cond} | {geomean(ratios):.2f} | {max(ratios):.2f} | {target} |")
     big = [r["auto1"] / r["auto"] for r in rows

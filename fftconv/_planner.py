@@ -109,7 +109,8 @@ def candidates(problem: Problem, workers: int) -> tuple[Candidate, ...]:
         why = strategy.applicable(problem)
         est = strategy.estimate(problem, costs, workers) if why is None else None
         if est is not None:
-            est = _learning.corrected(name, points, est)
+            est = _learning.corrected(
+                _learning.subject(name, est, problem.compute_dtype, workers), points, est)
         if est is not None and est.memory > problem.max_memory:
             why = (f"needs {_bytes(est.memory)} of scratch memory, over the max_memory budget "
                    f"of {_bytes(problem.max_memory)}")
@@ -218,7 +219,14 @@ def report_for(problem: Problem, decision: Decision, method: str, workers: int,
                              decision.measured.get(c.name), c.name == chosen))
     return PlanReport(problem=problem, candidates=tuple(out), method=chosen,
                       requested=method, effort=effort, workers=workers,
-                      constants=_learning.describe(chosen, math.prod(problem.out_shape)))
+                      constants=_learning.describe(_learning.subject(
+                          chosen, _estimate_of(decision, chosen), problem.compute_dtype,
+                          workers),
+                          math.prod(problem.out_shape)))
+
+
+def _estimate_of(decision: Decision, name: str) -> Any:
+    return next((c.estimate for c in decision.candidates if c.name == name), None)
 
 
 def _sample_input(problem: Problem) -> np.ndarray:

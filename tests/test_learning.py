@@ -13,6 +13,7 @@ import fftconv
 from fftconv import FFTConvWarning
 from fftconv._machine import costs as _costs
 from fftconv._machine import learning
+from fftconv.strategies import Estimate
 from fftconv._machine.cache import cache_dir
 
 SHAPE, KSHAPE = (256, 256), (31, 31)
@@ -89,7 +90,9 @@ def test_direct_ten_times_too_cheap_is_corrected_within_bounded_calls(learn):
     assert set(picks[fixed:]) <= {"fft", "overlap"}, picks  # and it stays corrected
     fftconv.correlate(x, k, "same")  # the one-shot path forgot its remembered plan
     assert _one_shot_method() in {"fft", "overlap"}
-    factor, n = learning.table()[f"direct/{learning.size_class(SHAPE[0] * SHAPE[1])}"]
+    size = learning.size_class(SHAPE[0] * SHAPE[1])
+    (factor, n), = [v for key, v in learning.table().items()
+                    if key.startswith("direct:") and key.endswith(f"/{size}")]
     assert factor >= 2 and n >= learning.MIN_OBSERVATIONS
     report = str(fftconv.plan_correlate(SHAPE, k, "same").report())
     assert "constants: shipped" in report
@@ -236,3 +239,34 @@ def test_a_remembered_plan_still_chosen_survives_a_correction_move(learn):
     ((after, _),) = fftconv._engine.calls._data.values()
     assert after is before
     assert before.__dict__["_stamp"] == fftconv._planner.stamp()
+
+
+def test_each_branch_of_a_cost_model_learns_its_own_correction(learn):
+    """The row-axpy and register-blocked direct sums run at their own rates: a wrong rate
+    for one is corrected without moving the other (nor another dtype's)."""
+    points = 256 * 256
+    axpy = learning.subject("direct", Estimate(1e-3, 0, variant="axpy"), np.dtype("float32"))
+    dense = learning.subject("direct", Estimate(1e-3, 0, variant="dense"), np.dtype("float32"))
+    assert (axpy, dense) == ("direct:float32:axpy", "direct:float32:dense")
+    for _ in range(4):
+        learning.observe(axpy, points, 1e-3, 2e-3)
+    assert learning.correction(axpy, points) == pytest.approx(2.0)
+    assert learning.correction(dense, points) == 1.0
+    assert learning.correction("direct:float64:axpy", points) == 1.0
+
+
+def test_a_plan_learns_under_its_strategy_dtype_branch_and_threads(learn):
+    x, k = np.ones((64, 64), np.float32), np.ones((3, 3), np.float32)
+    learn.step = 1e-3
+    for workers, suffix in ((1, ""), (2, ":2t")):
+        plan = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype, method="direct",
+                                      workers=workers)
+        for _ in range(5):
+            plan(x)
+        assert plan.estimate.variant in ("axpy", "dense", "sparse")
+        size = learning.size_class(64 * 64)
+        key = f"direct:float32:{plan.estimate.variant}{suffix}/{size}"
+        assert learning.table()[key][1] == 4  # the first call is not counted
+    fft = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype, method="fft", workers=1)
+    assert learning.subject("fft", fft.estimate, np.dtype("float32")) == (
+        "fft:float32:" + "x".join(map(str, fft.fft_shape)))

@@ -291,3 +291,59 @@ def test_a_whole_array_fft_on_a_busy_machine_uses_the_one_thread_plan(machine, m
     machine(1)
     np.testing.assert_allclose(plan(x), want, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(plan(x), want, rtol=1e-9, atol=1e-9)
+
+
+def test_a_thread_seen_in_passing_does_not_make_an_idle_machine_busy():
+    """A kernel worker runnable now and then on an idle box: only the call that sees it
+    runs on fewer threads; the calls after it use every CPU again."""
+    occ = threads.Occupancy(tau=0.1)
+    t, seen = 0.0, []
+    for i in range(400):  # a reading every 2 ms; a stray thread in 1 reading out of 25
+        t += 0.002
+        seen.append(occ.update(t, 1 if i % 25 == 0 else 0))
+    assert seen.count(1) == 16 and set(seen) == {0, 1}
+    assert all(seen[i + 1] == 0 for i in range(len(seen) - 1) if seen[i] == 1)
+
+
+def test_a_thread_pool_sleeping_between_jobs_still_counts():
+    """A neighbour's two BLAS threads hold both CPUs but for short gaps between products:
+    a reading in a gap (0) still counts them."""
+    occ = threads.Occupancy(tau=0.1)
+    t, seen = 0.0, []
+    for i in range(400):
+        t += 0.002
+        seen.append(occ.update(t, 0 if i % 6 == 5 else 2))
+    assert min(seen[20:]) >= 1  # never taken for an idle machine after its first 40 ms
+    assert min(seen[200:]) == 2  # and, once its mean is known, counted in full
+    occ = threads.Occupancy(tau=0.1)  # one busy loop, seen at every reading
+    assert [occ.update(0.002 * i, 1) for i in range(1, 50)][-1] == 1
+
+
+def test_a_neighbour_that_stops_is_forgotten_within_a_few_time_constants():
+    occ = threads.Occupancy(tau=0.1)
+    for i in range(1, 100):
+        occ.update(0.002 * i, 2)
+    assert occ.update(0.2, 0) == 2  # a gap
+    assert occ.update(0.2 + 0.3, 0) == 0  # gone for 3 time constants: idle again
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs procfs")
+def test_own_pool_threads_are_never_counted_as_other_work(monkeypatch):
+    """A helper on its way back to the pool is this process's, not a neighbour's: the
+    count of other runnable threads subtracts exactly those of the pool that are
+    runnable, read from their own stat files."""
+    monkeypatch.setattr(threads, "_cpus", 2)
+    threads.parallel_map(lambda i: sum(range(20_000)), range(8), 2)  # start the pool
+    assert threads._own and all(fd >= 0 for fd in threads._own.values())
+    assert threads._own_runnable() in range(len(threads._own) + 1)
+    release = threading.Event()
+    pool = threads._get_pool(1)
+    spinning = pool.submit(lambda: (threads._enrol(), [0 for _ in iter(release.is_set, True)]))
+    try:
+        deadline = time.perf_counter() + 5
+        while threads._own_runnable() == 0 and time.perf_counter() < deadline:
+            time.sleep(0.001)
+        assert threads._own_runnable() >= 1  # a pool thread spinning: runnable, and ours
+    finally:
+        release.set()
+        spinning.result()

@@ -36,7 +36,7 @@ from . import threads as _threads
 
 __all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled",
            "generation", "observe", "on_change", "reset", "save", "set_clock", "settle", "size_class",
-           "table", "timed"]
+           "subject", "table", "timed"]
 
 LEARNED_FILE = "learned.json"
 ENV = "FFTCONV_LEARN"
@@ -50,8 +50,10 @@ MAX_STEP = 2.0
 LIMIT = 100.0
 #: Seconds between saves of new observations (plus one at exit).
 SAVE_INTERVAL = 30.0
-#: Observations kept pending before the corrections are brought up to date.
+#: Observations kept pending before the corrections are brought up to date, or seconds
+#: since the last update (so that long calls correct the model as soon as short ones).
 FLUSH_EVERY = 32
+FLUSH_SECONDS = 0.05
 #: A correction change larger than this (relative) makes the planner plan afresh.
 _REPLAN = 0.1
 
@@ -64,6 +66,7 @@ _unsaved: dict[str, list[float]] = {}
 _loaded_for: str | None = None  # digest of the constants the state belongs to
 _generation = 0
 _last_save = 0.0
+_settled = 0.0  # perf_counter reading of the last settle()
 _atexit = False
 _listeners: list[Callable[[], None]] = []
 _pending: list[tuple[str, int, float, float]] = []  # observations not yet folded in
@@ -84,6 +87,21 @@ def set_clock(fn: Callable[[], float] | None) -> None:
 def size_class(points: int) -> int:
     """Size class of a problem with ``points`` output samples: ``log4(points)``."""
     return max(int(points), 1).bit_length() // 2
+
+
+def subject(strategy: str, estimate: Any, dtype: object, workers: int = 1) -> str:
+    """What a correction is kept for: a strategy on one compute dtype, the branch of its
+    cost model where it has several (``estimate.variant``, e.g. ``direct:float32:axpy``)
+    or else its transform size (``overlap:float32:256x256``), and the threads it may use
+    (``:2t`` for two): each runs at its own rate (FFTW's speed per point varies with the
+    size; what a second thread gains varies with the work), so one wrong constant is
+    corrected without moving the others."""
+    variant = getattr(estimate, "variant", "")
+    if not variant:
+        shape = getattr(estimate, "fft_shape", None)
+        variant = "x".join(map(str, shape)) if shape else ""
+    name = f"{strategy}:{dtype}:{variant}" if variant else f"{strategy}:{dtype}"
+    return f"{name}:{workers}t" if workers > 1 else name
 
 
 def _key(strategy: str, points: int) -> str:
@@ -216,14 +234,15 @@ def observe(strategy: str, points: int, estimated: float, measured: float) -> No
     if not (estimated > 0 and measured > 0 and math.isfinite(measured)):
         return
     _pending.append((strategy, points, estimated, measured))  # atomic under the GIL
-    if len(_pending) >= FLUSH_EVERY:
+    if len(_pending) >= FLUSH_EVERY or time.perf_counter() - _settled > FLUSH_SECONDS:
         settle()
 
 
 def settle() -> None:
     """Fold the pending observations into the corrections; tell the listeners when one
     moved enough to make remembered decisions stale (a no-op when nothing is pending)."""
-    global _generation
+    global _generation, _settled
+    _settled = time.perf_counter()
     if not _pending:
         return
     if not enabled():
@@ -299,8 +318,9 @@ def timed(plan: Any, start: float) -> None:
     seen = plan.__dict__.get("_learning_key")
     if seen is None:
         if _enabled_now():
-            plan.__dict__["_learning_key"] = (plan.method, math.prod(plan.problem.out_shape),
-                                              model_seconds(plan.estimate))
+            plan.__dict__["_learning_key"] = (
+            subject(plan.method, plan.estimate, plan.problem.compute_dtype, plan.workers),
+            math.prod(plan.problem.out_shape), model_seconds(plan.estimate))
         return
     if not contended and _enabled_now() and not _threads.crowded():
         observe(seen[0], seen[1], seen[2], elapsed)

@@ -72,9 +72,79 @@ _cpus = os.cpu_count() or 1
 _PROBE_SECONDS = 1e-3
 _last: tuple[float, int] = (-1.0, 0)
 _helpers_out = 0  # pool threads handed a job and not yet back (see _Job.helper)
-#: How long a reading of other runnable threads is believed after it was taken.
+#: Time constant of the running mean of the readings (see :class:`Occupancy`).
 _HOLD_SECONDS = 0.1
-_peak: tuple[float, int] = (-1.0, 0)
+
+
+class Occupancy:
+    """Other runnable threads, as a time-weighted running mean of instantaneous readings.
+
+    One reading alone misleads both ways. A neighbour's thread pool sleeps between its
+    jobs, so a reading can miss it; and a kernel worker or a daemon's thread is runnable
+    now and then on any idle machine, so a reading can see a neighbour that is not there.
+    The mean over the last :data:`_HOLD_SECONDS` (an exponential weight by age) counts a
+    neighbour that holds a CPU most of the time and not one seen in passing. The value is
+    the larger of the mean (rounded) and the reading now: a thread that holds a CPU at
+    this moment is not run over.
+    """
+
+    def __init__(self, tau: float = _HOLD_SECONDS) -> None:
+        self.tau = tau
+        self.mean = 0.0
+        self.at: float | None = None
+
+    def update(self, now: float, reading: int) -> int:
+        """Fold in ``reading`` taken at ``now`` (seconds); the count to believe."""
+        if self.at is not None:  # the first reading counts as it is, and enters the mean
+            weight = 1.0 - math.exp(-max(now - self.at, 0.0) / self.tau)  # by its age
+            self.mean += weight * (reading - self.mean)
+        self.at = now
+        return max(reading, int(self.mean + 0.5))
+
+
+_occupancy = Occupancy()
+
+
+#: This process's pool threads: native thread id -> a descriptor of its
+#: ``/proc/self/task/<id>/stat`` (-1 where there is none).
+_own: dict[int, int] = {}
+
+
+def _enrol() -> None:
+    """Called in a pool thread: keep a descriptor of its stat file (once per thread)."""
+    tid = threading.get_native_id()
+    if tid not in _own:
+        try:
+            _own[tid] = os.open(f"/proc/self/task/{tid}/stat", os.O_RDONLY)
+        except OSError:
+            _own[tid] = -1
+
+
+def _own_runnable() -> int | None:
+    """This process's pool threads runnable now, or None where that is unknown.
+
+    A helper that has just finished its piece is still runnable for a moment on its way
+    back to the pool: counted as another process's thread, it would make every call right
+    after a two-thread call run on one thread (and go unlearned, as if the machine were
+    busy).
+    """
+    n = 0
+    for tid, fd in list(_own.items()):
+        if fd < 0:
+            return None
+        try:
+            text = os.pread(fd, 512, 0)
+        except OSError:  # the thread has exited (a pool that grew replaced it)
+            text = b""
+        if not text:
+            with _lock:
+                if _own.get(tid) == fd:
+                    del _own[tid]
+                    os.close(fd)
+            continue
+        end = text.rfind(b")")
+        n += text[end + 2:end + 3] == b"R"
+    return n
 
 
 def _runnable_others() -> int | None:
@@ -101,13 +171,9 @@ def _runnable_others() -> int | None:
         _probe_failed = True
         return None
     # this process's own pool threads, still running or just leaving a job, are not others
-    others = max(others - _helpers_out, 0)
-    # A neighbour's thread pool sleeps between its own jobs: one reading can miss it. The
-    # highest reading of the last :data:`_HOLD_SECONDS` counts.
-    global _peak
-    if others >= _peak[1] or now - _peak[0] > _HOLD_SECONDS:
-        _peak = (now, others)
-    _last = (now, max(others, _peak[1]))  # what a reuse within _PROBE_SECONDS returns
+    own = _own_runnable() if len(_own) >= _pool_size else None
+    others = max(others - (_helpers_out if own is None else own), 0)
+    _last = (now, _occupancy.update(now, others))  # reused within _PROBE_SECONDS
     return _last[1]
 
 
@@ -199,6 +265,7 @@ class _Job:
 
     def helper(self) -> None:
         global _helpers_out
+        _enrol()
         try:
             self._help()
         finally:

@@ -47,6 +47,10 @@ class Estimate:
         A short description for reports.
     batch : int
         Signals (``fft``) or blocks (``overlap``) transformed together, for FFT strategies.
+    variant : str
+        The branch of the strategy's cost model the estimate comes from, where it has
+        several with their own constants (the direct sum's ``'axpy'``, ``'dense'`` and
+        ``'sparse'`` sums); the planner learns a correction for each separately.
     """
 
     seconds: float
@@ -55,6 +59,7 @@ class Estimate:
     block_shape: tuple[int, ...] | None = None
     note: str = ""
     batch: int = 1
+    variant: str = ""
 
 
 class Strategy(Protocol):

@@ -77,8 +77,8 @@ class Direct:
         elements = problem.batch * (math.prod(problem.n) + math.prod(problem.out_len))
         traffic = elements * problem.compute_dtype.itemsize
         fixed = costs["overhead"]["direct"] + traffic * costs["memory_per_byte"]
-        seconds, _, note = best_sum(problem, costs, workers)
-        return Estimate(seconds=fixed + seconds, memory=0, note=note)
+        seconds, kind, note = best_sum(problem, costs, workers)
+        return Estimate(seconds=fixed + seconds, memory=0, note=note, variant=kind)
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
