@@ -57,6 +57,9 @@ class Candidate:
         Measured seconds (``effort='measure'``).
     chosen : bool
         Whether the plan uses it.
+    threads : int or None
+        Threads the estimate is for, when fewer than the plan's ``workers`` (the learned
+        corrections showed the strategy faster so); None for all of them.
     """
 
     name: str
@@ -64,6 +67,7 @@ class Candidate:
     rejected: str | None = None
     measured: float | None = None
     chosen: bool = False
+    threads: int | None = None
 
 
 def candidate_table(candidates: tuple[Candidate, ...]) -> str:
@@ -72,6 +76,8 @@ def candidate_table(candidates: tuple[Candidate, ...]) -> str:
     for c in candidates:
         e = c.estimate
         detail = c.rejected if c.rejected else (e.note if e else "")
+        if c.threads is not None and not c.rejected:
+            detail += f" (on {c.threads} thread{'s' if c.threads != 1 else ''})"
         rows.append(("*" if c.chosen else "", c.name,
                      _fmt_seconds(e.seconds if e else None), _fmt_seconds(c.measured),
                      _fmt_bytes(e.memory if e else None), detail))
@@ -174,6 +180,13 @@ class Plan:
     _dtype_override: Any = field(default=None, repr=False)
     #: Whether calls look for non-finite inputs first (see :func:`needs_finite_check`).
     _check_finite: bool = field(default=True, repr=False)
+    #: Threads the executor was built for, when fewer than ``workers`` (0: ``workers``).
+    _threads: int = field(default=0, repr=False)
+
+    @property
+    def threads(self) -> int:
+        """Threads the plan's executor may use (at most ``workers``)."""
+        return self._threads or self.workers
 
     @property
     def fft_shape(self) -> tuple[int, ...] | None:

@@ -107,15 +107,31 @@ def candidates(problem: Problem, workers: int) -> tuple[Candidate, ...]:
     out = []
     for name, strategy in registry().items():
         why = strategy.applicable(problem)
-        est = strategy.estimate(problem, costs, workers) if why is None else None
-        if est is not None:
-            est = _learning.corrected(
-                _learning.subject(name, est, problem.compute_dtype, workers), points, est)
+        est, threads = None, None
+        if why is None:
+            est, threads = _estimated(name, strategy, problem, costs, workers, points)
         if est is not None and est.memory > problem.max_memory:
             why = (f"needs {_bytes(est.memory)} of scratch memory, over the max_memory budget "
                    f"of {_bytes(problem.max_memory)}")
-        out.append(Candidate(name=name, estimate=est, rejected=why))
+        out.append(Candidate(name=name, estimate=est, rejected=why, threads=threads))
     return tuple(out)
+
+
+def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers: int,
+               points: int) -> tuple[Any, int | None]:
+    """A strategy's corrected estimate on ``workers`` threads, or on one thread (then
+    ``1``) where the learned corrections say its threads gain less than the model holds
+    and one thread comes out faster."""
+    dtype = problem.compute_dtype
+    est = strategy.estimate(problem, costs, workers)
+    key = _learning.subject(name, est, dtype, workers)
+    many = _learning.corrected(key, points, est)
+    if workers > 1 and _learning.correction(key, points) > 1.0:
+        one = strategy.estimate(problem, costs, 1)
+        one = _learning.corrected(_learning.subject(name, one, dtype, 1), points, one)
+        if one.seconds < many.seconds:
+            return one, 1
+    return many, None
 
 
 _stamp = 0  # changes whenever learned corrections moved: earlier choices may be stale
@@ -216,12 +232,13 @@ def report_for(problem: Problem, decision: Decision, method: str, workers: int,
             if c.estimate is None:
                 rejected = "not estimated"
         out.append(Candidate(c.name, c.estimate, None if c.name == chosen else rejected,
-                             decision.measured.get(c.name), c.name == chosen))
+                             decision.measured.get(c.name), c.name == chosen, c.threads))
     return PlanReport(problem=problem, candidates=tuple(out), method=chosen,
                       requested=method, effort=effort, workers=workers,
                       constants=_learning.describe(_learning.subject(
                           chosen, _estimate_of(decision, chosen), problem.compute_dtype,
-                          workers),
+                          next((c.threads for c in decision.candidates
+                                if c.name == chosen and c.threads), workers)),
                           math.prod(problem.out_shape)))
 
 
@@ -285,9 +302,11 @@ def _assemble(problem: Problem, kernel: np.ndarray, decision: Decision, method: 
               effort: str, workers: int, dtype: object) -> Plan:
     strategies = registry()
     chosen = choose(decision, method)
-    est = next(c.estimate for c in decision.candidates if c.name == chosen)
+    cand = next(c for c in decision.candidates if c.name == chosen)
+    est = cand.estimate
     assert est is not None
-    execute = strategies[chosen].build(problem, kernel, est, workers, effort)
+    threads = cand.threads or workers
+    execute = strategies[chosen].build(problem, kernel, est, threads, effort)
 
     def direct() -> Any:
         d = strategies["direct"]
@@ -299,4 +318,5 @@ def _assemble(problem: Problem, kernel: np.ndarray, decision: Decision, method: 
     return Plan(problem=problem, method=chosen, estimate=est, workers=workers,
                 _report=report, _kernel=kernel, _execute=execute,
                 _fallback=LazyExecutor(direct), _explicit=method != "auto",
-                _dtype_override=dtype, _check_finite=needs_finite_check(problem, chosen))
+                _dtype_override=dtype, _check_finite=needs_finite_check(problem, chosen),
+                _threads=cand.threads or 0)

@@ -319,7 +319,7 @@ def timed(plan: Any, start: float) -> None:
     if seen is None:
         if _enabled_now():
             plan.__dict__["_learning_key"] = (
-            subject(plan.method, plan.estimate, plan.problem.compute_dtype, plan.workers),
+            subject(plan.method, plan.estimate, plan.problem.compute_dtype, plan.threads),
             math.prod(plan.problem.out_shape), model_seconds(plan.estimate))
         return
     if not contended and _enabled_now() and not _threads.crowded():
