@@ -105,3 +105,25 @@ def test_separable_refuses_per_batch_kernels():
     k = np.ones((2, 3, 3))
     with pytest.raises(ValueError, match="one kernel per batch element"):
         fftconv.convolve(x, k, axes=(1, 2), method="separable")
+
+
+def test_small_kernels_singular_values_match_lapack_and_give_the_same_rank():
+    """Small real kernels take their singular values from compiled Jacobi rotations
+    (not np.linalg.svd's wrapper): the values agree with LAPACK's to rounding, and so
+    does the rank the planner reads, over low-rank, full-rank, scaled and odd shapes."""
+    from fftconv._numerics.lowrank import _JACOBI_SIDE, singular_values
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        m, n = (int(v) for v in rng.integers(1, _JACOBI_SIDE + 1, 2))
+        r = int(rng.integers(1, min(m, n) + 1))
+        a = rng.standard_normal((m, r)) @ rng.standard_normal((r, n))
+        a *= 10.0 ** int(rng.integers(-200, 200))
+        ref = np.linalg.svd(a, compute_uv=False)
+        got = singular_values(a)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13 * ref[0])
+        tol = max(a.shape) * np.finfo(float).eps * ref[0]
+        assert np.count_nonzero(got > tol) == np.count_nonzero(ref > tol) == r
+    assert singular_values(np.zeros((3, 4))).tolist() == [0.0, 0.0, 0.0]
+    big = np.full((2, 2), 1e300)
+    np.testing.assert_allclose(singular_values(big), [2e300, 0.0], atol=1e285)

@@ -82,9 +82,11 @@ class Direct:
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
-        from .._machine.costs import machine_costs
+        kind = estimate.variant  # the estimate made for these workers chose the sum
+        if kind not in ("axpy", "dense", "sparse"):  # an estimate from elsewhere
+            from .._machine.costs import machine_costs
 
-        kind = best_sum(problem, machine_costs(), workers)[1]
+            kind = best_sum(problem, machine_costs(), workers)[1]
         if kind != "axpy":
             from ._small_kernel import prepare as blocked
 
