@@ -154,13 +154,13 @@ def _jacobi() -> Callable[[np.ndarray], np.ndarray]:
             out[j] = math.sqrt(acc) * peak
         return -np.sort(-out)
 
-    return singular_values  # type: ignore[no-any-return]
+    return singular_values
 
 
 def singular_values(kernel: np.ndarray) -> np.ndarray:
     """The singular values of a 2-d kernel, largest first."""
     if kernel.dtype.kind == "f" and max(kernel.shape) <= _JACOBI_SIDE:
-        return _jacobi()(np.ascontiguousarray(kernel, dtype=np.float64))  # type: ignore[no-any-return]
+        return _jacobi()(np.ascontiguousarray(kernel, dtype=np.float64))
     wide = np.complex128 if kernel.dtype.kind == "c" else np.float64
     return np.linalg.svd(kernel.astype(wide, copy=False), compute_uv=False)
 
