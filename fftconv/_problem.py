@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 
 import numpy as np
 
@@ -124,24 +125,10 @@ class Problem:
     _hash: int = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        batch_axes = tuple([a for a in range(len(self.x_shape)) if a not in self.axes])
-        n = tuple([self.x_shape[a] for a in self.axes])
-        k = tuple([self.kernel_shape[a] for a in self.axes])
-        out_len, pad = canonical_pad(n, k, self.anchor, self.mode, self.flip)
-        order = batch_axes + self.axes
-        shape = list(self.x_shape)
-        for a, length in zip(self.axes, out_len):
-            shape[a] = length
-        set_(self, "out_shape", tuple(shape))
-        set_(self, "batch_axes", batch_axes)
-        set_(self, "n", n)
-        set_(self, "k", k)
-        set_(self, "out_len", out_len)
-        set_(self, "pad", pad)
-        set_(self, "batch", math.prod([self.x_shape[a] for a in batch_axes]))
-        set_(self, "order", None if order == tuple(range(len(order))) else order)
-        set_(self, "_hash", hash(_compared(self)))
+        state = self.__dict__  # frozen: the derived fields are set once, here
+        state.update(_geometry(self.x_shape, self.kernel_shape, self.axes, self.anchor,
+                               self.mode, self.flip))
+        state["_hash"] = hash(_compared(self))
 
     def __hash__(self) -> int:
         """The hash of the compared fields, computed once (a problem keys every cache)."""
@@ -207,6 +194,25 @@ class Problem:
         return (f"{op} {shape} ({self.x_dtype}) with {kshape} ({self.kernel_dtype}), "
                 f"axes={self.axes}, mode={self.mode!r}, boundary={self.boundary!r}, "
                 f"computed in {self.compute_dtype}")
+
+
+@lru_cache(maxsize=512)
+def _geometry(x_shape: tuple[int, ...], kernel_shape: tuple[int, ...], axes: tuple[int, ...],
+              anchor: tuple[int, ...], mode: str, flip: bool) -> dict[str, object]:
+    """A problem's derived geometry (shared by every problem of the same shapes: a new
+    kernel of a known kind rebuilds none of it)."""
+    batch_axes = tuple([a for a in range(len(x_shape)) if a not in axes])
+    n = tuple([x_shape[a] for a in axes])
+    k = tuple([kernel_shape[a] for a in axes])
+    out_len, pad = canonical_pad(n, k, anchor, mode, flip)
+    order = batch_axes + axes
+    shape = list(x_shape)
+    for a, length in zip(axes, out_len):
+        shape[a] = length
+    return {"out_shape": tuple(shape), "batch_axes": batch_axes, "n": n, "k": k,
+            "out_len": out_len, "pad": pad,
+            "batch": math.prod([x_shape[a] for a in batch_axes]),
+            "order": None if order == tuple(range(len(order))) else order}
 
 
 #: The compared fields of a problem, as one tuple (what equality and the hash see).

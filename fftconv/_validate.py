@@ -18,7 +18,7 @@ from ._arraytypes import as_array, as_dtype, as_shape
 from ._errors import invalid_option
 from ._machine.resources import resolve_max_memory
 from ._numerics.dtypes import cast_exact, compute_and_result_dtype
-from ._numerics.lowrank import separable_rank
+from ._numerics.lowrank import separable_rank, small_facts
 from ._problem import KernelFacts, Problem, canonical_pad
 
 if TYPE_CHECKING:
@@ -235,6 +235,13 @@ def _prepare_kernel(kernel: np.ndarray, full: tuple[int, ...], x_shape: tuple[in
     """The kernel as a read-only C-contiguous ``(Bk, *K)`` copy: flipped, conjugated, in
     the compute dtype. Always a copy, so the plan owns its kernel (the caller may change
     the array it passed)."""
+    if (not batched and kernel.ndim == len(axes) == len(x_shape) and axes == tuple(range(len(axes)))
+            and compute.kind in "fc" and kernel.dtype.kind in "biuf"):
+        # the usual case: one real kernel over every axis, in its own axis order
+        k = kernel[(None,) + (slice(None, None, -1) if flip else slice(None),) * len(axes)]
+        out = np.array(k, dtype=compute, order="C")  # (cast_exact checks integer casts only)
+        out.flags.writeable = False
+        return out
     k = expand_kernel(kernel, full, axes)
     batch_axes = tuple([a for a in range(len(x_shape)) if a not in axes])
     if batched:
@@ -254,7 +261,12 @@ def _prepare_kernel(kernel: np.ndarray, full: tuple[int, ...], x_shape: tuple[in
 def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex,
                   uses_cval: bool, nan_policy: str) -> KernelFacts:
     """Finiteness, non-zero taps and separable rank of the prepared kernel (computed once)."""
-    finite = compute.kind not in "fc" or bool(np.isfinite(prepared).all())
+    kb = prepared.shape[0]
+    small = small_facts(prepared[0], compute) if kb == 1 and prepared.ndim == 3 else None
+    if small is not None:  # a small 2-d kernel: all three in one compiled pass
+        finite = small[0]
+    else:
+        finite = compute.kind not in "fc" or bool(np.isfinite(prepared).all())
     if nan_policy == "raise" and not finite:
         raise ValueError("kernel contains non-finite values (nan_policy='raise'); use "
                          "nan_policy='propagate' to accept them")
@@ -269,7 +281,8 @@ def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex,
         if np.any(prepared.reshape(prepared.shape[0], -1).sum(axis=1) == 0):
             raise ValueError("nan_policy='omit' needs a kernel that does not sum to 0 (it "
                              "normalises by the kernel weight on valid samples)")
-    kb = prepared.shape[0]
+    if small is not None:
+        return KernelFacts(finite=finite, nonzero=small[1], rank=small[2] if finite else None)
     nonzero = -(-int(np.count_nonzero(prepared)) // kb) if kb else 0
     rank = None
     if kb == 1 and prepared.ndim >= 3 and finite:

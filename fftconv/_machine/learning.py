@@ -315,15 +315,18 @@ def timed(plan: Any, start: float) -> None:
     """
     elapsed = _clock() - start
     contended = _threads.reduced()  # asked on every call: asking clears it
-    seen = plan.__dict__.get("_learning_key")
-    if seen is None:
-        if _enabled_now():
-            plan.__dict__["_learning_key"] = (
+    state = plan.__dict__
+    seen = state.get("_learning_key")
+    if seen is None:  # the first call: only marked (most one-shot plans have no second)
+        state["_learning_key"] = ()
+        return
+    if contended or not _enabled_now() or _threads.crowded():
+        return
+    if not seen:
+        seen = state["_learning_key"] = (
             subject(plan.method, plan.estimate, plan.problem.compute_dtype, plan.threads),
             math.prod(plan.problem.out_shape), model_seconds(plan.estimate))
-        return
-    if not contended and _enabled_now() and not _threads.crowded():
-        observe(seen[0], seen[1], seen[2], elapsed)
+    observe(seen[0], seen[1], seen[2], elapsed)
 
 
 def save() -> None:

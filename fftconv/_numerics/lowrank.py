@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["factorize", "separable_rank", "singular_values"]
+__all__ = ["factorize", "separable_rank", "singular_values", "small_facts"]
 
 Terms = tuple[tuple[np.ndarray, ...], ...]
 
@@ -106,13 +106,28 @@ _JACOBI_SIDE = 16
 
 
 @lru_cache(maxsize=1)
-def _jacobi() -> Callable[[np.ndarray], np.ndarray]:
+def _jacobi() -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], Any]]:
     """Singular values of a small real matrix by one-sided (Hestenes) Jacobi rotations,
     compiled: for a 7 x 7 kernel a few microseconds, where ``np.linalg.svd`` spends tens
     in its Python wrapper on every new kernel a one-shot call sees. Jacobi's singular
     values are as accurate as LAPACK's (to high relative accuracy); the columns are
-    scaled by the largest magnitude first, so no square overflows."""
+    scaled by the largest magnitude first, so no square overflows. The second function
+    finds a kernel's facts in the same compiled pass (see :func:`small_facts`)."""
     from .._machine.jit import njit
+
+    @njit(cache=True, nogil=True)
+    def facts(a):  # pragma: no cover - compiled
+        """(all finite, non-zero count, singular values: empty unless all finite)."""
+        nonzero = 0
+        finite = True
+        for v in a.ravel():
+            if v != 0.0:
+                nonzero += 1
+            if not np.isfinite(v):
+                finite = False
+        if not finite:
+            return False, nonzero, np.zeros(0)
+        return True, nonzero, singular_values(a)
 
     @njit(cache=True, nogil=True)
     def singular_values(a):  # pragma: no cover - compiled
@@ -154,15 +169,35 @@ def _jacobi() -> Callable[[np.ndarray], np.ndarray]:
             out[j] = math.sqrt(acc) * peak
         return -np.sort(-out)
 
-    return singular_values
+    return singular_values, facts
 
 
 def singular_values(kernel: np.ndarray) -> np.ndarray:
     """The singular values of a 2-d kernel, largest first."""
     if kernel.dtype.kind == "f" and max(kernel.shape) <= _JACOBI_SIDE:
-        return _jacobi()(np.ascontiguousarray(kernel, dtype=np.float64))
+        return _jacobi()[0](np.array(kernel, dtype=np.float64))
     wide = np.complex128 if kernel.dtype.kind == "c" else np.float64
     return np.linalg.svd(kernel.astype(wide, copy=False), compute_uv=False)
+
+
+def small_facts(kernel: np.ndarray, compute: np.dtype) -> tuple[bool, int, int | None] | None:
+    """``(finite, non-zero taps, separable rank)`` of a small real 2-d kernel, found in
+    one compiled pass (the rank as :func:`separable_rank` gives it, None when the kernel
+    is not finite); None when ``kernel`` is not such a kernel."""
+    k = kernel
+    if not (k.ndim == 2 and k.dtype.kind == "f" and compute.kind == "f"
+            and 2 <= min(k.shape) and max(k.shape) <= _JACOBI_SIDE):
+        return None
+    finite, nonzero, s = _jacobi()[1](np.array(k, dtype=np.float64))
+    return bool(finite), int(nonzero), _rank(s, k, compute) if finite else None
+
+
+def _rank(s: np.ndarray, k: np.ndarray, compute: np.dtype) -> int | None:
+    """The separable rank from the singular values ``s`` of the 2-d kernel ``k``."""
+    if s[0] == 0:
+        return None
+    r = int(np.count_nonzero(s > s[0] * _tolerance(k, compute)))
+    return r if r * (k.shape[0] + k.shape[1]) < k.size else None
 
 
 def separable_rank(kernel: np.ndarray, compute: np.dtype, finite: bool = False) -> int | None:
@@ -177,10 +212,6 @@ def separable_rank(kernel: np.ndarray, compute: np.dtype, finite: bool = False) 
     if (k.ndim == 2 and compute.kind in "fc" and 2 <= min(k.shape) <= _FULL_SVD_SIDE):
         if not (finite or np.isfinite(k).all()):
             return None
-        s = singular_values(k)
-        if s[0] == 0:
-            return None
-        r = int(np.count_nonzero(s > s[0] * _tolerance(k, compute)))
-        return r if r * (k.shape[0] + k.shape[1]) < k.size else None
+        return _rank(singular_values(k), k, compute)
     terms = factorize(kernel, compute)
     return None if terms is None else len(terms)
