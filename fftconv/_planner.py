@@ -125,8 +125,9 @@ def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers:
     dtype = problem.compute_dtype
     est = strategy.estimate(problem, costs, workers)
     key = _learning.subject(name, est, dtype, workers)
-    many = _learning.corrected(key, points, est)
-    if workers > 1 and _learning.correction(key, points) > 1.0:
+    factor = _learning.correction(key, points)
+    many = _learning.corrected(key, points, est, factor)
+    if workers > 1 and factor > 1.0:
         one = strategy.estimate(problem, costs, 1)
         one = _learning.corrected(_learning.subject(name, one, dtype, 1), points, one)
         if one.seconds < many.seconds:

@@ -286,10 +286,12 @@ def on_change(listener: Callable[[], None]) -> None:
     _listeners.append(listener)
 
 
-def corrected(strategy: str, points: int, estimate: Any) -> Any:
+def corrected(strategy: str, points: int, estimate: Any, factor: float | None = None) -> Any:
     """``estimate`` (an :class:`~fftconv.strategies.Estimate`) with the learned correction
-    applied; :func:`model_seconds` still gives the model's own figure."""
-    factor = correction(strategy, points)
+    applied (``factor``, when the caller has read it already); :func:`model_seconds`
+    still gives the model's own figure."""
+    if factor is None:
+        factor = correction(strategy, points)
     if factor == 1.0:
         return estimate
     out = dataclasses.replace(estimate, seconds=estimate.seconds * factor)
