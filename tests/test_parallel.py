@@ -347,3 +347,33 @@ def test_own_pool_threads_are_never_counted_as_other_work(monkeypatch):
     finally:
         release.set()
         spinning.result()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_pool(monkeypatch):
+    """The parent's pool threads do not exist in a forked child: the child starts a pool
+    of its own, and its jobs run on two threads again."""
+    import multiprocessing
+
+    monkeypatch.setattr(threads, "_cpus", 2)
+    threads.parallel_map(lambda i: None, range(4), 2)  # the parent's pool exists
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_names_in_child, args=(queue,))
+    child.start()
+    names = queue.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0
+    assert len(names) == 2, names
+
+
+def _names_in_child(queue) -> None:
+    threads.set_probe(lambda: 0)
+    seen = set()
+
+    def piece(i: int) -> None:
+        seen.add(threading.current_thread().name)
+        time.sleep(0.02)
+
+    threads.parallel_map(piece, range(16), 2)
+    queue.put(sorted(seen))

@@ -22,6 +22,7 @@ short), and propagates, leaving the library usable. Pieces should last at most a
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -219,6 +220,23 @@ _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _lock = threading.Lock()
 _inside = threading.local()
+
+
+def _after_fork() -> None:
+    """In a forked child: the parent's pool threads and their stat files are not this
+    process's; start afresh (a new pool on first need)."""
+    global _pool, _pool_size, _lock, _helpers_out, _occupancy, _last
+    for fd in _own.values():
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    _own.clear()
+    _pool, _pool_size, _lock, _helpers_out = None, 0, threading.Lock(), 0
+    _occupancy, _last = Occupancy(), (-1.0, 0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def _get_pool(helpers: int) -> ThreadPoolExecutor:
