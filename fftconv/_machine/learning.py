@@ -35,7 +35,7 @@ from typing import Any
 from . import threads as _threads
 
 __all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled",
-           "generation", "observe", "on_change", "reset", "save", "set_clock", "settle", "size_class",
+           "observe", "on_change", "reset", "save", "set_clock", "settle", "size_class",
            "subject", "table", "timed"]
 
 LEARNED_FILE = "learned.json"
@@ -214,14 +214,6 @@ def correction(strategy: str, points: int) -> float:
     with _lock:
         _ensure_loaded()
         return _applied.get(_key(strategy, points), 1.0)
-
-
-def generation() -> int:
-    """Changes whenever a correction moved enough that earlier choices may be wrong."""
-    settle()
-    with _lock:
-        _ensure_loaded()
-        return _generation
 
 
 def observe(strategy: str, points: int, estimated: float, measured: float) -> None:
