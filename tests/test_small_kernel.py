@@ -182,6 +182,40 @@ def test_vector_bits_override(monkeypatch):
     sk.vector_bits.cache_clear()
 
 
+@pytest.mark.parametrize("bits", [128, 256, 512])
+def test_vector_width_reaches_the_emitted_code(bits):
+    """The lanes per vector follow the width in the tag (it once read the tag's word
+    count as bits: every width emitted one lane, and LLVM vectorised what it could)."""
+    from numba import typeof, types
+    from fftconv.strategies._small_simd import lanes, tag
+
+    shape = typeof(tag(sk.ROWS, bits, 3, 3))
+    assert lanes(shape, types.float32) == bits // 32
+    assert lanes(shape, types.float64) == bits // 64
+    assert lanes(shape, types.int64) == bits // 64
+
+
+@pytest.mark.parametrize("n", [15, 16, 17, 31, 33, 47])
+@pytest.mark.parametrize("bits", [256, 512])
+def test_rows_around_a_vector_length(n, bits):
+    """Row lengths just off a multiple of the lanes: the last vector overlaps the one
+    before, a row shorter than a vector runs one column at a time."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((6, n)).astype(np.float32)
+    for k in (rng.standard_normal((3, 3)).astype(np.float32),
+              rng.standard_normal((1, 5)).astype(np.float32)):
+        want = naive(x, k, "valid", operation="correlate")
+        for sparse in (False, True):
+            if sparse and k.shape[0] > 1:
+                continue
+            L = (6 - k.shape[0] + 1, n - k.shape[1] + 1)
+            run = sk.prepare((1, 6, n), k.reshape(1, *k.shape), (1, *L), 1, ((0, 0), (0, 0)),
+                             bits=bits, sparse=sparse)
+            out = np.full((1, *L), np.nan, np.float32)
+            run(x.reshape(1, 6, n), out)
+            assert_close(out[0], want, x, k)
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16"])
 @pytest.mark.parametrize("boundary", BOUNDARIES)
 def test_narrow_integer_images_read_uncast_and_exact(dtype, boundary):

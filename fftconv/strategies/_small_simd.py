@@ -22,7 +22,7 @@ from numba import types  # noqa: E402
 from numba.core import cgutils  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 
-__all__ = ["SPARSE", "block", "sparse_stencil", "stencil", "tag"]
+__all__ = ["SPARSE", "block", "lanes", "sparse_stencil", "stencil", "tag"]
 
 #: The symmetry code of :func:`tag` that marks a call of :func:`sparse_stencil`.
 SPARSE = 3
@@ -43,6 +43,11 @@ def tag(rows: int, bits: int, kh: int, kw: int, sym: int = 0) -> tuple[tuple[int
 def _parts(shape: Any) -> tuple[Any, ...]:
     """The member types of a :func:`tag`'s numba type."""
     return tuple(getattr(shape, "types", ()))
+
+
+def lanes(shape: Any, dtype: Any) -> int:
+    """Elements of numba type ``dtype`` per vector of the :func:`tag` typed ``shape``."""
+    return max(_parts(shape)[1].count * 64 // dtype.bitwidth, 1)
 
 
 def _fma_name(dt: Any, width: int) -> str:
@@ -67,7 +72,7 @@ def _convert(builder: ir.IRBuilder, v: ir.Value, src: Any, dst: Any, vt: ir.Type
 
 def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
     xaddr_t, oaddr_t, w_t, _, tag_t, xrows_t, out_t = sig.args
-    rows, bits, kh, kw, symt = (t.count for t in tag_t.types)
+    rows, _, kh, kw, symt = (t.count for t in tag_t.types)
     sym = symt - 1
     dt = w_t.dtype  # the arithmetic's type; inputs and outputs are converted exactly
     xdt, odt = xrows_t.dtype, out_t.dtype
@@ -77,7 +82,7 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
     oelt = context.get_value_type(odt)
     intp = context.get_value_type(types.intp)
     i32 = ir.IntType(32)
-    lanes = max(bits // dt.bitwidth, 1)
+    nlanes = lanes(tag_t, dt)
     xarr = context.make_array(xaddr_t)(context, builder, args[0])
     oarr = context.make_array(oaddr_t)(context, builder, args[1])
     warr = context.make_array(w_t)(context, builder, args[2])
@@ -146,13 +151,39 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
             builder.store(value, builder.gep(op[r], [j], source_etype=oelt),
                           align=odt.bitwidth // 8)
 
-    nvec = builder.sdiv(n, ir.Constant(intp, lanes))
-    with cgutils.for_range(builder, nvec) as loop:
-        body(builder.mul(loop.index, ir.Constant(intp, lanes)), lanes)
-    start = builder.mul(nvec, ir.Constant(intp, lanes))
-    with cgutils.for_range(builder, builder.sub(n, start)) as loop:
-        body(builder.add(start, loop.index), 1)
+    _vectors(builder, n, nlanes, intp, body)
     return context.get_dummy_value()
+
+
+def _vectors(builder: ir.IRBuilder, n: ir.Value, nlanes: int, intp: ir.Type,
+             body: Any, done: ir.Value | None = None) -> None:
+    """``body(j, nlanes)`` over the columns ``done .. n-1`` in full vectors, then, when
+    columns are left, once more on the last full vector ``n - nlanes .. n-1`` (those
+    outputs are a function of the inputs only, so the columns it shares with
+    the vector before are written twice with the same values); only when the row is
+    shorter than a vector, ``body(j, 1)`` on every column.
+
+    The overlapping vector replaces up to ``nlanes - 1`` single columns: at 256² float32
+    with 16 lanes the interior rows were 15 vectors and 14 single columns. One copy of
+    ``body`` serves both (the start of the last vector is clamped), which keeps the
+    compiled code, and the compile time, of a 9 x 9 kernel from growing.
+    """
+    zero = ir.Constant(intp, 0)
+    done = zero if done is None else done
+    width = ir.Constant(intp, nlanes)
+    if nlanes > 1:
+        last = builder.sub(n, width)
+        rest = builder.sub(n, done)
+        count = builder.sdiv(builder.add(rest, ir.Constant(intp, nlanes - 1)), width)
+        count = builder.select(builder.icmp_signed("<", last, zero), zero, count)
+        with cgutils.for_range(builder, count) as loop:
+            j = builder.add(done, builder.mul(loop.index, width))
+            body(builder.select(builder.icmp_signed(">", j, last), last, j), nlanes)
+        singles = builder.select(builder.icmp_signed("<", last, zero), n, zero)
+    else:
+        singles = builder.sub(n, done)
+    with cgutils.for_range(builder, singles) as loop:
+        body(builder.add(done, loop.index), 1)
 
 
 @intrinsic
@@ -163,8 +194,9 @@ def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):
     for ``n + kw - 1`` elements), ``oaddr`` those of the ``rows`` output rows, ``w`` the
     C-contiguous ``(kh, kw)`` weights, ``shape`` a :func:`tag`; ``xrows`` and ``out`` give
     only the element types of the rows (converted to ``w``'s type, and the sums to
-    ``out``'s, which must be exact: the caller proves it). Full vectors first, then the
-    ``n % lanes`` last columns one at a time with the same code.
+    ``out``'s, which must be exact: the caller proves it). Full vectors, the last one
+    overlapping the one before when ``n`` is not a multiple of the lanes; a row shorter
+    than one vector one column at a time with the same code.
     """
     if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
         return None
@@ -173,14 +205,14 @@ def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):
 
 def _emit_sparse(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
     tw_t, _, tag_t, xrows_t, out_t = sig.args[4:]
-    rows, bits = tag_t.types[0].count, tag_t.types[1].count * 64
+    rows = tag_t.types[0].count
     one_row = tag_t.types[2].count == 2  # every tap on row 0: row pointers fixed
     dt, xdt, odt = tw_t.dtype, xrows_t.dtype, out_t.dtype
     isfloat = isinstance(dt, types.Float)
     elt, xelt, oelt = (context.get_value_type(t) for t in (dt, xdt, odt))
     intp = context.get_value_type(types.intp)
     i32 = ir.IntType(32)
-    lanes = max(bits // dt.bitwidth, 1)
+    nlanes = lanes(tag_t, dt)
     arrs = [context.make_array(t)(context, builder, v)
             for t, v in zip(sig.args[:5], args[:5])]
     xarr, oarr, trow, tcol, tw = arrs
@@ -235,14 +267,12 @@ def _emit_sparse(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> An
                 builder.store(value, builder.gep(op[r], [q], source_etype=oelt),
                               align=odt.bitwidth // 8)
 
-    done = ir.Constant(intp, 0)
-    for width, unroll in ((lanes, 2), (lanes, 1), (1, 1)):  # pairs of vectors, a vector, singles
-        step = width * unroll
-        count = builder.sdiv(builder.sub(n, done), ir.Constant(intp, step))
-        with cgutils.for_range(builder, count) as loop:
-            body(builder.add(done, builder.mul(loop.index, ir.Constant(intp, step))), width,
-                 unroll)
-        done = builder.add(done, builder.mul(count, ir.Constant(intp, step)))
+    step = ir.Constant(intp, 2 * nlanes)  # pairs of vectors, then as the dense sum
+    count = builder.sdiv(n, step)
+    with cgutils.for_range(builder, count) as loop:
+        body(builder.mul(loop.index, step), nlanes, 2)
+    _vectors(builder, n, nlanes, intp, lambda j, width: body(j, width, 1),
+             builder.mul(count, step))
     return context.get_dummy_value()
 
 
