@@ -216,6 +216,26 @@ def test_rows_around_a_vector_length(n, bits):
             assert_close(out[0], want, x, k)
 
 
+def test_strided_input_and_output_and_a_read_only_input():
+    """``run`` on views that are not C-contiguous (its entry point is typed for C order)
+    and on a read-only input (another entry), each against the reference."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((1, 20, 60))
+    k = rng.standard_normal((1, 3, 5))
+    want = naive(x[0, :, ::2], k[0], "same", operation="correlate", boundary="reflect")
+    run = sk.prepare((1, 20, 30), k, (1, 20, 30), 1, ((1, 1), (2, 2)), "reflect")
+    for _ in range(2):  # the second call takes the cached entry
+        big = np.full((1, 20, 60), np.nan)
+        run(x[:, :, ::2], big[:, :, 1::2])
+        assert_close(big[0, :, 1::2], want, x[0, :, ::2], k[0])
+        assert np.isnan(big[0, :, ::2]).all()
+        frozen = np.ascontiguousarray(x[:, :, ::2])
+        frozen.flags.writeable = False
+        out = np.empty((1, 20, 30))
+        run(frozen, out)
+        assert_close(out[0], want, x[0, :, ::2], k[0])
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16"])
 @pytest.mark.parametrize("boundary", BOUNDARIES)
 def test_narrow_integer_images_read_uncast_and_exact(dtype, boundary):

@@ -75,20 +75,32 @@ def symmetry(w: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape, out, base,
-                 blk_row, blk_n, per_kernel, b0, b1):  # pragma: no cover - compiled
+def blocked_rows(xb, ob, fillrow, w, tw, index, lo, kh, kw, per_kernel, shape, b0,
+                 b1):  # pragma: no cover - compiled
     """Blocks ``b0 .. b1-1`` of the valid correlation of ``x~`` with the ``kh`` x ``kw`` ``w``.
 
-    ``xrows`` ``(R, n)`` are the rows of ``x``, ``out`` ``(R_out, L)``; output row ``r``
-    reads rows ``base[r] + a`` of ``x~``'s row grid, which are ``xrows[rowmap[e]]`` or, where
-    ``rowmap[e] < 0``, ``fillrow``; ``w`` is ``(Bk, kh, kw)``, and the block starting at
-    output row ``r0`` uses ``w[r0 // per_kernel]`` (every block lies in one kernel's
-    rows). Column ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``: the fill), ``c - lo``
-    in the interior. Block ``k`` is the ``blk_n[k]`` rows from
+    ``xb`` (any shape) holds the rows of ``x``, ``(R, n)`` in C order, ``ob`` those of the
+    output, ``(R_out, L)``; ``index`` is :func:`_index`'s packing of the integer arrays
+    below. Output row ``r`` reads rows ``base[r] + a`` of ``x~``'s row grid, which are
+    ``xrows[rowmap[e]]`` or, where ``rowmap[e] < 0``, ``fillrow``; ``w`` is ``(Bk, kh, kw)``,
+    and the block starting at output row ``r0`` uses ``w[r0 // per_kernel]`` (every block
+    lies in one kernel's rows). Column ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``:
+    the fill), ``c - lo`` in the interior. Block ``k`` is the ``blk_n[k]`` rows from
     ``blk_row[k]``; with ``kh > 1`` they are consecutive rows of one image. A sparse
     ``shape`` (see :func:`._small_simd.tag`) sums the taps ``taps`` ``(2, T)`` (row, column)
     with weights ``tw`` instead, within a ``kh`` x ``kw`` box.
     """
+    rowmap = index[index[0]:index[1]]
+    colmap = index[index[1]:index[2]]
+    base = index[index[2]:index[3]]
+    blk_row = index[index[3]:index[4]]
+    blk_n = index[index[4]:index[5]]
+    trow = index[index[5]:index[6]]
+    tcol = index[index[6]:index[7]]
+    n1 = index[8]
+    L1 = index[9]
+    xrows = xb.reshape((xb.size // n1, n1))
+    out = ob.reshape((ob.size // L1, L1))
     R = len(shape[0])
     KH = kh
     KW = kw
@@ -142,7 +154,7 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
                 xaddr[i] = e0 + i * es
             for r in range(R):
                 oaddr[r] = orow[r] + p * oitem if orow[r] >= 0 else s0
-            block(xaddr, oaddr, wk, taps[0], taps[1], tw, q - p, shape, xrows, out)  # type: ignore[call-arg]
+            block(xaddr, oaddr, wk, trow, tcol, tw, q - p, shape, xrows, out)  # type: ignore[call-arg]
 
 
 @lru_cache(maxsize=256)  # shapes only: a new kernel of the same problem reuses them
@@ -159,8 +171,33 @@ def _blocks(B: int, L0: int, kh: int, kernels: int = 1) -> tuple[np.ndarray, np.
     return starts, counts
 
 
+def _index(rowmap: np.ndarray, colmap: np.ndarray, base: np.ndarray, blk_row: np.ndarray,
+           blk_n: np.ndarray, taps: np.ndarray, n1: int, L1: int) -> np.ndarray:
+    """The integer arrays of :func:`blocked_rows` in one: a header of where each starts
+    (and the last ends) and the row lengths ``n1``, ``L1``, then the arrays.
+
+    One array argument instead of seven: numba unboxes every array argument on every call
+    (about 60 ns each), which at 256² with 3 x 3 taps is a few per cent of the call.
+    """
+    parts = [np.asarray(a, np.intp).ravel() for a in (rowmap, colmap, base, blk_row, blk_n,
+                                                     taps[0], taps[1])]
+    starts = np.cumsum([10] + [a.size for a in parts])
+    return np.concatenate([starts, [n1, L1], *parts]).astype(np.intp)
+
+
 #: Integer inputs read as they are (no int64 copy) when the sum provably stays exact.
 NARROW = ("int8", "uint8", "int16", "uint16")
+
+
+def _entry(args: tuple) -> Callable[..., None]:
+    """:func:`blocked_rows`'s compiled entry point for arguments typed as ``args`` (with
+    the two block bounds): the dispatcher's typing of its 13 arguments, about 1 µs a call,
+    is done once per plan and argument types instead of on every call."""
+    from numba import typeof
+
+    sig = tuple(typeof(a) for a in args) + (typeof(0), typeof(0))
+    cres = blocked_rows.overloads.get(sig)
+    return cres.entry_point if cres is not None else blocked_rows
 
 
 def narrow_dtype(x_dtype: np.dtype, k: np.ndarray, boundary: str, cval: object
@@ -247,16 +284,31 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         narrow = (np.full(L[1] + kw, cval, native), np.ascontiguousarray(w, dtype=fast),
                   np.ascontiguousarray(tw, dtype=fast))
 
+    index = _index(rowmap, colmap, base, blk_row, blk_n, taps, n1, L1)
+    entries: dict[tuple, Callable[..., None]] = {}
+
     def run(xb: np.ndarray, out: np.ndarray) -> None:
+        if not outputs:
+            return
+        if not out.flags.c_contiguous:  # never from the strategy, which allocates ``out``
+            tmp = np.empty(out.shape, out.dtype)
+            run(xb, tmp)
+            out[...] = tmp
+            return
+        xb = xb if xb.flags.c_contiguous else np.ascontiguousarray(xb)
         fr, ww, tww = narrow if native is not None and xb.dtype == native else wide
-        args = (xb.reshape(-1, n1), fr, rowmap, colmap, lo, ww, taps, tww, kh, kw, shape,
-                out.reshape(-1, L1), base, blk_row, blk_n, per_kernel)
+        args = (xb, out, fr, ww, tww, index, lo, kh, kw, per_kernel, shape)
+        key = (xb.dtype, xb.flags.writeable, xb.ndim, out.dtype, out.ndim)
+        fn = entries.get(key)
+        if fn is None:
+            blocked_rows(*args, 0, 0)  # compile or load, then call the entry directly
+            fn = entries[key] = _entry(args)
         if nparts == 1:
-            blocked_rows(*args, 0, nblk)
+            fn(*args, 0, nblk)
             return
         # on a busy machine the job runs on one thread: then as one call when short
-        whole = (lambda: blocked_rows(*args, 0, nblk)) if seconds < PIECE_SECONDS else None
-        parallel_map(lambda i: blocked_rows(*args, bounds[i], bounds[i + 1]), range(nparts),
+        whole = (lambda: fn(*args, 0, nblk)) if seconds < PIECE_SECONDS else None
+        parallel_map(lambda i: fn(*args, bounds[i], bounds[i + 1]), range(nparts),
                      workers, serial=whole)
 
     run.exact_inputs = (native,) if native is not None else ()  # type: ignore[attr-defined]
