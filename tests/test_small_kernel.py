@@ -394,3 +394,62 @@ def test_one_kernel_per_image_uses_the_blocked_sum(problem, parts):
     for i in range(2):
         want = naive(x[i], ks[i], mode, operation=operation, **options)
         assert_close(got[i], want, x[i], ks[i], cval=options.get("cval", 0))
+
+
+KERNELS_3D = [(3, 3, 3), (2, 1, 4), (1, 3, 2), (3, 1, 1)]
+
+
+@pytest.mark.parametrize("kshape", KERNELS_3D)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "uint8", "int16"])
+def test_blocked_3d_matches_reference(kshape, dtype):
+    """3-d kernels up to 5 per axis take the blocked sum: every boundary, every mode, a
+    batch, non-finite samples for floats, symmetric integer kernels."""
+    rng = np.random.default_rng(sum(kshape) + len(dtype))
+    x = random_array((2, 6, 5, 37), dtype, int(rng.integers(1000)))
+    if dtype.startswith("float"):
+        k = random_array(kshape, dtype, 3)
+        k[k == 0] = 1
+        x[0, 2, 3, 7] = np.nan
+        x[1, 0, 0, 30] = np.inf
+    else:
+        k = random_array(kshape, "int64", 4) % 7 - 3
+        if dtype == "int16":
+            k = k + k[..., ::-1]  # rows that are palindromes share their multiplies
+    for boundary in BOUNDARIES:
+        for mode in MODES:
+            options = {"boundary": boundary, "axes": (-3, -2, -1)}
+            if boundary == "constant" and mode == "full":
+                options["cval"] = 2
+            plan = fftconv.plan_convolve(x.shape, k, mode, x_dtype=x.dtype, method="direct",
+                                         **options)
+            assert blocked(plan), plan.estimate.note
+            got = plan(x)
+            want = naive(x, k, mode, operation="convolve", **options)
+            assert_close(got, want, x, k, cval=options.get("cval", 0))
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_blocked_3d_per_image_kernels_and_split(parts):
+    """One 3-d kernel per image, and the blocks split over task ranges."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((3, 4, 9, 20))
+    k = rng.standard_normal((3, 3, 2, 3))
+    plan = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype, boundary="wrap",
+                                  axes=(-3, -2, -1), method="direct")
+    assert blocked(plan), plan.estimate.note
+    p = plan.problem
+    want = np.stack([naive(x[b], k[b], "same", operation="correlate", boundary="wrap")
+                     for b in range(3)])
+    assert_close(plan(x), want, x, k)
+    run = _split(sk, p, plan._kernel, parts, None, False)
+    out = np.empty((p.batch, *p.out_len))
+    run(np.ascontiguousarray(x.reshape(p.batch, *p.n)), out)
+    assert_close(out.reshape(want.shape), want, x, k)
+
+
+def test_sparse_blocked_sum_takes_one_2d_kernel():
+    with pytest.raises(ValueError, match="takes one 1-d or 2-d kernel"):
+        sk.prepare((1, 4, 5, 6), np.ones((1, 2, 2, 2)), (1, 3, 4, 5), 1,
+                   ((0, 0),) * 3, sparse=True)
+    with pytest.raises(ValueError, match="takes one 1-d or 2-d kernel"):
+        sk.prepare((2, 5, 6), np.ones((2, 2, 2)), (2, 4, 5), 1, ((0, 0),) * 2, sparse=True)

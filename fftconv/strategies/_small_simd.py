@@ -28,16 +28,18 @@ __all__ = ["SPARSE", "block", "lanes", "sparse_stencil", "stencil", "tag"]
 SPARSE = 3
 
 
-def tag(rows: int, bits: int, kh: int, kw: int, sym: int = 0) -> tuple[tuple[int, ...], ...]:
+def tag(rows: int, bits: int, kh: int, kw: int, sym: int = 0,
+        kd: int = 1) -> tuple[tuple[int, ...], ...]:
     """The compile-time shape of a :func:`stencil` call, carried by the type of a tuple.
 
-    ``rows`` output rows per block, ``bits`` per vector, a ``kh`` x ``kw`` kernel; ``sym``
-    is 1 for a kernel symmetric along its rows (``w[a, c] == w[a, kw-1-c]``), 2 for
-    antisymmetric (``w[a, c] == -w[a, kw-1-c]``, centre column zero), 0 otherwise;
-    :data:`SPARSE` for :func:`sparse_stencil` (then ``kw`` is unused, and ``kh`` is 2 when
-    every tap lies on the kernel's first row, else 1).
+    ``rows`` output rows per block, ``bits`` per vector, a ``kh`` x ``kw`` kernel on each
+    of ``kd`` planes; ``sym`` is 1 for a kernel symmetric along its rows (``w[a, c] ==
+    w[a, kw-1-c]``), 2 for antisymmetric (``w[a, c] == -w[a, kw-1-c]``, centre column
+    zero), 0 otherwise; :data:`SPARSE` for :func:`sparse_stencil` (then ``kw`` is unused,
+    and ``kh`` is 2 when every tap lies on the kernel's first row, else 1).
     """
-    return ((0,) * rows, (0,) * (bits // 64), (0,) * kh, (0,) * kw, (0,) * (sym + 1))
+    return ((0,) * rows, (0,) * (bits // 64), (0,) * kh, (0,) * kw, (0,) * (sym + 1),
+            (0,) * kd)
 
 
 def _parts(shape: Any) -> tuple[Any, ...]:
@@ -72,7 +74,7 @@ def _convert(builder: ir.IRBuilder, v: ir.Value, src: Any, dst: Any, vt: ir.Type
 
 def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
     xaddr_t, oaddr_t, w_t, _, tag_t, xrows_t, out_t = sig.args
-    rows, _, kh, kw, symt = (t.count for t in tag_t.types)
+    rows, _, kh, kw, symt, kd = (t.count for t in tag_t.types)
     sym = symt - 1
     dt = w_t.dtype  # the arithmetic's type; inputs and outputs are converted exactly
     xdt, odt = xrows_t.dtype, out_t.dtype
@@ -88,13 +90,14 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
     warr = context.make_array(w_t)(context, builder, args[2])
     n = args[3]
     ptr = ir.PointerType()
+    span = rows + kh - 1  # input rows per plane
     xp = [builder.inttoptr(builder.load(cgutils.gep(builder, xarr.data, i)), ptr)
-          for i in range(rows + kh - 1)]
+          for i in range(kd * span)]
     op = [builder.inttoptr(builder.load(cgutils.gep(builder, oarr.data, r)), ptr)
           for r in range(rows)]
     half = (kw + 1) // 2 if sym else kw  # columns with their own weight
     ws = [[builder.load(cgutils.gep(builder, warr.data, a * kw + c)) for c in range(half)]
-          for a in range(kh)]
+          for a in range(kd * kh)]
 
     def body(j: ir.Value, width: int) -> None:
         vt = elt if width == 1 else ir.VectorType(elt, width)
@@ -122,7 +125,8 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
             return _convert(builder, v, xdt, dt, vt)
 
         acc: list[ir.Value | None] = [None] * rows
-        for i in range(rows + kh - 1):  # each input row once, for every output row it feeds
+        for i in range(kd * span):  # each input row once, for every output row it feeds
+            d, ii = divmod(i, span)  # plane, row within the plane's rows
             for c in range(half):
                 v = load(i, c)
                 if sym and c != kw - 1 - c:  # the mirrored column shares the weight
@@ -132,10 +136,10 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
                 elif sym == 2:  # antisymmetric: the centre weight is zero
                     continue
                 for r in range(rows):
-                    a = i - r
+                    a = ii - r
                     if not 0 <= a < kh:
                         continue
-                    wv = weight(a, c)
+                    wv = weight(d * kh + a, c)
                     prev = acc[r]
                     if prev is None:
                         acc[r] = builder.fmul(wv, v) if isfloat else builder.mul(wv, v)
@@ -188,17 +192,18 @@ def _vectors(builder: ir.IRBuilder, n: ir.Value, nlanes: int, intp: ir.Type,
 
 @intrinsic
 def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):
-    """``out_r[j] = sum_{a, c} w[a, c] * x_{r + a}[j + c]`` for ``j < n``, ``r < rows``.
+    """``out_r[j] = sum_{d, a, c} w[d, a, c] * x_{d, r + a}[j + c]`` for ``j < n``, ``r < rows``.
 
-    ``xaddr`` holds the byte addresses of the ``rows + kh - 1`` input rows (each readable
-    for ``n + kw - 1`` elements), ``oaddr`` those of the ``rows`` output rows, ``w`` the
-    C-contiguous ``(kh, kw)`` weights, ``shape`` a :func:`tag`; ``xrows`` and ``out`` give
+    ``xaddr`` holds the byte addresses of the ``rows + kh - 1`` input rows of each of the
+    ``kd`` planes, plane after plane (each row readable for ``n + kw - 1`` elements),
+    ``oaddr`` those of the ``rows`` output rows, ``w`` the C-contiguous ``(kd * kh, kw)``
+    weights, ``shape`` a :func:`tag`; ``xrows`` and ``out`` give
     only the element types of the rows (converted to ``w``'s type, and the sums to
     ``out``'s, which must be exact: the caller proves it). Full vectors, the last one
     overlapping the one before when ``n`` is not a multiple of the lanes; a row shorter
     than one vector one column at a time with the same code.
     """
-    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
+    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 6:
         return None
     return types.void(xaddr, oaddr, w, n, shape, xrows, out), _emit
 
@@ -285,7 +290,7 @@ def sparse_stencil(typingctx, xaddr, oaddr, trow, tcol, tw, n, shape, xrows,
     registers across the taps, so a long line kernel (a motion blur) costs one load and
     one multiply-add per non-zero tap and output vector. Arguments as :func:`stencil`.
     """
-    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
+    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 6:
         return None
     return types.void(xaddr, oaddr, trow, tcol, tw, n, shape, xrows, out), _emit_sparse
 
@@ -297,7 +302,7 @@ def block(typingctx, xaddr, oaddr, w, trow, tcol, tw, n, shape, xrows, out):
     The choice is made from the type of ``shape`` while compiling, so a caller emits
     only the one it uses (both are large: compile time is most of a first call).
     """
-    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
+    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 6:
         return None
     sig = types.void(xaddr, oaddr, w, trow, tcol, tw, n, shape, xrows, out)
     sparse = _parts(shape)[4].count == SPARSE + 1
