@@ -314,7 +314,8 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         xb = xb if xb.flags.c_contiguous else np.ascontiguousarray(xb)
         fr, ww, tww = narrow if native is not None and xb.dtype == native else wide
         args = (xb, out, fr, ww, tww, index, lo, kh, kw, per_kernel, shape)
-        key = (xb.dtype, xb.flags.writeable, xb.ndim, out.dtype, out.ndim)
+        key = (xb.dtype, xb.flags.writeable, xb.flags.aligned, xb.ndim, out.dtype,
+               out.flags.aligned, out.ndim)
         fn = entries.get(key)
         if fn is None:
             blocked_rows(*args, 0, 0)  # compile or load, then call the entry directly
