@@ -1,7 +1,8 @@
 """Small kernels at the memory limit: fftconv against cv2.filter2D and scipy.ndimage.
 
 For every image size, odd kernel size K, dtype and boundary OpenCV supports, times
-(median of ``--repeat`` runs after a warm-up) one-shot calls of ``fftconv.correlate``
+(median of ``--repeat`` interleaved rounds after a warm-up: each round runs every
+contender once, so a burst of load falls on all of them) one-shot calls of ``fftconv.correlate``
 (``method='auto'``, ``mode='same'``), ``cv2.filter2D`` and ``scipy.ndimage.correlate``,
 all computing the same correlation with the same boundary rule, once on an idle machine
 and once while one competing CPU-bound process (started and stopped by this script)
@@ -29,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +88,25 @@ def check_agree(x: np.ndarray, k: np.ndarray, boundary: str) -> None:
             raise AssertionError(f"{name} disagrees with fftconv for {boundary}: {err:.3g}")
 
 
+def interleaved(fns: dict, repeat: int, budget: float = 2.0) -> dict:
+    """Median seconds of each callable over ``repeat`` rounds, after a warm-up call each;
+    a round times every callable once, in turn, so that a burst of load from other jobs on
+    the machine falls on all of them rather than on whichever was being timed (runs of
+    the same code a few seconds apart differed up to 2.5x on the shared box). Stops early,
+    after at least 3 rounds, once a callable has spent ``budget`` seconds."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()
+    for i in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+        if i >= 2 and max(sum(t) for t in times.values()) > budget:
+            break
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def run_grid(args: argparse.Namespace, busy: bool) -> list[dict]:
     rows = []
     rng = np.random.default_rng(0)
@@ -97,8 +119,7 @@ def run_grid(args: argparse.Namespace, busy: bool) -> list[dict]:
                     for boundary in args.boundaries:
                         if n == args.sizes[0]:
                             check_agree(x, k, boundary)
-                        times = {name: median_time(fn, args.repeat)
-                                 for name, fn in contenders(x, k, boundary).items()}
+                        times = interleaved(contenders(x, k, boundary), args.repeat)
                         rows.append({"n": n, "dtype": dtype, "K": kk, "boundary": boundary,
                                      "busy": busy, **times})
     return rows
@@ -170,10 +191,10 @@ def into_out(n: int, kk: int, repeat: int = 9) -> dict:
     k = rng.standard_normal((kk, kk)).astype(np.float32)
     out = np.empty_like(x)
     plan = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype)
-    return {"fftconv": median_time(lambda: plan(x, out=out), repeat),
-            "cv2": median_time(lambda: cv2.filter2D(x, -1, k, dst=out,
-                                                    borderType=cv2.BORDER_CONSTANT), repeat),
-            "alloc": median_time(lambda: np.empty_like(x).fill(0), repeat)}
+    return interleaved({"fftconv": lambda: plan(x, out=out),
+                        "cv2": lambda: cv2.filter2D(x, -1, k, dst=out,
+                                                    borderType=cv2.BORDER_CONSTANT),
+                        "alloc": lambda: np.empty_like(x).fill(0)}, repeat)
 
 
 def plot(curves: dict, bandwidth: float, n: int, path: Path) -> None:

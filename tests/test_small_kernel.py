@@ -182,6 +182,60 @@ def test_vector_bits_override(monkeypatch):
     sk.vector_bits.cache_clear()
 
 
+@pytest.mark.parametrize("bits", [128, 256, 512])
+def test_vector_width_reaches_the_emitted_code(bits):
+    """The lanes per vector follow the width in the tag (it once read the tag's word
+    count as bits: every width emitted one lane, and LLVM vectorised what it could)."""
+    from numba import typeof, types
+    from fftconv.strategies._small_simd import lanes, tag
+
+    shape = typeof(tag(sk.ROWS, bits, 3, 3))
+    assert lanes(shape, types.float32) == bits // 32
+    assert lanes(shape, types.float64) == bits // 64
+    assert lanes(shape, types.int64) == bits // 64
+
+
+@pytest.mark.parametrize("n", [15, 16, 17, 31, 33, 47])
+@pytest.mark.parametrize("bits", [256, 512])
+def test_rows_around_a_vector_length(n, bits):
+    """Row lengths just off a multiple of the lanes: the last vector overlaps the one
+    before, a row shorter than a vector runs one column at a time."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((6, n)).astype(np.float32)
+    for k in (rng.standard_normal((3, 3)).astype(np.float32),
+              rng.standard_normal((1, 5)).astype(np.float32)):
+        want = naive(x, k, "valid", operation="correlate")
+        for sparse in (False, True):
+            if sparse and k.shape[0] > 1:
+                continue
+            L = (6 - k.shape[0] + 1, n - k.shape[1] + 1)
+            run = sk.prepare((1, 6, n), k.reshape(1, *k.shape), (1, *L), 1, ((0, 0), (0, 0)),
+                             bits=bits, sparse=sparse)
+            out = np.full((1, *L), np.nan, np.float32)
+            run(x.reshape(1, 6, n), out)
+            assert_close(out[0], want, x, k)
+
+
+def test_strided_input_and_output_and_a_read_only_input():
+    """``run`` on views that are not C-contiguous (its entry point is typed for C order)
+    and on a read-only input (another entry), each against the reference."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((1, 20, 60))
+    k = rng.standard_normal((1, 3, 5))
+    want = naive(x[0, :, ::2], k[0], "same", operation="correlate", boundary="reflect")
+    run = sk.prepare((1, 20, 30), k, (1, 20, 30), 1, ((1, 1), (2, 2)), "reflect")
+    for _ in range(2):  # the second call takes the cached entry
+        big = np.full((1, 20, 60), np.nan)
+        run(x[:, :, ::2], big[:, :, 1::2])
+        assert_close(big[0, :, 1::2], want, x[0, :, ::2], k[0])
+        assert np.isnan(big[0, :, ::2]).all()
+        frozen = np.ascontiguousarray(x[:, :, ::2])
+        frozen.flags.writeable = False
+        out = np.empty((1, 20, 30))
+        run(frozen, out)
+        assert_close(out[0], want, x[0, :, ::2], k[0])
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16"])
 @pytest.mark.parametrize("boundary", BOUNDARIES)
 def test_narrow_integer_images_read_uncast_and_exact(dtype, boundary):
@@ -340,3 +394,62 @@ def test_one_kernel_per_image_uses_the_blocked_sum(problem, parts):
     for i in range(2):
         want = naive(x[i], ks[i], mode, operation=operation, **options)
         assert_close(got[i], want, x[i], ks[i], cval=options.get("cval", 0))
+
+
+KERNELS_3D = [(3, 3, 3), (2, 1, 4), (1, 3, 2), (3, 1, 1)]
+
+
+@pytest.mark.parametrize("kshape", KERNELS_3D)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "uint8", "int16"])
+def test_blocked_3d_matches_reference(kshape, dtype):
+    """3-d kernels up to 5 per axis take the blocked sum: every boundary, every mode, a
+    batch, non-finite samples for floats, symmetric integer kernels."""
+    rng = np.random.default_rng(sum(kshape) + len(dtype))
+    x = random_array((2, 6, 5, 37), dtype, int(rng.integers(1000)))
+    if dtype.startswith("float"):
+        k = random_array(kshape, dtype, 3)
+        k[k == 0] = 1
+        x[0, 2, 3, 7] = np.nan
+        x[1, 0, 0, 30] = np.inf
+    else:
+        k = random_array(kshape, "int64", 4) % 7 - 3
+        if dtype == "int16":
+            k = k + k[..., ::-1]  # rows that are palindromes share their multiplies
+    for boundary in BOUNDARIES:
+        for mode in MODES:
+            options = {"boundary": boundary, "axes": (-3, -2, -1)}
+            if boundary == "constant" and mode == "full":
+                options["cval"] = 2
+            plan = fftconv.plan_convolve(x.shape, k, mode, x_dtype=x.dtype, method="direct",
+                                         **options)
+            assert blocked(plan), plan.estimate.note
+            got = plan(x)
+            want = naive(x, k, mode, operation="convolve", **options)
+            assert_close(got, want, x, k, cval=options.get("cval", 0))
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_blocked_3d_per_image_kernels_and_split(parts):
+    """One 3-d kernel per image, and the blocks split over task ranges."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((3, 4, 9, 20))
+    k = rng.standard_normal((3, 3, 2, 3))
+    plan = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype, boundary="wrap",
+                                  axes=(-3, -2, -1), method="direct")
+    assert blocked(plan), plan.estimate.note
+    p = plan.problem
+    want = np.stack([naive(x[b], k[b], "same", operation="correlate", boundary="wrap")
+                     for b in range(3)])
+    assert_close(plan(x), want, x, k)
+    run = _split(sk, p, plan._kernel, parts, None, False)
+    out = np.empty((p.batch, *p.out_len))
+    run(np.ascontiguousarray(x.reshape(p.batch, *p.n)), out)
+    assert_close(out.reshape(want.shape), want, x, k)
+
+
+def test_sparse_blocked_sum_takes_one_2d_kernel():
+    with pytest.raises(ValueError, match="takes one 1-d or 2-d kernel"):
+        sk.prepare((1, 4, 5, 6), np.ones((1, 2, 2, 2)), (1, 3, 4, 5), 1,
+                   ((0, 0),) * 3, sparse=True)
+    with pytest.raises(ValueError, match="takes one 1-d or 2-d kernel"):
+        sk.prepare((2, 5, 6), np.ones((2, 2, 2)), (2, 4, 5), 1, ((0, 0),) * 2, sparse=True)

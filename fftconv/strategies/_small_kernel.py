@@ -1,14 +1,16 @@
-"""The register-blocked direct sum for small 2-d kernels (numba; imported on first use).
+"""The register-blocked direct sum for small 1-d, 2-d and 3-d kernels (numba; imported on
+first use).
 
-A block is :data:`ROWS` output rows. Each of its ``ROWS + kh - 1`` input rows is loaded
-once per vector of columns and multiplied into every output row it feeds, all held in
-vector registers (:func:`._small_simd.stencil`); nothing but the inputs is read and
-nothing but the outputs is written. As in :mod:`._direct_kernel`, the extension is never
+A block is :data:`ROWS` output rows of one plane. Each of its ``ROWS + kh - 1`` input rows
+on each of the kernel's ``kd`` planes is loaded once per vector of columns and multiplied
+into every output row it feeds, all held in vector registers
+(:func:`._small_simd.stencil`); nothing but the inputs is read and nothing but the outputs
+is written. As in :mod:`._direct_kernel`, the extension is never
 built: rows come through the boundary's row map (a ``cval`` row is a shared row of the
 fill value), the interior columns read ``x`` in place, and only the ``kw - 1`` edge
 columns at each end of a block are gathered through the column map into a small buffer.
 
-Specialised on ``(dtype, kh, kw, vector bits, symmetry)`` and compiled on first use of
+Specialised on ``(dtype, kd, kh, kw, vector bits, symmetry)`` and compiled on first use of
 that combination only (and cached on disk).
 """
 
@@ -28,12 +30,15 @@ from ._direct_kernel import _offsets, _row_map
 from .direct import sum_rate, sum_threads
 from ._small_simd import SPARSE, block, tag
 
-__all__ = ["MAX_TAPS", "ROWS", "prepare", "symmetry", "vector_bits"]
+__all__ = ["MAX_TAPS", "MAX_TAPS_3D", "ROWS", "prepare", "symmetry", "vector_bits"]
 
 #: Output rows per block: each input row loaded feeds this many rows of outputs.
 ROWS = 4
 #: Largest kernel extent along either axis served by the dense blocked sum.
 MAX_TAPS = 9
+#: The same for 3-d kernels (every tap is unrolled: 5 x 5 x 5 is 500 multiply-adds per
+#: vector of a block, against 324 for 9 x 9).
+MAX_TAPS_3D = 5
 #: ``FFTCONV_VECTOR_BITS=256`` (or 128, 512) overrides the vector width, for measuring.
 VECTOR_ENV = "FFTCONV_VECTOR_BITS"
 
@@ -42,8 +47,8 @@ VECTOR_ENV = "FFTCONV_VECTOR_BITS"
 def vector_bits() -> int:
     """Vector width for this CPU: 512 with AVX-512F, else 256 with AVX2, else 128.
 
-    512 measured 1.3-2x faster than 256 on an AVX-512 (Zen 5) box; see
-    docs/small-kernels.md.
+    512 measured 5-45 % faster than 256 for kernels of 5 to 9 columns on an AVX-512 Xeon
+    and within about 15 % either way for 3 columns; see docs/small-kernels.md.
     """
     env = os.environ.get(VECTOR_ENV, "")
     if env in ("128", "256", "512"):
@@ -75,21 +80,37 @@ def symmetry(w: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape, out, base,
-                 blk_row, blk_n, per_kernel, b0, b1):  # pragma: no cover - compiled
-    """Blocks ``b0 .. b1-1`` of the valid correlation of ``x~`` with the ``kh`` x ``kw`` ``w``.
+def blocked_rows(xb, ob, fillrow, w, tw, index, lo, kh, kw, per_kernel, shape, b0,
+                 b1):  # pragma: no cover - compiled
+    """Blocks ``b0 .. b1-1`` of the valid correlation of ``x~`` with the ``kh`` x ``kw`` ``w``
+    (``kd`` x ``kh`` x ``kw`` for a ``shape`` of ``kd`` planes).
 
-    ``xrows`` ``(R, n)`` are the rows of ``x``, ``out`` ``(R_out, L)``; output row ``r``
-    reads rows ``base[r] + a`` of ``x~``'s row grid, which are ``xrows[rowmap[e]]`` or, where
-    ``rowmap[e] < 0``, ``fillrow``; ``w`` is ``(Bk, kh, kw)``, and the block starting at
-    output row ``r0`` uses ``w[r0 // per_kernel]`` (every block lies in one kernel's
-    rows). Column ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``: the fill), ``c - lo``
-    in the interior. Block ``k`` is the ``blk_n[k]`` rows from
+    ``xb`` (any shape) holds the rows of ``x``, ``(R, n)`` in C order, ``ob`` those of the
+    output, ``(R_out, L)``; ``index`` is :func:`_index`'s packing of the integer arrays
+    below. Output row ``r`` reads rows ``base[r] + a`` of ``x~``'s row grid, which are
+    ``xrows[rowmap[e]]`` or, where ``rowmap[e] < 0``, ``fillrow``, and on the kernel's
+    plane ``d`` rows ``base[r] + d * plane + a``; ``w`` is ``(Bk, kd * kh, kw)``,
+    and the block starting at output row ``r0`` uses ``w[r0 // per_kernel]`` (every block
+    lies in one kernel's rows). Column ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``:
+    the fill), ``c - lo`` in the interior. Block ``k`` is the ``blk_n[k]`` rows from
     ``blk_row[k]``; with ``kh > 1`` they are consecutive rows of one image. A sparse
     ``shape`` (see :func:`._small_simd.tag`) sums the taps ``taps`` ``(2, T)`` (row, column)
     with weights ``tw`` instead, within a ``kh`` x ``kw`` box.
     """
+    rowmap = index[index[0]:index[1]]
+    colmap = index[index[1]:index[2]]
+    base = index[index[2]:index[3]]
+    blk_row = index[index[3]:index[4]]
+    blk_n = index[index[4]:index[5]]
+    trow = index[index[5]:index[6]]
+    tcol = index[index[6]:index[7]]
+    n1 = index[8]
+    L1 = index[9]
+    plane = index[10]  # rows of x~'s grid from one plane to the next (3-d)
+    xrows = xb.reshape((xb.size // n1, n1))
+    out = ob.reshape((ob.size // L1, L1))
     R = len(shape[0])
+    KD = len(shape[5])
     KH = kh
     KW = kw
     L = out.shape[1]
@@ -98,7 +119,8 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
     oitem = out.itemsize
     a = min(max(lo, 0), L)  # interior output columns [a, b): every tap reads inside x
     b = max(a, min(L, n_x - KW + 1 + lo))
-    nin = R + KH - 1
+    span = R + KH - 1  # input rows of a block per plane
+    nin = KD * span
     fill = fillrow[0]
     src = np.empty(nin, np.intp)
     xaddr = np.empty(nin, np.intp)
@@ -119,10 +141,11 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
         m = blk_n[k]
         wk = w[r0 // per_kernel]
         for i in range(nin):
+            d, ii = divmod(i, span)
             if KH == 1:
-                e = base[r0 + min(i, m - 1)]
+                e = base[r0 + min(ii, m - 1)] + d * plane
             else:
-                e = base[r0] + min(i, m + KH - 2)
+                e = base[r0] + d * plane + min(ii, m + KH - 2)
             src[i] = rowmap[e]
         for r in range(R):
             orow[r] = o0 + (r0 + r) * os_ if r < m else -1
@@ -142,7 +165,7 @@ def blocked_rows(xrows, fillrow, rowmap, colmap, lo, w, taps, tw, kh, kw, shape,
                 xaddr[i] = e0 + i * es
             for r in range(R):
                 oaddr[r] = orow[r] + p * oitem if orow[r] >= 0 else s0
-            block(xaddr, oaddr, wk, taps[0], taps[1], tw, q - p, shape, xrows, out)  # type: ignore[call-arg]
+            block(xaddr, oaddr, wk, trow, tcol, tw, q - p, shape, xrows, out)  # type: ignore[call-arg]
 
 
 @lru_cache(maxsize=256)  # shapes only: a new kernel of the same problem reuses them
@@ -159,8 +182,34 @@ def _blocks(B: int, L0: int, kh: int, kernels: int = 1) -> tuple[np.ndarray, np.
     return starts, counts
 
 
+def _index(rowmap: np.ndarray, colmap: np.ndarray, base: np.ndarray, blk_row: np.ndarray,
+           blk_n: np.ndarray, taps: np.ndarray, n1: int, L1: int, plane: int) -> np.ndarray:
+    """The integer arrays of :func:`blocked_rows` in one: a header of where each starts
+    (and the last ends), the row lengths ``n1``, ``L1`` and the plane stride ``plane``,
+    then the arrays.
+
+    One array argument instead of seven: numba unboxes every array argument on every call
+    (about 60 ns each), which at 256² with 3 x 3 taps is a few per cent of the call.
+    """
+    parts = [np.asarray(a, np.intp).ravel() for a in (rowmap, colmap, base, blk_row, blk_n,
+                                                     taps[0], taps[1])]
+    starts = np.cumsum([11] + [a.size for a in parts])
+    return np.concatenate([starts, [n1, L1, plane], *parts]).astype(np.intp)
+
+
 #: Integer inputs read as they are (no int64 copy) when the sum provably stays exact.
 NARROW = ("int8", "uint8", "int16", "uint16")
+
+
+def _entry(args: tuple) -> Callable[..., None]:
+    """:func:`blocked_rows`'s compiled entry point for arguments typed as ``args`` (with
+    the two block bounds): the dispatcher's typing of its 13 arguments, about 1 µs a call,
+    is done once per plan and argument types instead of on every call."""
+    from numba import typeof
+
+    sig = tuple(typeof(a) for a in args) + (typeof(0), typeof(0))
+    cres = blocked_rows.overloads.get(sig)
+    return cres.entry_point if cres is not None else blocked_rows
 
 
 def narrow_dtype(x_dtype: np.dtype, k: np.ndarray, boundary: str, cval: object
@@ -190,29 +239,32 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
             workers: int, pad: tuple[tuple[int, int], ...], boundary: str = "constant",
             cval: object = 0, bits: int | None = None, x_dtype: object = None,
             sparse: bool = False) -> Callable[[np.ndarray, np.ndarray], None]:
-    """Like :func:`._direct_kernel.prepare` for a ``(Bk, kh, kw)`` or ``(Bk, kw)`` kernel
-    (``Bk`` is 1 or ``B``: one kernel per image; then not ``sparse``).
+    """Like :func:`._direct_kernel.prepare` for a ``(Bk, kd, kh, kw)``, ``(Bk, kh, kw)`` or
+    ``(Bk, kw)`` kernel (``Bk`` is 1 or ``B``: one kernel per image; then not ``sparse``,
+    which also takes no 3-d kernel).
 
-    ``x_shape`` is ``(B, n1)`` or ``(B, n0, n1)``; ``k`` has at most :data:`MAX_TAPS`
-    taps per axis; ``bits`` overrides :func:`vector_bits`. With an 8- or 16-bit integer
-    ``x_dtype`` that :func:`narrow_dtype` proves exact, ``run`` also takes ``xb`` of that
-    dtype uncast (listed in ``run.exact_inputs``) and sums it in floating point.
-    ``sparse`` sums only the non-zero taps, in a loop (any kernel size).
+    ``x_shape`` is ``(B, n2)``, ``(B, n1, n2)`` or ``(B, n0, n1, n2)``; ``k`` has at most
+    :data:`MAX_TAPS` taps per axis (a 3-d kernel :data:`MAX_TAPS_3D`); ``bits`` overrides
+    :func:`vector_bits`. With an 8- or 16-bit integer ``x_dtype`` that
+    :func:`narrow_dtype` proves exact, ``run`` also takes ``xb`` of that dtype uncast
+    (listed in ``run.exact_inputs``) and sums it in floating point. ``sparse`` sums only
+    the non-zero taps, in a loop (any kernel size).
     """
-    kh, kw = (int(k.shape[-2]) if k.ndim == 3 else 1), int(k.shape[-1])
-    kernels = int(k.shape[0])
-    k3 = k.reshape(kernels, kh, kw)
-    k2 = k3[0]
-    if sparse and kernels != 1:
-        raise ValueError("the sparse blocked sum takes one kernel")
     B, n, L = x_shape[0], tuple(x_shape[1:]), tuple(out_shape[1:])
-    if len(n) == 1:  # a 1-d problem: one row per signal
+    kernels = int(k.shape[0])
+    k4 = k.reshape(kernels, *(1,) * (4 - k.ndim), *k.shape[1:])  # (Bk, kd, kh, kw)
+    kd, kh, kw = (int(e) for e in k4.shape[1:])
+    k3 = k4.reshape(kernels, kd * kh, kw)
+    k2 = k3[0]
+    if sparse and (kernels != 1 or kd != 1):
+        raise ValueError("the sparse blocked sum takes one 1-d or 2-d kernel")
+    while len(n) < 3:  # a 1-d problem: one row per signal; 2-d: one plane per image
         n, L, pad = (1, *n), (1, *L), ((0, 0), *pad)
-    ext0 = n[0] + pad[0][0] + pad[0][1]
-    base = _offsets((B, L[0]), (ext0, 1))
-    rowmap = _row_map(B, n[:1], pad[:1], boundary)
-    colmap = np.ascontiguousarray(index_map(n[1], *pad[1], boundary))
-    fillrow = np.full(L[1] + kw, cval, k.dtype)
+    ext_d, ext_h = (ni + lo_ + hi for ni, (lo_, hi) in zip(n[:2], pad[:2]))
+    base = _offsets((B, L[0], L[1]), (ext_d * ext_h, ext_h, 1))
+    rowmap = _row_map(B, n[:2], pad[:2], boundary)
+    colmap = np.ascontiguousarray(index_map(n[2], *pad[2], boundary))
+    fillrow = np.full(L[2] + kw, cval, k.dtype)
     if sparse:
         nz = np.nonzero(k2)
         taps = np.ascontiguousarray(np.array(nz, dtype=np.intp).reshape(2, -1))
@@ -224,19 +276,20 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         taps = np.zeros((2, 0), np.intp)
         tw = np.zeros(0, k2.dtype)
         w = np.ascontiguousarray(k3)
-        shape = tag(ROWS, bits or vector_bits(), kh, kw, symmetry(k3))
-        work = kh * kw
-    blk_row, blk_n = _blocks(B, L[0], kh, kernels)
-    per_kernel = L[0] if kernels > 1 else B * L[0]
+        shape = tag(ROWS, bits or vector_bits(), kh, kw, symmetry(k3), kd)
+        work = kd * kh * kw
+    # a block's rows lie in one plane of one image (``kh > 1``: they share input rows)
+    blk_row, blk_n = _blocks(B * L[0], L[1], kh, kernels)
+    per_kernel = L[0] * L[1] if kernels > 1 else B * L[0] * L[1]
     nblk = blk_row.size
-    outputs = B * L[0] * L[1]
+    outputs = B * L[0] * L[1] * L[2]
     costs = machine_costs()
     seconds = outputs * work * sum_rate(costs, k.dtype, "sparse" if sparse else "dense")
     threads = sum_threads(seconds, workers, costs)
     nparts = 1 if threads == 1 else min(nblk, 4 * threads)
     bounds = [nblk * i // nparts for i in range(nparts + 1)]
-    lo = pad[1][0]
-    n1, L1 = n[1], L[1]
+    lo = pad[2][0]
+    n1, L1 = n[2], L[2]
 
     wide = (fillrow, w, tw)
     xdt = np.dtype(x_dtype) if x_dtype is not None else None  # type: ignore[call-overload]
@@ -244,19 +297,35 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     native = xdt if fast is not None else None
     narrow = wide
     if fast is not None:
-        narrow = (np.full(L[1] + kw, cval, native), np.ascontiguousarray(w, dtype=fast),
+        narrow = (np.full(L[2] + kw, cval, native), np.ascontiguousarray(w, dtype=fast),
                   np.ascontiguousarray(tw, dtype=fast))
 
+    index = _index(rowmap, colmap, base, blk_row, blk_n, taps, n1, L1, ext_h)
+    entries: dict[tuple, Callable[..., None]] = {}
+
     def run(xb: np.ndarray, out: np.ndarray) -> None:
+        if not outputs:
+            return
+        if not out.flags.c_contiguous:  # never from the strategy, which allocates ``out``
+            tmp = np.empty(out.shape, out.dtype)
+            run(xb, tmp)
+            out[...] = tmp
+            return
+        xb = xb if xb.flags.c_contiguous else np.ascontiguousarray(xb)
         fr, ww, tww = narrow if native is not None and xb.dtype == native else wide
-        args = (xb.reshape(-1, n1), fr, rowmap, colmap, lo, ww, taps, tww, kh, kw, shape,
-                out.reshape(-1, L1), base, blk_row, blk_n, per_kernel)
+        args = (xb, out, fr, ww, tww, index, lo, kh, kw, per_kernel, shape)
+        key = (xb.dtype, xb.flags.writeable, xb.flags.aligned, xb.ndim, out.dtype,
+               out.flags.aligned, out.ndim)
+        fn = entries.get(key)
+        if fn is None:
+            blocked_rows(*args, 0, 0)  # compile or load, then call the entry directly
+            fn = entries[key] = _entry(args)
         if nparts == 1:
-            blocked_rows(*args, 0, nblk)
+            fn(*args, 0, nblk)
             return
         # on a busy machine the job runs on one thread: then as one call when short
-        whole = (lambda: blocked_rows(*args, 0, nblk)) if seconds < PIECE_SECONDS else None
-        parallel_map(lambda i: blocked_rows(*args, bounds[i], bounds[i + 1]), range(nparts),
+        whole = (lambda: fn(*args, 0, nblk)) if seconds < PIECE_SECONDS else None
+        parallel_map(lambda i: fn(*args, bounds[i], bounds[i + 1]), range(nparts),
                      workers, serial=whole)
 
     run.exact_inputs = (native,) if native is not None else ()  # type: ignore[attr-defined]

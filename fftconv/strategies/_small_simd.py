@@ -22,27 +22,34 @@ from numba import types  # noqa: E402
 from numba.core import cgutils  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 
-__all__ = ["SPARSE", "block", "sparse_stencil", "stencil", "tag"]
+__all__ = ["SPARSE", "block", "lanes", "sparse_stencil", "stencil", "tag"]
 
 #: The symmetry code of :func:`tag` that marks a call of :func:`sparse_stencil`.
 SPARSE = 3
 
 
-def tag(rows: int, bits: int, kh: int, kw: int, sym: int = 0) -> tuple[tuple[int, ...], ...]:
+def tag(rows: int, bits: int, kh: int, kw: int, sym: int = 0,
+        kd: int = 1) -> tuple[tuple[int, ...], ...]:
     """The compile-time shape of a :func:`stencil` call, carried by the type of a tuple.
 
-    ``rows`` output rows per block, ``bits`` per vector, a ``kh`` x ``kw`` kernel; ``sym``
-    is 1 for a kernel symmetric along its rows (``w[a, c] == w[a, kw-1-c]``), 2 for
-    antisymmetric (``w[a, c] == -w[a, kw-1-c]``, centre column zero), 0 otherwise;
-    :data:`SPARSE` for :func:`sparse_stencil` (then ``kw`` is unused, and ``kh`` is 2 when
-    every tap lies on the kernel's first row, else 1).
+    ``rows`` output rows per block, ``bits`` per vector, a ``kh`` x ``kw`` kernel on each
+    of ``kd`` planes; ``sym`` is 1 for a kernel symmetric along its rows (``w[a, c] ==
+    w[a, kw-1-c]``), 2 for antisymmetric (``w[a, c] == -w[a, kw-1-c]``, centre column
+    zero), 0 otherwise; :data:`SPARSE` for :func:`sparse_stencil` (then ``kw`` is unused,
+    and ``kh`` is 2 when every tap lies on the kernel's first row, else 1).
     """
-    return ((0,) * rows, (0,) * (bits // 64), (0,) * kh, (0,) * kw, (0,) * (sym + 1))
+    return ((0,) * rows, (0,) * (bits // 64), (0,) * kh, (0,) * kw, (0,) * (sym + 1),
+            (0,) * kd)
 
 
 def _parts(shape: Any) -> tuple[Any, ...]:
     """The member types of a :func:`tag`'s numba type."""
     return tuple(getattr(shape, "types", ()))
+
+
+def lanes(shape: Any, dtype: Any) -> int:
+    """Elements of numba type ``dtype`` per vector of the :func:`tag` typed ``shape``."""
+    return max(_parts(shape)[1].count * 64 // dtype.bitwidth, 1)
 
 
 def _fma_name(dt: Any, width: int) -> str:
@@ -67,7 +74,7 @@ def _convert(builder: ir.IRBuilder, v: ir.Value, src: Any, dst: Any, vt: ir.Type
 
 def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
     xaddr_t, oaddr_t, w_t, _, tag_t, xrows_t, out_t = sig.args
-    rows, bits, kh, kw, symt = (t.count for t in tag_t.types)
+    rows, _, kh, kw, symt, kd = (t.count for t in tag_t.types)
     sym = symt - 1
     dt = w_t.dtype  # the arithmetic's type; inputs and outputs are converted exactly
     xdt, odt = xrows_t.dtype, out_t.dtype
@@ -77,19 +84,20 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
     oelt = context.get_value_type(odt)
     intp = context.get_value_type(types.intp)
     i32 = ir.IntType(32)
-    lanes = max(bits // dt.bitwidth, 1)
+    nlanes = lanes(tag_t, dt)
     xarr = context.make_array(xaddr_t)(context, builder, args[0])
     oarr = context.make_array(oaddr_t)(context, builder, args[1])
     warr = context.make_array(w_t)(context, builder, args[2])
     n = args[3]
     ptr = ir.PointerType()
+    span = rows + kh - 1  # input rows per plane
     xp = [builder.inttoptr(builder.load(cgutils.gep(builder, xarr.data, i)), ptr)
-          for i in range(rows + kh - 1)]
+          for i in range(kd * span)]
     op = [builder.inttoptr(builder.load(cgutils.gep(builder, oarr.data, r)), ptr)
           for r in range(rows)]
     half = (kw + 1) // 2 if sym else kw  # columns with their own weight
     ws = [[builder.load(cgutils.gep(builder, warr.data, a * kw + c)) for c in range(half)]
-          for a in range(kh)]
+          for a in range(kd * kh)]
 
     def body(j: ir.Value, width: int) -> None:
         vt = elt if width == 1 else ir.VectorType(elt, width)
@@ -117,7 +125,8 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
             return _convert(builder, v, xdt, dt, vt)
 
         acc: list[ir.Value | None] = [None] * rows
-        for i in range(rows + kh - 1):  # each input row once, for every output row it feeds
+        for i in range(kd * span):  # each input row once, for every output row it feeds
+            d, ii = divmod(i, span)  # plane, row within the plane's rows
             for c in range(half):
                 v = load(i, c)
                 if sym and c != kw - 1 - c:  # the mirrored column shares the weight
@@ -127,10 +136,10 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
                 elif sym == 2:  # antisymmetric: the centre weight is zero
                     continue
                 for r in range(rows):
-                    a = i - r
+                    a = ii - r
                     if not 0 <= a < kh:
                         continue
-                    wv = weight(a, c)
+                    wv = weight(d * kh + a, c)
                     prev = acc[r]
                     if prev is None:
                         acc[r] = builder.fmul(wv, v) if isfloat else builder.mul(wv, v)
@@ -146,41 +155,69 @@ def _emit(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
             builder.store(value, builder.gep(op[r], [j], source_etype=oelt),
                           align=odt.bitwidth // 8)
 
-    nvec = builder.sdiv(n, ir.Constant(intp, lanes))
-    with cgutils.for_range(builder, nvec) as loop:
-        body(builder.mul(loop.index, ir.Constant(intp, lanes)), lanes)
-    start = builder.mul(nvec, ir.Constant(intp, lanes))
-    with cgutils.for_range(builder, builder.sub(n, start)) as loop:
-        body(builder.add(start, loop.index), 1)
+    _vectors(builder, n, nlanes, intp, body)
     return context.get_dummy_value()
+
+
+def _vectors(builder: ir.IRBuilder, n: ir.Value, nlanes: int, intp: ir.Type,
+             body: Any, done: ir.Value | None = None) -> None:
+    """``body(j, nlanes)`` over the columns ``done .. n-1`` in full vectors, then, when
+    columns are left, once more on the last full vector ``n - nlanes .. n-1`` (those
+    outputs are a function of the inputs only, so the columns it shares with
+    the vector before are written twice with the same values); only when the row is
+    shorter than a vector, ``body(j, 1)`` on every column.
+
+    The overlapping vector replaces up to ``nlanes - 1`` single columns: at 256² float32
+    with 16 lanes the interior rows were 15 vectors and 14 single columns. One copy of
+    ``body`` serves both (the start of the last vector is clamped), which keeps the
+    compiled code, and the compile time, of a 9 x 9 kernel from growing.
+    """
+    zero = ir.Constant(intp, 0)
+    done = zero if done is None else done
+    width = ir.Constant(intp, nlanes)
+    if nlanes > 1:
+        last = builder.sub(n, width)
+        rest = builder.sub(n, done)
+        count = builder.sdiv(builder.add(rest, ir.Constant(intp, nlanes - 1)), width)
+        count = builder.select(builder.icmp_signed("<", last, zero), zero, count)
+        with cgutils.for_range(builder, count) as loop:
+            j = builder.add(done, builder.mul(loop.index, width))
+            body(builder.select(builder.icmp_signed(">", j, last), last, j), nlanes)
+        singles = builder.select(builder.icmp_signed("<", last, zero), n, zero)
+    else:
+        singles = builder.sub(n, done)
+    with cgutils.for_range(builder, singles) as loop:
+        body(builder.add(done, loop.index), 1)
 
 
 @intrinsic
 def stencil(typingctx, xaddr, oaddr, w, n, shape, xrows, out):
-    """``out_r[j] = sum_{a, c} w[a, c] * x_{r + a}[j + c]`` for ``j < n``, ``r < rows``.
+    """``out_r[j] = sum_{d, a, c} w[d, a, c] * x_{d, r + a}[j + c]`` for ``j < n``, ``r < rows``.
 
-    ``xaddr`` holds the byte addresses of the ``rows + kh - 1`` input rows (each readable
-    for ``n + kw - 1`` elements), ``oaddr`` those of the ``rows`` output rows, ``w`` the
-    C-contiguous ``(kh, kw)`` weights, ``shape`` a :func:`tag`; ``xrows`` and ``out`` give
+    ``xaddr`` holds the byte addresses of the ``rows + kh - 1`` input rows of each of the
+    ``kd`` planes, plane after plane (each row readable for ``n + kw - 1`` elements),
+    ``oaddr`` those of the ``rows`` output rows, ``w`` the C-contiguous ``(kd * kh, kw)``
+    weights, ``shape`` a :func:`tag`; ``xrows`` and ``out`` give
     only the element types of the rows (converted to ``w``'s type, and the sums to
-    ``out``'s, which must be exact: the caller proves it). Full vectors first, then the
-    ``n % lanes`` last columns one at a time with the same code.
+    ``out``'s, which must be exact: the caller proves it). Full vectors, the last one
+    overlapping the one before when ``n`` is not a multiple of the lanes; a row shorter
+    than one vector one column at a time with the same code.
     """
-    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
+    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 6:
         return None
     return types.void(xaddr, oaddr, w, n, shape, xrows, out), _emit
 
 
 def _emit_sparse(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> Any:
     tw_t, _, tag_t, xrows_t, out_t = sig.args[4:]
-    rows, bits = tag_t.types[0].count, tag_t.types[1].count * 64
+    rows = tag_t.types[0].count
     one_row = tag_t.types[2].count == 2  # every tap on row 0: row pointers fixed
     dt, xdt, odt = tw_t.dtype, xrows_t.dtype, out_t.dtype
     isfloat = isinstance(dt, types.Float)
     elt, xelt, oelt = (context.get_value_type(t) for t in (dt, xdt, odt))
     intp = context.get_value_type(types.intp)
     i32 = ir.IntType(32)
-    lanes = max(bits // dt.bitwidth, 1)
+    nlanes = lanes(tag_t, dt)
     arrs = [context.make_array(t)(context, builder, v)
             for t, v in zip(sig.args[:5], args[:5])]
     xarr, oarr, trow, tcol, tw = arrs
@@ -235,14 +272,12 @@ def _emit_sparse(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> An
                 builder.store(value, builder.gep(op[r], [q], source_etype=oelt),
                               align=odt.bitwidth // 8)
 
-    done = ir.Constant(intp, 0)
-    for width, unroll in ((lanes, 2), (lanes, 1), (1, 1)):  # pairs of vectors, a vector, singles
-        step = width * unroll
-        count = builder.sdiv(builder.sub(n, done), ir.Constant(intp, step))
-        with cgutils.for_range(builder, count) as loop:
-            body(builder.add(done, builder.mul(loop.index, ir.Constant(intp, step))), width,
-                 unroll)
-        done = builder.add(done, builder.mul(count, ir.Constant(intp, step)))
+    step = ir.Constant(intp, 2 * nlanes)  # pairs of vectors, then as the dense sum
+    count = builder.sdiv(n, step)
+    with cgutils.for_range(builder, count) as loop:
+        body(builder.mul(loop.index, step), nlanes, 2)
+    _vectors(builder, n, nlanes, intp, lambda j, width: body(j, width, 1),
+             builder.mul(count, step))
     return context.get_dummy_value()
 
 
@@ -255,7 +290,7 @@ def sparse_stencil(typingctx, xaddr, oaddr, trow, tcol, tw, n, shape, xrows,
     registers across the taps, so a long line kernel (a motion blur) costs one load and
     one multiply-add per non-zero tap and output vector. Arguments as :func:`stencil`.
     """
-    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
+    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 6:
         return None
     return types.void(xaddr, oaddr, trow, tcol, tw, n, shape, xrows, out), _emit_sparse
 
@@ -267,7 +302,7 @@ def block(typingctx, xaddr, oaddr, w, trow, tcol, tw, n, shape, xrows, out):
     The choice is made from the type of ``shape`` while compiling, so a caller emits
     only the one it uses (both are large: compile time is most of a first call).
     """
-    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 5:
+    if not isinstance(shape, types.BaseTuple) or len(_parts(shape)) != 6:
         return None
     sig = types.void(xaddr, oaddr, w, trow, tcol, tw, n, shape, xrows, out)
     sparse = _parts(shape)[4].count == SPARSE + 1

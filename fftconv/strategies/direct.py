@@ -14,13 +14,15 @@ from .._machine.threads import ELEMENT_MACS, PARALLEL_MIN_MACS
 from .._problem import Problem
 from . import Estimate, Executor, register
 
-__all__ = ["BLOCKED_DTYPES", "BLOCKED_MAX_TAPS", "PARALLEL_MIN_MACS", "PARALLEL_MIN_SECONDS",
-           "Direct", "best_sum", "blocked_sum", "sum_rate", "sum_threads"]
+__all__ = ["BLOCKED_DTYPES", "BLOCKED_MAX_TAPS", "BLOCKED_MAX_TAPS_3D", "PARALLEL_MIN_MACS",
+           "PARALLEL_MIN_SECONDS", "Direct", "best_sum", "blocked_sum", "sum_rate", "sum_threads"]
 
 #: Compute dtypes of the register-blocked sum (kept here so planning never loads numba).
 BLOCKED_DTYPES = ("float32", "float64", "int64", "uint64")
 #: Largest kernel extent per axis of the dense register-blocked sum (fully unrolled).
 BLOCKED_MAX_TAPS = 9
+#: The same for 3-d kernels.
+BLOCKED_MAX_TAPS_3D = 5
 #: A direct sum estimated to take less than this on one thread, plus the time it takes
 #: to win back waking the pool (see :func:`sum_threads`), runs on the calling thread.
 PARALLEL_MIN_SECONDS = 3e-4
@@ -119,10 +121,11 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
 
     Kinds: ``'axpy'`` (:mod:`._direct_kernel`, any problem, zero taps skipped),
     ``'dense'`` (:mod:`._small_kernel`'s register-blocked sum over every tap of a kernel
-    of at most :data:`BLOCKED_MAX_TAPS` per axis) and ``'sparse'`` (the same blocks over
-    the non-zero taps only, any kernel length). The blocked sums serve 1-d and 2-d
-    problems with a real or integer compute dtype (the dense sum also one kernel per batch
-    element, the sparse sum one kernel); each is costed by the taps it multiplies, at its
+    of at most :data:`BLOCKED_MAX_TAPS` per axis, :data:`BLOCKED_MAX_TAPS_3D` in 3-d) and
+    ``'sparse'`` (the same blocks over the non-zero taps only, any kernel length). The
+    blocked sums serve problems with a real or integer compute dtype, the dense sum in 1-d,
+    2-d and 3-d (also one kernel per batch element), the sparse sum in 1-d and 2-d (one
+    kernel); each is costed by the taps it multiplies, at its
     own rate. The sparse sum is offered for one-row kernels
     (lines, motion blurs), where it measured 25-30 % faster than row-axpy; over several
     rows it gained under 10 %, and with int64 nothing (the multiplies bound both), so
@@ -133,18 +136,19 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
                              direct_rate(costs, problem.compute_dtype), axpy=True),
             "axpy", f"{macs:.3g} multiply-adds")
     name = problem.compute_dtype.name
-    if problem.ndim not in (1, 2) or name not in BLOCKED_DTYPES or min(problem.n) < 1:
+    if problem.ndim not in (1, 2, 3) or name not in BLOCKED_DTYPES or min(problem.n) < 1:
         return best
     outputs = problem.batch * math.prod(problem.out_len)
     dense_rate = costs.get("direct_blocked_per_mac", {}).get(name)
-    if dense_rate is not None and max(problem.k) <= BLOCKED_MAX_TAPS:
+    most = BLOCKED_MAX_TAPS if problem.ndim < 3 else BLOCKED_MAX_TAPS_3D
+    if dense_rate is not None and max(problem.k) <= most:
         dense = outputs * math.prod(problem.k)
         t = _compute_seconds(problem, costs, workers, dense, dense_rate)
         if t < best[0]:
             best = (t, "dense", f"{dense:.3g} multiply-adds, register-blocked")
     sparse_rate = costs.get("direct_sparse_per_mac", {}).get(name)
     if (sparse_rate is not None and problem.kernel_nonzero >= 0 and not problem.kernel_batched
-            and (problem.ndim == 1 or problem.k[0] == 1)):
+            and (problem.ndim == 1 or (problem.ndim == 2 and problem.k[0] == 1))):
         t = _compute_seconds(problem, costs, workers, macs, sparse_rate)
         if t < best[0]:
             note = (f"{macs:.3g} multiply-adds, register-blocked over "
