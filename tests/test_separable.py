@@ -127,3 +127,27 @@ def test_small_kernels_singular_values_match_lapack_and_give_the_same_rank():
     assert singular_values(np.zeros((3, 4))).tolist() == [0.0, 0.0, 0.0]
     big = np.full((2, 2), 1e300)
     np.testing.assert_allclose(singular_values(big), [2e300, 0.0], atol=1e285)
+
+
+def test_small_kernel_facts_in_one_pass_agree_with_numpy():
+    """Finiteness, non-zero taps and rank from the one compiled pass equal numpy's."""
+    from fftconv._numerics.lowrank import small_facts
+
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        m, n = (int(v) for v in rng.integers(2, 12, 2))
+        r = int(rng.integers(1, min(m, n) + 1))
+        k = rng.standard_normal((m, r)) @ rng.standard_normal((r, n))
+        k[rng.random(k.shape) < 0.2] = 0.0
+        for dtype in (np.float32, np.float64):
+            kd = k.astype(dtype)
+            s = np.linalg.svd(kd.astype(np.float64), compute_uv=False)
+            want = int(np.count_nonzero(s > s[0] * max(kd.shape) * np.finfo(dtype).eps))
+            finite, nonzero, rank = small_facts(kd, np.dtype(dtype))
+            assert finite and nonzero == np.count_nonzero(kd)
+            assert rank == (want if want * (m + n) < m * n else None)
+    bad = np.ones((3, 3))
+    bad[1, 1] = np.nan
+    assert small_facts(bad, np.dtype(np.float64)) == (False, 9, None)
+    assert small_facts(np.zeros((3, 3)), np.dtype(np.float64)) == (True, 0, None)
+    assert small_facts(np.ones((3, 3), np.int64), np.dtype(np.int64)) is None

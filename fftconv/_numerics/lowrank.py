@@ -106,7 +106,7 @@ _JACOBI_SIDE = 16
 
 
 @lru_cache(maxsize=1)
-def _jacobi() -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], Any]]:
+def _jacobi() -> tuple[Callable[[np.ndarray], np.ndarray], Callable[..., Any]]:
     """Singular values of a small real matrix by one-sided (Hestenes) Jacobi rotations,
     compiled: for a 7 x 7 kernel a few microseconds, where ``np.linalg.svd`` spends tens
     in its Python wrapper on every new kernel a one-shot call sees. Jacobi's singular
@@ -116,18 +116,25 @@ def _jacobi() -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray]
     from .._machine.jit import njit
 
     @njit(cache=True, nogil=True)
-    def facts(a):  # pragma: no cover - compiled
-        """(all finite, non-zero count, singular values: empty unless all finite)."""
+    def facts(a, rel):  # pragma: no cover - compiled
+        """(all finite, non-zero count, singular values above ``rel`` times the largest:
+        -1 when the largest is 0 or a value is not finite)."""
         nonzero = 0
         finite = True
-        for v in a.ravel():
-            if v != 0.0:
-                nonzero += 1
-            if not np.isfinite(v):
-                finite = False
+        m, n = a.shape
+        for i in range(m):
+            for j in range(n):
+                v = a[i, j]
+                if v != 0.0:
+                    nonzero += 1
+                if not np.isfinite(v):
+                    finite = False
         if not finite:
-            return False, nonzero, np.zeros(0)
-        return True, nonzero, singular_values(a)
+            return False, nonzero, -1
+        s = singular_values(a.astype(np.float64))
+        if s[0] == 0.0:
+            return True, nonzero, -1
+        return True, nonzero, int(np.sum(s > s[0] * rel))
 
     @njit(cache=True, nogil=True)
     def singular_values(a):  # pragma: no cover - compiled
@@ -188,8 +195,9 @@ def small_facts(kernel: np.ndarray, compute: np.dtype) -> tuple[bool, int, int |
     if not (k.ndim == 2 and k.dtype.kind == "f" and compute.kind == "f"
             and 2 <= min(k.shape) and max(k.shape) <= _JACOBI_SIDE):
         return None
-    finite, nonzero, s = _jacobi()[1](np.array(k, dtype=np.float64))
-    return bool(finite), int(nonzero), _rank(s, k, compute) if finite else None
+    finite, nonzero, r = _jacobi()[1](k, _tolerance(k, compute))
+    rank = r if 0 < r and r * (k.shape[0] + k.shape[1]) < k.size else None
+    return finite, nonzero, rank
 
 
 def _rank(s: np.ndarray, k: np.ndarray, compute: np.dtype) -> int | None:

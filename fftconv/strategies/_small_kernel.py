@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 from .._machine.jit import njit
 
-from .._machine.costs import machine_costs
+from .._machine.costs import dtype_name, machine_costs
 from .._machine.threads import PIECE_SECONDS, parallel_map
 from .._numerics.boundary import index_map
 from ._direct_kernel import _offsets, _row_map
@@ -197,6 +197,33 @@ def _index(rowmap: np.ndarray, colmap: np.ndarray, base: np.ndarray, blk_row: np
     return np.concatenate([starts, [n1, L1, plane], *parts]).astype(np.intp)
 
 
+def _layout(B: int, n: tuple[int, ...], L: tuple[int, ...], pad: tuple[tuple[int, int], ...],
+            boundary: str, kh: int, kernels: int, taps: np.ndarray) -> tuple[np.ndarray, int]:
+    """The packed index of :func:`blocked_rows` for a 3-d problem ``(B, *n) -> (B, *L)``
+    (see :func:`_index`), and the number of row blocks."""
+    ext_d, ext_h = (ni + lo_ + hi for ni, (lo_, hi) in zip(n[:2], pad[:2]))
+    base = _offsets((B, L[0], L[1]), (ext_d * ext_h, ext_h, 1))
+    rowmap = _row_map(B, n[:2], pad[:2], boundary)
+    colmap = np.ascontiguousarray(index_map(n[2], *pad[2], boundary))
+    # a block's rows lie in one plane of one image (``kh > 1``: they share input rows)
+    blk_row, blk_n = _blocks(B * L[0], L[1], kh, kernels)
+    index = _index(rowmap, colmap, base, blk_row, blk_n, taps, n[2], L[2], ext_h)
+    return index, int(blk_row.size)
+
+
+@lru_cache(maxsize=256)  # shapes only: a new kernel of the same problem reuses it
+def _dense_layout(B: int, n: tuple[int, ...], L: tuple[int, ...],
+                  pad: tuple[tuple[int, int], ...], boundary: str, kh: int,
+                  kernels: int) -> tuple[np.ndarray, int]:
+    """:func:`_layout` of the dense sum (no tap list)."""
+    return _layout(B, n, L, pad, boundary, kh, kernels, np.zeros((2, 0), np.intp))
+
+
+#: :func:`blocked_rows`'s compiled entry points, by the argument types that select one
+#: (shared by every plan: a new kernel's plan types nothing).
+_ENTRIES: dict[tuple, Callable[..., None]] = {}
+
+
 #: Integer inputs read as they are (no int64 copy) when the sum provably stays exact.
 NARROW = ("int8", "uint8", "int16", "uint16")
 
@@ -222,8 +249,10 @@ def narrow_dtype(x_dtype: np.dtype, k: np.ndarray, boundary: str, cval: object
     needed. None when ``x_dtype`` is wider, ``k`` not integer, or ``cval`` outside
     ``x_dtype``.
     """
+    if k.dtype.kind not in "iu":
+        return None
     x_dtype = np.dtype(x_dtype)
-    if x_dtype.name not in NARROW or k.dtype.kind not in "iu":
+    if dtype_name(x_dtype) not in NARROW:
         return None
     info = np.iinfo(x_dtype)
     if boundary == "constant" and not info.min <= int(cval) <= info.max:  # type: ignore[call-overload]
@@ -260,10 +289,6 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         raise ValueError("the sparse blocked sum takes one 1-d or 2-d kernel")
     while len(n) < 3:  # a 1-d problem: one row per signal; 2-d: one plane per image
         n, L, pad = (1, *n), (1, *L), ((0, 0), *pad)
-    ext_d, ext_h = (ni + lo_ + hi for ni, (lo_, hi) in zip(n[:2], pad[:2]))
-    base = _offsets((B, L[0], L[1]), (ext_d * ext_h, ext_h, 1))
-    rowmap = _row_map(B, n[:2], pad[:2], boundary)
-    colmap = np.ascontiguousarray(index_map(n[2], *pad[2], boundary))
     fillrow = np.full(L[2] + kw, cval, k.dtype)
     if sparse:
         nz = np.nonzero(k2)
@@ -272,16 +297,14 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         w = np.zeros((1, 1, 1), k2.dtype)
         shape = tag(ROWS, bits or vector_bits(), 2 if kh == 1 else 1, 1, SPARSE)
         work = tw.size
+        index, nblk = _layout(B, n, L, pad, boundary, kh, kernels, taps)
     else:
-        taps = np.zeros((2, 0), np.intp)
         tw = np.zeros(0, k2.dtype)
         w = np.ascontiguousarray(k3)
         shape = tag(ROWS, bits or vector_bits(), kh, kw, symmetry(k3), kd)
         work = kd * kh * kw
-    # a block's rows lie in one plane of one image (``kh > 1``: they share input rows)
-    blk_row, blk_n = _blocks(B * L[0], L[1], kh, kernels)
+        index, nblk = _dense_layout(B, n, L, pad, boundary, kh, kernels)
     per_kernel = L[0] * L[1] if kernels > 1 else B * L[0] * L[1]
-    nblk = blk_row.size
     outputs = B * L[0] * L[1] * L[2]
     costs = machine_costs()
     seconds = outputs * work * sum_rate(costs, k.dtype, "sparse" if sparse else "dense")
@@ -289,7 +312,6 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     nparts = 1 if threads == 1 else min(nblk, 4 * threads)
     bounds = [nblk * i // nparts for i in range(nparts + 1)]
     lo = pad[2][0]
-    n1, L1 = n[2], L[2]
 
     wide = (fillrow, w, tw)
     xdt = np.dtype(x_dtype) if x_dtype is not None else None  # type: ignore[call-overload]
@@ -300,8 +322,6 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         narrow = (np.full(L[2] + kw, cval, native), np.ascontiguousarray(w, dtype=fast),
                   np.ascontiguousarray(tw, dtype=fast))
 
-    index = _index(rowmap, colmap, base, blk_row, blk_n, taps, n1, L1, ext_h)
-    entries: dict[tuple, Callable[..., None]] = {}
 
     def run(xb: np.ndarray, out: np.ndarray) -> None:
         if not outputs:
@@ -315,11 +335,11 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
         fr, ww, tww = narrow if native is not None and xb.dtype == native else wide
         args = (xb, out, fr, ww, tww, index, lo, kh, kw, per_kernel, shape)
         key = (xb.dtype, xb.flags.writeable, xb.flags.aligned, xb.ndim, out.dtype,
-               out.flags.aligned, out.ndim)
-        fn = entries.get(key)
+               out.flags.aligned, out.ndim, ww.dtype, ww.flags.aligned, tww.dtype, shape)
+        fn = _ENTRIES.get(key)
         if fn is None:
             blocked_rows(*args, 0, 0)  # compile or load, then call the entry directly
-            fn = entries[key] = _entry(args)
+            fn = _ENTRIES[key] = _entry(args)
         if nparts == 1:
             fn(*args, 0, nblk)
             return

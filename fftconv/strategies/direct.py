@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._machine.costs import direct_rate, threads_speedup
+from .._machine.costs import direct_rate, dtype_name, threads_speedup
 from .._machine.threads import ELEMENT_MACS, PARALLEL_MIN_MACS
 from .._problem import Problem
 from . import Estimate, Executor, register
@@ -32,7 +32,7 @@ def sum_rate(costs: dict, dtype: np.dtype, kind: str) -> float:
     """Single-thread seconds per multiply-add of a direct sum of ``kind`` (see
     :func:`best_sum`); the row-axpy rate where the blocked sum has none for ``dtype``."""
     key = {"dense": "direct_blocked_per_mac", "sparse": "direct_sparse_per_mac"}.get(kind)
-    rate = costs.get(key, {}).get(np.dtype(dtype).name) if key else None
+    rate = costs.get(key, {}).get(dtype_name(dtype)) if key else None
     return rate if rate is not None else direct_rate(costs, dtype)
 
 
@@ -135,7 +135,7 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
     best = (_compute_seconds(problem, costs, workers, macs,
                              direct_rate(costs, problem.compute_dtype), axpy=True),
             "axpy", f"{macs:.3g} multiply-adds")
-    name = problem.compute_dtype.name
+    name = dtype_name(problem.compute_dtype)
     if problem.ndim not in (1, 2, 3) or name not in BLOCKED_DTYPES or min(problem.n) < 1:
         return best
     outputs = problem.batch * math.prod(problem.out_len)
