@@ -1,7 +1,8 @@
 """2-D convolution benchmark: fftconv's strategies against scipy and OpenCV, side by side.
 
-For every image size, kernel size and dtype, times (median of ``--repeat`` runs after a
-warm-up) fftconv's ``direct``, ``fft``, ``overlap`` and ``auto`` (one-shot calls, which
+For every image size, kernel size and dtype, times (median over at least ``--repeat``
+interleaved, shuffled rounds, see ``_timing.py``; ``cold`` on its own) fftconv's
+``direct``, ``fft``, ``overlap`` and ``auto`` (one-shot calls, which
 reuse a cached plan), ``cold`` (a one-shot call that must plan: the cache cleared), a plan
 reused across calls, the bare FFTW floor at fftconv's transform size (two forward and one inverse
 transform), ``scipy.signal.correlate`` (method ``auto``), ``fftconvolve``, ``oaconvolve``,
@@ -20,9 +21,15 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import statistics
 import sys
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import interleaved
 
 import fftconv
 from fftconv.benchmark import median_time
@@ -94,10 +101,12 @@ def run(sizes, kernels, dtypes, repeat, max_macs):
                 k = rng.standard_normal((ksize, ksize)).astype(dtype)
                 macs = n * n * ksize * ksize
                 row = {"dtype": dtype, "n": n, "k": ksize}
-                for name, fn in contenders(x, k).items():
-                    if name in DIRECT_LIKE and macs > max_macs:
-                        continue
-                    row[name] = median_time(fn, repeat)
+                fns = {name: fn for name, fn in contenders(x, k).items()
+                       if not (name in DIRECT_LIKE and macs > max_macs)}
+                cold = fns.pop("cold")  # it empties the caches: timed on its own
+                for name, runs in interleaved(fns, repeat, budget=2.0 * len(fns)).items():
+                    row[name] = statistics.median(runs)
+                row["cold"] = median_time(cold, repeat)
                 report = fftconv.explain(x.shape, k.shape, "same", x_dtype=dtype,
                                          kernel_dtype=dtype, operation="correlate")
                 row["auto_pick"] = report.method

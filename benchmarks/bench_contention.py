@@ -38,7 +38,6 @@ import argparse
 import math
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +45,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _neighbours import KINDS, neighbour
+from _timing import interleaved
 
 import fftconv
 
@@ -75,41 +75,6 @@ def _contenders(x: np.ndarray, k: np.ndarray, max_macs: float, idle: bool) -> di
     if idle:
         out["auto1"] = lambda: fftconv.correlate(x, k, "same", workers=1)
     return out
-
-
-def interleaved(fns: dict[str, object], repeat: int, budget: float = 4.0,
-                most: int = 31) -> dict[str, list[float]]:
-    """Seconds of each function per round, timed in rounds that call every one once (so a
-    drift of the machine's load reaches all of them alike). The order is shuffled from
-    round to round, so that no contender always runs right after the same one (after a
-    long FFT, the next call can run slower for a while: the core's clock, the scheduler's
-    accounting). Runs
-    ``repeat`` rounds, then more (up to ``most``) while under ``budget`` seconds: short
-    problems, which a scheduler time slice sways most, get the most rounds."""
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for fn in fns.values():
-        fn()  # warm-up: compilation, FFTW plans, scratch buffers
-    spent = 0.0
-    names = list(fns)
-    order = np.random.default_rng(1)
-    for r in range(most):
-        for name in order.permutation(names):
-            fn = fns[name]
-            if not times[name] or times[name][-1] < 5e-3:
-                # a short call runs untimed first, for 5 ms: its data in cache and the core
-                # out of whatever state the contender before left it in, as in a loop
-                until = time.perf_counter() + 5e-3
-                fn()
-                while time.perf_counter() < until:
-                    fn()
-            t0 = time.perf_counter()
-            fn()
-            dt = time.perf_counter() - t0
-            times[name].append(dt)
-            spent += dt
-        if r + 1 >= repeat and spent > budget * (r + 1) / most:
-            break
-    return times
 
 
 def measure(condition: str, problems, repeat: int, max_macs: float) -> list[dict]:
