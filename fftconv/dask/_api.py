@@ -187,8 +187,9 @@ def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
                    workers=report.workers, dtype=None if o["dtype"] is None
                    else np.dtype(o["dtype"]).str,  # type: ignore[call-overload]
                    nan_policy=problem.nan_policy, max_memory=extra["budget"],
-                   **(dict(mode=problem.mode, boundary=problem.boundary, anchor=anchor)
-                      if whole else {}))
+                   mode=problem.mode if whole else "valid",
+                   boundary=problem.boundary if whole else "constant",
+                   anchor=None if anchor is False else anchor)
     if math.prod(problem.out_shape) == 0:
         return problem, report, job, xa, k, {}
     key = ("specs", tuple(xa.chunks), report.chunks, repr(problem), k.shape, whole)
