@@ -1,7 +1,7 @@
 """fftconv.dask against dask-image and against in-memory fftconv: medians and ratios.
 
     python benchmarks/bench_dask.py [--quick] [--dtype float32|float64] [--ks 7,63]
-                                    [--out FILE] [--no-cluster] [--no-peer]
+                                    [--out FILE] [--no-cluster] [--no-peer] [--no-busy]
 
 Problem (issue 12): a 4096x4096 float32 image in 1024x1024 chunks, square kernels, the
 threaded scheduler (``--dtype float64`` for doubles). ``--quick`` uses a 512x512 image in
@@ -13,16 +13,23 @@ _neighbours.py``'s ``busy`` neighbour, started and stopped by the script):
 
 - ``ndfilters``: ``fftconv.dask.ndfilters.correlate`` vs ``dask_image.ndfilters.correlate``
   (same call, mode 'reflect'); ``speed-up`` = dask-image / fftconv. Targets: >= 30x at
-  K = 63, >= 1x (no slower) at K = 7.
+  K = 63, >= 1x (no slower) at K = 7. Up to K = 15 the two are timed alternately, call by
+  call; at larger K dask-image takes minutes per call and is timed on its own.
 - ``vs in-memory``: ``fftconv.dask.correlate`` (graph built and computed, chunks='auto')
   vs ``fftconv.correlate`` on the numpy array (mode 'same', boundary 'symmetric'); ratio =
-  dask / in-memory. Target: <= 1.5x for every K. Timed as ``compute()`` (dask gathers the
-  blocks into a new array) and as ``store()`` into a preallocated array. The two are timed
-  alternately, call by call, so a change of load hits both. The ``dask floor`` row is the
-  least any dask computation of this array takes: ``compute()`` of the input itself (dask
-  copies the blocks into a new array), over the in-memory time of each K.
+  dask / in-memory. Target: <= 1.5x for every K. Timed as ``compute()`` (dask copies the
+  result into a new array, even a single block) and as ``store()`` into a preallocated
+  array; each dask row is timed alternately with its own in-memory calls, call by call,
+  so a change of load hits both. Two more rows: the input's 1024² chunks given as
+  ``chunks=`` (16 tasks reading halos from their neighbours, joined by ``compute()``),
+  and the input's chunks in buffers of their own (``map_blocks(np.array)``, persisted;
+  ``from_array``'s chunks are views of one array, which tasks read without a copy). The
+  ``dask floor`` row is the least any dask computation of this array takes:
+  ``compute()`` of the input itself (one copy of the array), over the in-memory time of
+  each K.
 - ``task memory``: peak bytes allocated by one interior task (tracemalloc) over its
-  chunk-plus-halo bytes. Target: <= 3x.
+  chunk-plus-halo bytes, for the chunking 'auto' picks and for the given 1024² chunks.
+  Target: <= 3x.
 - ``LocalCluster``: the same correlation on a ``dask.distributed.LocalCluster`` (2 worker
   processes, 1 thread each) against in-memory, the input made on the workers.
 
@@ -74,7 +81,7 @@ def _fmt(s: float) -> str:
     return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
 
 
-def task_memory(d: da.Array, w: np.ndarray) -> float:
+def task_memory(d: da.Array, w: np.ndarray, chunks: object = "auto") -> float:
     """Peak allocation of one interior task over its chunk-plus-halo bytes."""
     from fftconv.dask._api import build
     from fftconv.dask._tasks import compute_block
@@ -82,7 +89,7 @@ def task_memory(d: da.Array, w: np.ndarray) -> float:
     problem, report, job, xa, k, specs = build(
         d, w, flip=False, conjugate=True, mode="same", axes=None, boundary="symmetric",
         cval=0, anchor=None, method="auto", effort="estimate", workers=None, dtype=None,
-        nan_policy="propagate", max_memory=None, chunks="auto")
+        nan_policy="propagate", max_memory=None, chunks=chunks)
     idx = tuple(n // 2 for n in (len(c) for c in report.out_chunks))
     spec = specs[idx]
     chunks = [np.ascontiguousarray(xa.blocks[dep].compute()) for dep in spec.deps]
@@ -98,11 +105,12 @@ def grid(n: int, chunk: int, ks: list[int], dtype: str, budget: float, load: str
          peer: bool) -> list[tuple]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, n)).astype(dtype)
-    d = da.from_array(x, chunks=chunk)
+    d = da.from_array(x, chunks=chunk)  # its chunks are views of one copy of x
     out = np.empty_like(x)
     rows: list[tuple] = []
     with dask.config.set(scheduler="threads"):
         floor = median_time(lambda: d.compute(), 7, budget, min_repeat=3)
+        own = d.map_blocks(np.array, dtype=d.dtype).persist()  # chunks in buffers of their own
     for k in ks:
         w = rng.standard_normal((k, k)).astype(dtype)
 
@@ -115,16 +123,30 @@ def grid(n: int, chunk: int, ks: list[int], dtype: str, budget: float, load: str
         def stored() -> object:
             return fd.correlate(d, w, "same", boundary="symmetric").store(out, lock=False)
 
+        def tiled() -> object:  # the input's 1024² chunks kept: halo tasks, joined after
+            return fd.correlate(d, w, "same", boundary="symmetric", chunks=chunk).compute()
+
+        def separate() -> object:
+            return fd.correlate(own, w, "same", boundary="symmetric").compute()
+
         with dask.config.set(scheduler="threads"):
             ours = median_time(lambda: fd.ndfilters.correlate(d, w).compute(), 5, budget,
                                min_repeat=3)
             t_lazy, t_mem = paired(lazy, mem, 9, 2 * budget)
             t_store, t_mem2 = paired(stored, mem, 9, 2 * budget)
+            t_tiled, t_mem3 = paired(tiled, mem, 9, 2 * budget)
+            t_sep, t_mem4 = paired(separate, mem, 9, 2 * budget)
             if peer:
                 import dask_image.ndfilters
 
-                theirs = median_time(lambda: dask_image.ndfilters.correlate(d, w).compute(),
-                                     3, budget, min_repeat=1)
+                def peer_call() -> object:
+                    return dask_image.ndfilters.correlate(d, w).compute()
+
+                if k <= 15:  # seconds per call: timed alternately with ours, as above
+                    ours, theirs = paired(lambda: fd.ndfilters.correlate(d, w).compute(),
+                                          peer_call, 5, 2 * budget)
+                else:  # minutes per call at K = 63: its own median
+                    theirs = median_time(peer_call, 3, budget, min_repeat=1)
         report = fd.explain(d, w, "same", boundary="symmetric", operation="correlate")
         method = f"{report.method}, {report.tasks} tasks"
         target = {63: 30.0, 7: 1.0}.get(k)
@@ -140,13 +162,25 @@ def grid(n: int, chunk: int, ks: list[int], dtype: str, budget: float, load: str
         rows.append(("  same, store() into an array", load, k, method, _fmt(t_store),
                      _fmt(t_mem2), f"{t_store / t_mem2:.2f}x time", "<= 1.5x",
                      "yes" if t_store / t_mem2 <= 1.5 else "NO"))
+        tiles = fd.explain(d, w, "same", boundary="symmetric", operation="correlate",
+                           chunks=chunk)
+        rows.append((f"  same, chunks={chunk} given (halo tasks)", load, k,
+                     f"{tiles.method}, {tiles.tasks} tasks", _fmt(t_tiled), _fmt(t_mem3),
+                     f"{t_tiled / t_mem3:.2f}x time", "(reported)", ""))
+        theirs_own = fd.explain(own, w, "same", boundary="symmetric", operation="correlate")
+        rows.append(("  same, input chunks in buffers of their own", load, k,
+                     f"{theirs_own.method}, {theirs_own.tasks} tasks",
+                     _fmt(t_sep), _fmt(t_mem4), f"{t_sep / t_mem4:.2f}x time", "(reported)",
+                     ""))
         rows.append(("  dask floor: compute() of the input", load, k, "-", _fmt(floor),
                      _fmt(t_mem), f"{(floor + t_mem) / t_mem:.2f}x time (floor + in-memory)",
                      "(floor)", ""))
         if load == "idle":
-            ratio = task_memory(d, w)
-            rows.append(("task memory / (chunk+halo)", load, k, method, f"{ratio:.2f}x", "",
-                         "", "<= 3x", "yes" if ratio <= 3 else "NO"))
+            for label, how, spec in ((method, "auto", "auto"),
+                                     (f"{tiles.method}, {tiles.tasks} tasks", chunk, "given")):
+                ratio = task_memory(d, w, how)
+                rows.append((f"task memory / (chunk+halo), chunks {spec}", load, k, label,
+                             f"{ratio:.2f}x", "", "", "<= 3x", "yes" if ratio <= 3 else "NO"))
     return rows
 
 
@@ -183,6 +217,8 @@ def main() -> None:
     ap.add_argument("--out", help="also write the markdown table to this file")
     ap.add_argument("--no-cluster", action="store_true", help="skip the LocalCluster row")
     ap.add_argument("--no-peer", action="store_true", help="skip dask-image (slow at K=63)")
+    ap.add_argument("--no-busy", action="store_true",
+                    help="skip the pass next to a busy neighbour (idle rows only)")
     args = ap.parse_args()
     n, chunk = (512, 128) if args.quick else (4096, 1024)
     ks = [int(v) for v in args.ks.split(",")] if args.ks else \
@@ -190,7 +226,7 @@ def main() -> None:
     budget = 1.0 if args.quick else 6.0
     load_before = os.getloadavg()[0]
     rows = []
-    for load in ("idle", "busy"):
+    for load in ("idle",) if args.no_busy else ("idle", "busy"):
         with neighbour(load):
             rows += grid(n, chunk, ks, args.dtype, budget,
                          "idle" if load == "idle" else "1 busy neighbour", not args.no_peer)

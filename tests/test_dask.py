@@ -32,15 +32,21 @@ def close(got, want, dtype=np.float64):
     np.testing.assert_allclose(got, want, rtol=0, atol=tol * scale)
 
 
+#: 'auto' (a small array: one task holding whole axes) and explicit chunks (halo tasks).
+TASK_CHUNKS = ["auto", "explicit"]
+
+
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
 @pytest.mark.parametrize("boundary", BOUNDARIES)
-def test_every_mode_and_boundary_2d(scheduler, mode, boundary):
+@pytest.mark.parametrize("tasks", TASK_CHUNKS)
+def test_every_mode_and_boundary_2d(scheduler, mode, boundary, tasks):
     x = rng.standard_normal((23, 30))
     k = rng.standard_normal((6, 5))  # even length on one axis
     d = da.from_array(x, chunks=((4, 9, 10), (1, 2, 27)))
     cval = 1.5 if boundary == "constant" else 0.0  # cval serves only 'constant'
+    chunks = "auto" if tasks == "auto" else ((8, 8, 7), (10, 10, 10))
     for op, ref in ((fd.convolve, fftconv.convolve), (fd.correlate, fftconv.correlate)):
-        got = op(d, k, mode, boundary=boundary, cval=cval)
+        got = op(d, k, mode, boundary=boundary, cval=cval, chunks=chunks)
         assert isinstance(got, da.Array)
         want = ref(x, k, mode, boundary=boundary, cval=cval)
         assert got.shape == want.shape
@@ -57,10 +63,13 @@ def test_halo_wider_than_the_array_repeats_the_rule(scheduler, boundary):
         close(got.compute(), fftconv.correlate(x, k, "same", boundary=boundary))
 
 
-def test_anchor_even_kernel_and_scipy_ndimage_oracle(scheduler):
+@pytest.mark.parametrize("tasks", TASK_CHUNKS)
+def test_anchor_even_kernel_and_scipy_ndimage_oracle(scheduler, tasks):
     x = rng.standard_normal((17, 19))
     w = rng.standard_normal((4, 6))
     d = da.from_array(x, chunks=(5, 4))
+    if tasks == "explicit":
+        d = d.rechunk(6)  # every chunk holds the halo: the tasks keep them
     for mode, bnd in (("reflect", "symmetric"), ("mirror", "reflect"), ("nearest", "edge"),
                       ("wrap", "wrap"), ("constant", "constant")):
         for origin in ((0, 0), (-2, 2), (1, -3)):
@@ -93,11 +102,13 @@ def test_batch_axes_stack_chunked_on_t(scheduler):
     close(got.compute(), fftconv.convolve(x, kb, "full", axes=(1, 2)))
 
 
-def test_integers_exact(scheduler):
+@pytest.mark.parametrize("tasks", TASK_CHUNKS)
+def test_integers_exact(scheduler, tasks):
     x = rng.integers(-2**40, 2**40, size=(40, 33), dtype=np.int64)
     k = rng.integers(-1000, 1000, size=(9, 9), dtype=np.int64)
     d = da.from_array(x, chunks=(7, 11))
-    got = fd.correlate(d, k, "same", boundary="symmetric").compute()
+    chunks = "auto" if tasks == "auto" else (10, 11)
+    got = fd.correlate(d, k, "same", boundary="symmetric", chunks=chunks).compute()
     want = fftconv.correlate(x, k, "same", boundary="symmetric")
     assert got.dtype == want.dtype == np.int64
     np.testing.assert_array_equal(got, want)
@@ -109,15 +120,17 @@ def test_integers_exact(scheduler):
 
 
 @pytest.mark.parametrize("nan_policy", ["propagate", "omit"])
-def test_nan_footprint_equals_in_memory(scheduler, nan_policy):
+@pytest.mark.parametrize("tasks", TASK_CHUNKS)
+def test_nan_footprint_equals_in_memory(scheduler, nan_policy, tasks):
     x = rng.standard_normal((64, 64))
     x[rng.random(x.shape) < 0.01] = np.nan
     x[10, 40] = np.inf
     k = rng.random((15, 15)) + 0.1
     d = da.from_array(x, chunks=(20, 13))
+    chunks = "auto" if tasks == "auto" else 16
     for method in ("auto", "fft", "direct"):
         got = fd.correlate(d, k, "same", boundary="edge", method=method,
-                           nan_policy=nan_policy).compute()
+                           nan_policy=nan_policy, chunks=chunks).compute()
         want = fftconv.correlate(x, k, "same", boundary="edge", method=method,
                                  nan_policy=nan_policy)
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
@@ -182,6 +195,96 @@ def test_plans_are_built_once_per_block_shape():
     # 16 tasks; every block has the same extended shape (20 x 20): one plan, built once.
     assert after["misses"] - before["misses"] == 1
     assert after["hits"] - before["hits"] >= 16
+
+
+def _tasks_of(y):
+    """The (job, spec) of every convolution task in ``y``'s graph."""
+    from fftconv.dask._tasks import compute_block
+
+    return [(v[1], v[2]) for v in dict(y.__dask_graph__()).values()
+            if isinstance(v, tuple) and v and v[0] is compute_block]
+
+
+def test_auto_runs_chunks_of_one_array_as_one_task(scheduler):
+    """Chunks sliced from one array: one task of whole axes reads them as a view (the
+    in-memory call, on the threads of the machine), beating halo tasks that copy."""
+    x = rng.standard_normal((256, 256)).astype(np.float32)
+    k = rng.standard_normal((7, 7)).astype(np.float32)
+    d = da.from_array(x, chunks=64)
+    y = fd.correlate(d, k, "same", boundary="symmetric")
+    assert y.chunks == ((256,), (256,)) and fd.explain(d, k, "same").tasks == 1
+    (job, spec), = _tasks_of(y)
+    assert (job.mode, job.boundary, spec.shape, spec.fill) == ("same", "symmetric",
+                                                               (256, 256), False)
+    close(y.compute(), fftconv.correlate(x, k, "same", boundary="symmetric"), np.float32)
+    with dask.config.set({"array.chunk-size": "64KiB"}):  # too big a chunk for dask
+        report = fd.explain(d, k, "same", boundary="symmetric")
+    assert report.tasks > 1 and all(len(c) > 1 for c in report.out_chunks)
+
+
+def test_planner_knows_chunks_that_are_views_of_one_array():
+    from fftconv.dask._api import views_of_one_array
+
+    x = rng.standard_normal((64, 64))
+    d = da.from_array(x, chunks=16)
+    own = d.map_blocks(np.array, dtype=d.dtype).persist(scheduler="sync")
+    assert views_of_one_array(d) and views_of_one_array(d.persist(scheduler="sync"))
+    assert not views_of_one_array(own)
+    assert not views_of_one_array(d[:, 8:])  # a slicing layer: not chunks in the graph
+    assert not views_of_one_array(da.from_array(x, chunks=64))  # one chunk: nothing to join
+    whole = {}
+    for name, arr in (("views", d), ("own", own)):
+        report = fd.explain(arr, np.ones((5, 5)), "same")
+        whole[name] = next(c for c in report.candidates if c.chunks == ((64,), (64,)))
+    assert whole["views"].seconds < whole["own"].seconds  # the join of 16 chunks, copied
+    got = fd.correlate(own, np.ones((5, 5)), "same").compute(scheduler="sync")
+    close(got, fftconv.correlate(x, np.ones((5, 5)), "same"))
+
+
+def test_stack_chunked_on_batch_axis_needs_no_halo(scheduler):
+    x = rng.standard_normal((6, 20, 21))
+    k = rng.standard_normal((4, 5))
+    d = da.from_array(x, chunks=(2, 20, 21))
+    for mode in ("full", "same", "valid"):
+        y = fd.convolve(d, k, mode, axes=(1, 2), boundary="wrap", chunks=(2, 20, 21))
+        tasks = _tasks_of(y)
+        assert len(tasks) == 3 and all(j.mode == mode and s.shape == (2, 20, 21)
+                                       for j, s in tasks)
+        close(y.compute(), fftconv.convolve(x, k, mode, axes=(1, 2), boundary="wrap"))
+
+
+def test_blocks_of_views_of_one_array_are_not_copied():
+    """Chunks sliced from one array (from_array) give a task its block as a view; chunks
+    in buffers of their own, and mirrored edges, are copied."""
+    from fftconv.dask._api import build
+    from fftconv.dask._tasks import _assemble
+
+    x = rng.standard_normal((40, 40))
+    k = np.ones((5, 5))
+    for separate in (False, True):
+        d = da.from_array(x, chunks=10)
+        if separate:
+            d = d.map_blocks(np.array, dtype=d.dtype).persist(scheduler="sync")
+        opts = dict(flip=False, conjugate=True, mode="same", axes=None, cval=0, anchor=None,
+                    method="auto", effort="estimate", workers=None, dtype=None,
+                    nan_policy="propagate", max_memory=None)
+        graph = dict(d.__dask_graph__())
+        for chunks, boundary, idx, view in ((None, "reflect", (0, 0), True),
+                                            (10, "reflect", (1, 2), True),
+                                            (10, "reflect", (0, 1), False)):
+            _, _, job, xa, _, specs = build(d, k, boundary=boundary,
+                                            chunks="auto" if chunks is None else chunks,
+                                            **opts)
+            spec = specs[idx]
+            block = _assemble(job, spec, [graph[(xa.name, *dep)] for dep in spec.deps])
+            assert (block.base is not None and not block.flags.owndata) == \
+                (view and not separate)
+            rows = [slice(None)] * 2
+            if chunks is None:  # whole axes: the block is x itself
+                np.testing.assert_array_equal(block, x)
+            else:  # rows and columns read from x~ (reflect: mirrored about the edge)
+                rows = [np.abs(np.arange(b * 10 - 2, b * 10 + 12)) for b in idx]
+                np.testing.assert_array_equal(block, x[np.ix_(*rows)])
 
 
 def test_kernel_is_one_graph_key():

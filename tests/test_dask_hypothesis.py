@@ -50,8 +50,10 @@ def jobs(draw):
     if mode == "same" and draw(st.booleans()):
         anchor = tuple(draw(st.integers(0, k - 1)) for k in kshape)
     chunks = tuple(draw(chunking(n)) for n in shape)
+    tasks = tuple(draw(chunking(n)) for n in shape)  # an explicit chunking for the tasks
     return dict(shape=shape, kshape=kshape, axes=axes, mode=mode, anchor=anchor,
-                chunks=chunks, boundary=draw(st.sampled_from(BOUNDARIES)),
+                chunks=chunks, tasks=tasks, separate=draw(st.booleans()),
+                boundary=draw(st.sampled_from(BOUNDARIES)),
                 dtype=draw(st.sampled_from(DTYPES)), flip=draw(st.booleans()),
                 nan=draw(st.booleans()), seed=draw(st.integers(0, 2**31 - 1)))
 
@@ -83,10 +85,24 @@ def test_random_chunkings_equal_in_memory(job):
     ref = fftconv.convolve if job["flip"] else fftconv.correlate
     op = fd.convolve if job["flip"] else fd.correlate
     want = ref(x, k, job["mode"], **opts)
-    lazy = op(da.from_array(x, chunks=job["chunks"]), k, job["mode"], **opts)
-    assert lazy.shape == want.shape and lazy.dtype == want.dtype
-    with dask.config.set(scheduler="sync"):
-        got = lazy.compute()
+    d = da.from_array(x, chunks=job["chunks"])  # chunks are views of one array
+    if job["separate"]:  # chunks in buffers of their own, as read from storage
+        d = d.map_blocks(np.array, dtype=d.dtype)
+    # 'auto' (small arrays: mostly one task holding whole axes) and an explicit chunking
+    # (tasks reading halos from their neighbours), where it holds the halo
+    for chunks in ("auto", job["tasks"]):
+        try:
+            lazy = op(d, k, job["mode"], chunks=chunks, **opts)
+        except ValueError as exc:
+            assert chunks != "auto" and "cannot hold the halo" in str(exc)
+            continue
+        assert lazy.shape == want.shape and lazy.dtype == want.dtype
+        with dask.config.set(scheduler="sync"):
+            got = lazy.compute()
+        _same(got, want)
+
+
+def _same(got, want):
     assert got.dtype == want.dtype
     if want.dtype.kind in "iu":
         np.testing.assert_array_equal(got, want)

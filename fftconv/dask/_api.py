@@ -10,11 +10,11 @@ from typing import Any, Literal, Union
 
 import numpy as np
 
-from ._chunks import ChunkReport, normalise_chunks, plan_chunks
+from ._chunks import READ_LIMIT, ChunkReport, normalise_chunks, plan_chunks
 from ._core import EFFORTS, Problem, check_option, make_problem, resolve_max_memory, \
     resolve_workers, strategy_names
-from ._halo import Axis, bounds, block_spec, out_bounds
-from ._tasks import ChunkJob, chunk_plan, compute_block
+from ._halo import Axis, bounds, block_spec, out_bounds, whole_axes
+from ._tasks import ChunkJob, chunk_plan, compute_block, joined_view
 
 __all__ = ["build", "run", "explain_job", "is_dask"]
 
@@ -88,13 +88,36 @@ def _memoised(key: tuple | None, make: Callable[[], Any]) -> Any:
     return value
 
 
-def _plan_key(x: Any, k: np.ndarray, flip: bool, conjugate: bool, o: dict) -> tuple | None:
+def views_of_one_array(x: Any) -> bool:
+    """Whether ``x``'s chunks are in its graph as views of one numpy array, tiling it as
+    ``dask.array.from_array`` slices them (blocks joining them are views, not copies)."""
+    from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
+
+    graph = x.__dask_graph__()
+    layer = graph.layers.get(x.name) if isinstance(graph, HighLevelGraph) else graph
+    if not isinstance(layer, (MaterializedLayer, dict)) or not 1 < x.npartitions <= READ_LIMIT:
+        return False
+    try:
+        arrays = [layer[(x.name, *idx)] for idx in np.ndindex(*x.numblocks)]
+    except KeyError:
+        return False
+    edges = [bounds(c) for c in x.chunks]
+    starts = [tuple(e[i] for e, i in zip(edges, idx)) for idx in np.ndindex(*x.numblocks)]
+    if not all(isinstance(a, np.ndarray) and a.shape == tuple(e[i + 1] - e[i] for e, i in
+                                                               zip(edges, idx))
+               for a, idx in zip(arrays, np.ndindex(*x.numblocks))):
+        return False
+    return joined_view(arrays, starts, tuple(x.shape), x.dtype) is not None
+
+
+def _plan_key(x: Any, k: np.ndarray, flip: bool, conjugate: bool, o: dict,
+              views: bool) -> tuple | None:
     """What a chunk plan depends on, or ``None`` when it cannot be keyed safely."""
     import dask
 
     try:
         budget = resolve_max_memory(o["max_memory"])
-        key = ("plan", tuple(x.shape), tuple(x.chunks), x.dtype.str, k.shape, k.dtype.str,
+        key = ("plan", views, tuple(x.shape), tuple(x.chunks), x.dtype.str, k.shape, k.dtype.str,
                flip, bool(conjugate), repr(sorted(o.items(), key=lambda kv: kv[0])), budget,
                resolve_workers(None), str(dask.config.get("array.chunk-size", "128MiB")))
         hash(key)
@@ -107,12 +130,13 @@ def _plan(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
           o: dict) -> tuple[Problem, ChunkReport, dict]:
     """Validate everything and choose the chunking (memoised); no graph, no array work."""
     o.setdefault("chunks", "auto")
-    return _memoised(_plan_key(x, k, flip, conjugate, o),
-                     lambda: _plan_now(x, k, flip, conjugate, o))
+    views = views_of_one_array(x)
+    return _memoised(_plan_key(x, k, flip, conjugate, o, views),
+                     lambda: _plan_now(x, k, flip, conjugate, o, views))
 
 
 def _plan_now(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
-              o: dict) -> tuple[Problem, ChunkReport, dict]:
+              o: dict, views: bool) -> tuple[Problem, ChunkReport, dict]:
     problem = _problem(x, k, flip, conjugate, o)
     method = check_option("method", o["method"], ("auto", *strategy_names()))
     effort = check_option("effort", o["effort"], EFFORTS)
@@ -131,7 +155,8 @@ def _plan_now(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
                    nan_policy=problem.nan_policy, max_memory=budget)
     report = plan_chunks(tuple(x.chunks), problem, explicit=explicit, requested=o["chunks"],
                          block_itemsize=bdt.itemsize, options=options, cores=cores,
-                         budget=max(budget // cores, 1), chunk_bytes=chunk_bytes)
+                         budget=max(budget // cores, 1), chunk_bytes=chunk_bytes,
+                         views=views)
     return problem, report, dict(method=method, effort=effort, block_dtype=bdt, budget=budget)
 
 
@@ -153,27 +178,54 @@ def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
     problem, report, extra = _plan(xa, k, flip, conjugate, o)
     if report.rechunk_layer:
         xa = xa.rechunk(report.chunks)
+    anchor = _whole_anchor(problem, report, o["anchor"])
+    whole = anchor is not False
     job = ChunkJob(token=tokenize(k), flip=flip, conjugate=bool(conjugate), axes=problem.axes,
-                   block_dtype=extra["block_dtype"].str, result_dtype=problem.result_dtype.str,
+                   block_dtype=(problem.x_dtype if whole else extra["block_dtype"]).str,
+                   result_dtype=problem.result_dtype.str,
                    cval=problem.cval, method=extra["method"], effort=extra["effort"],
                    workers=report.workers, dtype=None if o["dtype"] is None
                    else np.dtype(o["dtype"]).str,  # type: ignore[call-overload]
-                   nan_policy=problem.nan_policy, max_memory=extra["budget"])
+                   nan_policy=problem.nan_policy, max_memory=extra["budget"],
+                   mode=problem.mode if whole else "valid",
+                   boundary=problem.boundary if whole else "constant",
+                   anchor=None if anchor is False else anchor)
     if math.prod(problem.out_shape) == 0:
         return problem, report, job, xa, k, {}
-    key = ("specs", tuple(xa.chunks), report.chunks, repr(problem), k.shape)
-    specs = _memoised(key, lambda: _specs(problem, report, tuple(xa.chunks), k.shape))
+    key = ("specs", tuple(xa.chunks), report.chunks, repr(problem), k.shape, whole)
+    specs = _memoised(key, lambda: _specs(problem, report, tuple(xa.chunks), k.shape, whole))
     return problem, report, job, xa, k, specs
 
 
+def _whole_anchor(problem: Problem, report: ChunkReport,
+                  anchor: object) -> int | tuple[int, ...] | None | bool:
+    """The job's anchor when every task holds whole convolved axes, else ``False``.
+
+    A task whose block spans every convolved axis needs no halo: it runs the job's own
+    mode, boundary and anchor on its block (the in-memory call, on a slice of the batch
+    axes), so neither the boundary extension nor the halo is copied.
+    """
+    if not whole_axes(report.chunks, problem):
+        return False
+    if anchor is None or isinstance(anchor, (int, np.integer)):
+        return None if anchor is None else int(anchor)
+    try:
+        return tuple(int(v) for v in anchor)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):  # an anchor only the core's own rules read: keep halos
+        return False
+
+
 def _specs(problem: Problem, report: ChunkReport, x_chunks: tuple[tuple[int, ...], ...],
-           kshape: tuple[int, ...]) -> dict:
-    """Every task's :class:`BlockSpec`, by output block index."""
+           kshape: tuple[int, ...], whole: bool) -> dict:
+    """Every task's :class:`BlockSpec`, by output block index (``whole``: every convolved
+    axis is read whole, without a halo or boundary extension)."""
     axes = []
     pads = dict(zip(problem.axes, problem.pad))
     for a, n in enumerate(problem.x_shape):
         ib, jb = bounds(x_chunks[a]), bounds(report.chunks[a])  # read from ib, blocks on jb
-        if a in pads:
+        if a in pads and whole:
+            axes.append(Axis(n, 1, 0, 0, "constant", ib, (0, n)))
+        elif a in pads:
             kk = problem.kernel_shape[a]
             lo, hi = pads[a]
             ob = out_bounds(n, kk, lo, problem.out_shape[a], problem.mode, jb)

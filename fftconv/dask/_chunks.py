@@ -20,7 +20,7 @@ import numpy as np
 import fftconv
 
 from ._core import Problem, fmt_bytes as _fmt_bytes, fmt_seconds as _fmt_seconds, invalid_option
-from ._halo import bounds, depth
+from ._halo import bounds, depth, whole_axes
 from ._tasks import task_scratch
 
 __all__ = ["ChunkCandidate", "ChunkReport", "plan_chunks", "check_holds", "normalise_chunks",
@@ -197,6 +197,8 @@ class ChunkReport:
         p = self.problem
         depths = _depths(p)
         halo = ", ".join(f"axis {a}: {b}+{f}" for a, (b, f) in depths.items())
+        if whole_axes(self.chunks, p):
+            halo += " (none read: every task holds whole convolved axes)"
         head = [f"fftconv.dask plan: {p.describe()}",
                 f"input chunks {_shape(self.input_chunks)} -> "
                 f"{_moved(self)}{_shape(self.chunks)}; "
@@ -246,11 +248,13 @@ def out_chunks_of(chunks: tuple[tuple[int, ...], ...],
 
 def block_shapes(chunks: tuple[tuple[int, ...], ...],
                  problem: Problem) -> dict[tuple[int, ...], int]:
-    """Distinct extended block shapes of a chunking and how many tasks have each."""
-    out = out_chunks_of(chunks, problem)
+    """Distinct block shapes of a chunking and how many tasks have each: extended blocks
+    (chunk plus halo), or the input blocks themselves when the tasks hold whole axes."""
+    whole = whole_axes(chunks, problem)
+    out = chunks if whole else out_chunks_of(chunks, problem)
     per_axis: list[dict[int, int]] = []
     for a, c in enumerate(out):
-        k = problem.kernel_shape[a] if a in problem.axes else 1
+        k = problem.kernel_shape[a] if a in problem.axes and not whole else 1
         counts: dict[int, int] = {}
         for length in c:
             counts[length + k - 1] = counts.get(length + k - 1, 0) + 1
@@ -261,13 +265,18 @@ def block_shapes(chunks: tuple[tuple[int, ...], ...],
     return shapes
 
 
-def _estimate(problem: Problem, shape: tuple[int, ...], options: dict) -> tuple[str, float, int]:
-    """The core planner's strategy, seconds and scratch bytes for one block shape."""
+def _estimate(problem: Problem, shape: tuple[int, ...], options: dict,
+              whole: bool) -> tuple[str, float, int]:
+    """The core planner's strategy, seconds and scratch bytes for one block shape (a
+    ``valid`` job on an extended block, or the job's own on a block of whole axes)."""
     kshape = tuple(z if problem.kernel_batched and a not in problem.axes and k != 1 else k
                    for a, (z, k) in enumerate(zip(shape, problem.kernel_shape)))
     itemsize = np.dtype(options["x_dtype"]).itemsize
     scratch = task_scratch(shape, itemsize, options["max_memory"])
-    rep = fftconv.explain(shape, kshape, "valid", **{**options, "max_memory": scratch})
+    edges: dict = {"mode": "valid"}
+    if whole:  # the job's own edges, on blocks of x's dtype
+        edges = {"mode": problem.mode, "boundary": problem.boundary, "x_dtype": problem.x_dtype}
+    rep = fftconv.explain(shape, kshape, **{**options, **edges, "max_memory": scratch})
     chosen = next(c for c in rep.candidates if c.chosen)
     est = chosen.estimate
     return rep.method, float(est.seconds if est else 0.0), int(est.memory if est else 0)
@@ -275,25 +284,30 @@ def _estimate(problem: Problem, shape: tuple[int, ...], options: dict) -> tuple[
 
 def _weigh(label: str, chunks: tuple[tuple[int, ...], ...], problem: Problem,
            block_itemsize: int, options: dict, cores: int, budget: int,
-           x_chunks: tuple[tuple[int, ...], ...], rejected: str | None) -> ChunkCandidate:
+           x_chunks: tuple[tuple[int, ...], ...], rejected: str | None,
+           views: bool = False) -> ChunkCandidate:
     shapes = block_shapes(chunks, problem)
     tasks = sum(shapes.values())
     main = max(shapes, key=lambda s: (shapes[s], math.prod(s)))
     ext = sum(math.prod(s) * n for s, n in shapes.items())
     overhead = ext / max(math.prod(problem.x_shape), 1)
+    whole = whole_axes(chunks, problem)
     out_bytes = problem.result_dtype.itemsize * math.prod(
-        z - k + 1 for z, k in zip(main, problem.kernel_shape))
+        problem.out_shape[a] if whole and a in problem.axes else z - k + 1
+        for a, (z, k) in enumerate(zip(main, problem.kernel_shape)))
     workers = task_workers(options["workers"], tasks, cores)
     method, secs, scratch = None, None, 0
     if rejected is None:
         try:
-            method, per_task, scratch = _estimate(problem, main, {**options, "workers": workers})
+            method, per_task, scratch = _estimate(problem, main, {**options, "workers": workers},
+                                                  whole)
         except ValueError as exc:  # an explicit method that cannot serve these blocks
             rejected, per_task = str(exc), 0.0
     if rejected is None:
         concurrent = max(min(tasks, cores // workers), 1)
         secs = (per_task * math.ceil(tasks / concurrent) + TASK_OVERHEAD * tasks
-                + ext * block_itemsize / COPY_BANDWIDTH / concurrent)
+                + _copied(chunks, x_chunks, problem, ext, views) * block_itemsize
+                / COPY_BANDWIDTH / concurrent)
         if not reads_directly(x_chunks, chunks, problem):  # a rechunk layer moves the data
             secs += math.prod(problem.x_shape) * problem.x_dtype.itemsize / COPY_BANDWIDTH
     memory = math.prod(main) * block_itemsize + out_bytes + scratch
@@ -301,6 +315,17 @@ def _weigh(label: str, chunks: tuple[tuple[int, ...], ...], problem: Problem,
         rejected = f"a task needs {memory} bytes, over the per-task budget of {budget}"
     return ChunkCandidate(label=label, chunks=chunks, tasks=tasks, overhead=overhead,
                           task_memory=memory, seconds=secs, method=method, rejected=rejected)
+
+
+def _copied(chunks: tuple[tuple[int, ...], ...], x_chunks: tuple[tuple[int, ...], ...],
+            problem: Problem, ext: int, views: bool) -> int:
+    """Elements the tasks copy to assemble their blocks: every extended block, or, for
+    whole convolved axes, the input where a block joins several input chunks, unless
+    those are ``views`` of one array (then a block is a view too)."""
+    if not whole_axes(chunks, problem):
+        return ext
+    joins = any(len(xc) > 1 and len(c) < len(xc) for xc, c in zip(x_chunks, chunks))
+    return math.prod(problem.x_shape) if joins and not views else 0
 
 
 def task_workers(given: int | None, tasks: int, cores: int) -> int:
@@ -311,8 +336,9 @@ def task_workers(given: int | None, tasks: int, cores: int) -> int:
 def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
                 explicit: tuple[tuple[int, ...], ...] | None, requested: object,
                 block_itemsize: int, options: dict, cores: int, budget: int,
-                chunk_bytes: int) -> ChunkReport:
-    """Choose the chunking (``explicit`` is honoured) and report the decision."""
+                chunk_bytes: int, views: bool = False) -> ChunkReport:
+    """Choose the chunking (``explicit`` is honoured) and report the decision (``views``:
+    the input's chunks are views of one array, so blocks joining them are not copied)."""
     if math.prod(problem.out_shape) == 0:  # nothing to compute: no tasks
         return ChunkReport(problem=problem, requested=str(requested), input_chunks=x_chunks,
                            chunks=x_chunks, out_chunks=tuple((n,) for n in problem.out_shape),
@@ -321,12 +347,12 @@ def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
     if explicit is not None:
         check_holds(explicit, problem, requested)
         cands.append(_weigh("given", explicit, problem, block_itemsize, options, cores,
-                            1 << 62, x_chunks, None))
+                            1 << 62, x_chunks, None, views))
     else:
         why = holds(x_chunks, problem)
         cands.append(_weigh("the input's chunks", x_chunks, problem, block_itemsize,
                             options, cores, budget, x_chunks,
-                            None if why is None else "cannot hold the halo: " + why))
+                            None if why is None else "cannot hold the halo: " + why, views))
         depths = _depths(problem)
         kmax = max(problem.k, default=1)
         sizes = {1 << p for p in range(6, 16) if (1 << p) >= 2 * kmax}
@@ -346,7 +372,7 @@ def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
             if rejected is None and big > chunk_bytes and c != min(sizes):
                 rejected = f"chunks over dask's array.chunk-size ({chunk_bytes} bytes)"
             cands.append(_weigh(f"{c} per convolved axis", key, problem, block_itemsize,
-                                options, cores, budget, x_chunks, rejected))
+                                options, cores, budget, x_chunks, rejected, views))
     ok = [c for c in cands if c.rejected is None]
     if not ok:  # nothing fits the budget: take the smallest tasks anyway (never a crash)
         ok = [min(cands, key=lambda c: c.task_memory)]
@@ -361,7 +387,8 @@ def plan_chunks(x_chunks: tuple[tuple[int, ...], ...], problem: Problem, *,
     blocks = []
     for shape, count in sorted(shapes.items(), key=lambda kv: -kv[1])[:6]:
         try:
-            method, secs, _ = _estimate(problem, shape, {**options, "workers": workers})
+            method, secs, _ = _estimate(problem, shape, {**options, "workers": workers},
+                                        whole_axes(best.chunks, problem))
         except ValueError:
             method, secs = "-", 0.0
         blocks.append((shape, count, method, secs))

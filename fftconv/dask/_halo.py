@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._core import index_map
+from ._core import Problem, index_map
 
 __all__ = ["Axis", "BlockSpec", "Run", "block_spec", "bounds", "depth", "out_bounds", "runs",
-           "shift"]
+           "shift", "whole_axes"]
 
 #: A run of an output block's extended input along one axis: the input chunk it comes
 #: from (``-1``: a ``cval`` fill), the slice of that chunk, and the run's length.
@@ -39,6 +39,12 @@ class Axis:
     in_bounds: tuple[int, ...]
     out_bounds: tuple[int, ...]
 
+
+
+def whole_axes(chunks: tuple[tuple[int, ...], ...], problem: Problem) -> bool:
+    """Whether every task holds whole convolved axes: no halo, and the job's own boundary
+    applied by the core's plan on the block (nothing extended or copied for it)."""
+    return bool(problem.axes) and all(len(chunks[a]) == 1 for a in problem.axes)
 
 
 def bounds(chunks: tuple[int, ...]) -> tuple[int, ...]:

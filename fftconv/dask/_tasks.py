@@ -20,7 +20,8 @@ import fftconv
 
 from ._halo import BlockSpec
 
-__all__ = ["ChunkJob", "compute_block", "chunk_plan", "plan_cache_info", "task_scratch"]
+__all__ = ["ChunkJob", "compute_block", "chunk_plan", "joined_view", "plan_cache_info",
+           "task_scratch"]
 
 _PLANS_SIZE = 32
 _plans: OrderedDict[tuple, fftconv.Plan] = OrderedDict()
@@ -49,6 +50,9 @@ class ChunkJob:
     dtype: str | None
     nan_policy: str
     max_memory: int
+    mode: str = "valid"
+    boundary: str = "constant"
+    anchor: int | tuple[int, ...] | None = None
 
 
 #: Scratch memory a task's plan may always use, whatever its block size.
@@ -74,11 +78,15 @@ def chunk_plan(job: ChunkJob, shape: tuple[int, ...], kernel: np.ndarray,
         _stats["misses"] += 1
     if kernel_index is not None:
         kernel = kernel[tuple(slice(None) if r is None else slice(*r) for r in kernel_index)]
-    options = dict(mode="valid", x_dtype=job.block_dtype, axes=job.axes, method=job.method,
+    options = dict(mode=job.mode, x_dtype=job.block_dtype, axes=job.axes, method=job.method,
                    effort=job.effort, workers=job.workers, dtype=job.dtype,
                    nan_policy=job.nan_policy,
                    max_memory=task_scratch(shape, np.dtype(job.block_dtype).itemsize,
                                            job.max_memory))
+    if job.mode != "valid":  # whole convolved axes: the job's own edges, as in memory
+        options.update(boundary=job.boundary, anchor=job.anchor)
+        if job.boundary == "constant":
+            options["cval"] = job.cval
     if job.flip:
         plan = fftconv.plan_convolve(shape, kernel, **options)  # type: ignore[arg-type]
     else:
@@ -97,17 +105,59 @@ def plan_cache_info() -> dict[str, int]:
         return {**_stats, "size": len(_plans)}
 
 
+def _root(a: np.ndarray) -> np.ndarray:
+    """The array owning ``a``'s memory (``a`` itself if it owns it)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def joined_view(views: list[np.ndarray], starts: list[tuple[int, ...]],
+                shape: tuple[int, ...], dt: np.dtype) -> np.ndarray | None:
+    """One read-only view of ``shape``, of the ``views`` placed at ``starts`` (they tile
+    it), when they are adjacent views of one array; else ``None``.
+
+    Chunks sliced from one numpy array (``dask.array.from_array`` does so) tile it: a
+    block read from them is a strided view of that array, and needs no copy. Separate
+    buffers, mirrored or repeated samples give ``None``.
+    """
+    if not views:
+        return None
+    first = views[0]
+    root = _root(first)
+    origin = None
+    for v, at in zip(views, starts):
+        if not isinstance(v, np.ndarray) or v.dtype != dt or v.strides != first.strides or \
+                _root(v) is not root or any(s < 0 for s in v.strides):
+            return None
+        ptr = v.__array_interface__["data"][0] - sum(i * s for i, s in zip(at, v.strides))
+        if origin is None:
+            origin = ptr
+        elif ptr != origin:
+            return None
+    start = next((v for v, at in zip(views, starts) if not any(at)), None)
+    if start is None:
+        return None
+    return np.lib.stride_tricks.as_strided(start, shape=shape, strides=first.strides,
+                                           writeable=False)
+
+
 def _assemble(job: ChunkJob, spec: BlockSpec, chunks: list[np.ndarray]) -> np.ndarray:
     """The extended input block ``x~`` of one task, gathered from its input chunks."""
     dt = np.dtype(job.block_dtype)
-    if len(spec.pieces) == 1 and not spec.fill:
-        dep, sel, _ = spec.pieces[0]
-        view = chunks[dep][sel]  # type: ignore[index]
-        if view.shape == spec.shape and view.dtype == dt:
-            return view
+    views = [chunks[dep][sel] for dep, sel, _ in spec.pieces]  # type: ignore[index]
+    if len(views) == 1 and not spec.fill and views[0].shape == spec.shape and \
+            views[0].dtype == dt:
+        return views[0]
+    if not spec.fill and all(v.shape == tuple(d.stop - d.start for d in dst)
+                             for v, (_, _, dst) in zip(views, spec.pieces)):
+        joined = joined_view(views, [tuple(d.start for d in dst) for _, _, dst in spec.pieces],
+                             spec.shape, dt)
+        if joined is not None:
+            return joined
     block = np.full(spec.shape, job.cval, dt) if spec.fill else np.empty(spec.shape, dt)
-    for dep, sel, dst in spec.pieces:
-        block[dst] = chunks[dep][sel]  # type: ignore[index]  # length-1 slices broadcast
+    for view, (_, _, dst) in zip(views, spec.pieces):
+        block[dst] = view  # length-1 slices broadcast
     return block
 
 
