@@ -26,6 +26,10 @@ __all__ = ["BlockHook", "block_hook", "current_hook"]
 def _kernels() -> tuple[Callable, Callable]:
     from numba import njit
 
+    from .fused import row_kernels
+
+    window_hits, normalise_row, empty_row = row_kernels()
+
     @njit(cache=True, nogil=True, error_model="numpy")
     def split_block(data, weight, c):  # pragma: no cover - compiled
         """One gathered block: non-finite samples zeroed in ``data``, ``weight`` as ``prep``."""
@@ -43,24 +47,21 @@ def _kernels() -> tuple[Callable, Callable]:
                      with_empty):  # pragma: no cover - compiled
         """``windows`` for one block: the marks are read from the block's weight signal
         ``w`` (missing: ``w != 0`` when ``c == 0``, else ``w == 0``; a power-of-two
-        scaling of the block keeps both)."""
+        scaling of the block keeps both) straight into running column sums."""
         n0, n1 = out.shape
         ext = n1 + k1 - 1
-        rows = n0 + k0 - 1
-        marks = np.empty((rows, ext), np.int32)
         zero = w.dtype.type(0)
-        any_mark = 0
-        for r in range(rows):
-            wr, mr = w[r, :ext], marks[r]
-            if c == 0:
-                for jj in range(ext):
-                    mr[jj] = wr[jj] != zero
-            else:
-                for jj in range(ext):
-                    mr[jj] = wr[jj] == zero
+        flip = c != 0  # marks are the zero weights
+        any_mark = False
+        for r in range(n0 + k0 - 1):
+            wr = w[r, :ext]
+            found = 0
             for jj in range(ext):
-                any_mark += mr[jj]
-        if any_mark == 0:  # no missing sample reaches the block: the plain result
+                found += (wr[jj] != zero) != flip
+            if found:
+                any_mark = True
+                break
+        if not any_mark:  # no missing sample reaches the block: the plain result
             for i in range(n0):
                 orow, nrow = out[i], num[i]
                 for j in range(n1):
@@ -69,40 +70,21 @@ def _kernels() -> tuple[Callable, Callable]:
                 empty[:, :] = False
             return
         col = np.zeros(ext, np.int32)
-        pre = np.zeros(ext + 1, np.int32)
+        pre = np.empty(ext + 1, np.int32)
         hits = np.empty(n1, np.int32)
-        nan = out.dtype.type(np.nan)
         for r in range(k0):
-            mr = marks[r]
+            wr = w[r, :ext]
             for jj in range(ext):
-                col[jj] += mr[jj]
+                col[jj] += (wr[jj] != zero) != flip
         for i in range(n0):
             if i > 0:
-                ma, ms = marks[i + k0 - 1], marks[i - 1]
+                wa, ws = w[i + k0 - 1, :ext], w[i - 1, :ext]
                 for jj in range(ext):
-                    col[jj] += ma[jj] - ms[jj]
-            acc = 0
-            for jj in range(ext):
-                pre[jj] = acc
-                acc += col[jj]
-            pre[ext] = acc
-            for j in range(n1):
-                hits[j] = pre[j + k1] - pre[j]
-            orow, nrow, crow = out[i], num[i], conv[i]
-            if c != 0:
-                for j in range(n1):
-                    n = nrow[j]
-                    v = n if hits[j] == 0 else n * (t / (crow[j] / c))
-                    orow[j] = nan if hits[j] >= z else v
-            else:
-                for j in range(n1):
-                    n = nrow[j]
-                    v = n if hits[j] == 0 else n * (t / (t - crow[j]))
-                    orow[j] = nan if hits[j] >= z else v
+                    col[jj] += np.int32((wa[jj] != zero) != flip) - np.int32((ws[jj] != zero) != flip)
+            window_hits(col, pre, k1, hits)
+            normalise_row(num[i], conv[i], hits, t, z, c, out[i])
             if with_empty:
-                erow = empty[i]
-                for j in range(n1):
-                    erow[j] = hits[j] >= z
+                empty_row(hits, z, empty[i])
 
     return split_block, finish_block
 

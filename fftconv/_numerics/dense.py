@@ -126,7 +126,10 @@ class FusedPasses:
         dt = p.compute_dtype
         c = p.cval if p.boundary == "constant" and not p.pad_is_zero else 0
         if self._takes_hook(xb, out):  # the blocks do the passes: count first
-            nbad, ninf = _fused.count(xb, workers)
+            # only whether the count passes the threshold matters, unless infinities
+            # that are data must be found
+            nbad, ninf = _fused.count(xb, workers, -1 if keep_inf or self.blocks_only
+                                      else self.threshold["omit"])
             if keep_inf and ninf:
                 if self.blocks_only:
                     raise ValueError(
