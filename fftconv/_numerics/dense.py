@@ -44,6 +44,7 @@ class FusedPasses:
         threshold: dict[str, int]
         total: np.ndarray
         nnz: np.ndarray
+        l1: float
         batchable: bool
         blocks_only: bool
 
@@ -139,7 +140,8 @@ class FusedPasses:
                 return False
             if nbad > self.threshold["omit"] or self.blocks_only:
                 empty = np.empty(out.shape, np.bool_) if want_empty else None
-                with _blockhook.block_hook(_blockhook.BlockHook(p.k, self.total, self.nnz, c, empty)):
+                with _blockhook.block_hook(_blockhook.BlockHook(p.k, self.total, self.nnz, c, empty,
+                                                                 l1=self.l1)):
                     self.execute(xb, out)
                 return empty
         both = self._buffer("data", (2 * B, *p.n), dt, kept)

@@ -116,6 +116,7 @@ class NonFinite(_dense.FusedPasses):
         with np.errstate(invalid="ignore", over="ignore"):  # only omit uses it (finite)
             self.total = kernel.reshape(kernel.shape[0], -1).sum(axis=1).reshape(
                 (-1,) + (1,) * p.ndim)
+            self.l1 = float(np.abs(kernel).sum(dtype=np.float64))  # bounds the weight transform
         self.threshold = thresholds(p, seconds, method)
         self.batchable = method in ("fft", "overlap") and kernel.shape[0] == 1
         self.fill_bad = (p.boundary == "constant" and not p.pad_is_zero

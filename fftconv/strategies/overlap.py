@@ -184,13 +184,12 @@ class OverlapSave:
                 gather(xb, b, maps, lo, o, size, boundary, cval, tp.inbuf[i])
                 where.append((b, o))
             wp = pair(nb, "weight") if hook is not None else None
-            if wp is not None:
-                hook.split(tp.inbuf, wp.inbuf)  # type: ignore[union-attr]
+            marks = hook.split(tp.inbuf, wp.inbuf) if hook is not None and wp is not None else None
 
-            def result(tp: TransformPair) -> np.ndarray:
+            def result(tp: TransformPair, check: bool = True) -> np.ndarray:
                 with np.errstate(over="ignore", invalid="ignore"):
                     res = transform(tp, chunk)
-                    if not exact and not all_finite(res):
+                    if check and not exact and not all_finite(res):
                         # finite input (the plan checked), non-finite result: the transform
                         # overflowed; again at a peak of about 1 (see _numerics/scaling.py)
                         e = exponent(peak(tp.inbuf))
@@ -200,15 +199,16 @@ class OverlapSave:
                 return res
 
             res = result(tp)
-            wres = result(wp) if wp is not None else res
+            wres = res
+            if hook is not None and wp is not None:  # a weight overflows only if it can
+                wres = result(wp, hook.weight_may_overflow(nf, tp.inbuf.dtype))
             for i, (b, o) in enumerate(where):
                 n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
                 block_at = tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))
                 block = res[(i, *block_at)]
                 target = (b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))
-                if wp is not None:
-                    hook.finish(block, wres[(i, *block_at)],  # type: ignore[union-attr]
-                                wp.inbuf[i], out[target], target)
+                if hook is not None and marks is not None:
+                    hook.finish(block, wres[(i, *block_at)], marks[i], out[target], target)
                     continue
                 out[target] = np.rint(block) if exact else block
 
