@@ -24,7 +24,9 @@ the FFT strategies run on the input with them zeroed, then restore the footprint
 the valid mask of ``x~`` (``cval`` is valid data), evaluated where a window holds a missing
 sample (elsewhere ``y`` is the plain result); ``nan`` where no valid sample lies under a
 non-zero tap. ``corr(v, k)`` is one more run of the plan on the missing mask, reusing the
-kernel spectrum (``dense``), or a scatter of the missing weights (``scatter``); the empty
+kernel spectrum (``dense``; block by block beside the data's blocks on ``overlap``, and on
+an ``overlap`` executor built for it where that is cheaper than the plan twice: see
+:func:`blocked_omit`), or a scatter of the missing weights (``scatter``); the empty
 windows are found by exact counts. Masked samples (``numpy.ma``) are missing exactly like
 non-finite ones.
 
@@ -37,6 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +49,7 @@ from . import dense as _dense
 from . import fused as _fused
 from .boundary import extend, index_map
 
-__all__ = ["NonFinite", "describe", "fill_is_finite", "thresholds"]
+__all__ = ["NonFinite", "blocked_omit", "describe", "fill_is_finite", "thresholds"]
 
 #: Seconds per sample of the fused pass that marks the ``nan`` footprint from exact
 #: window counts, and of the split and finishing passes together (measured on this class
@@ -83,19 +86,56 @@ def thresholds(problem: Problem, seconds: float, method: str = "") -> dict[str, 
     return {"propagate": int(dense / update), "omit": int(max(seconds - passes, 0.0) / update)}
 
 
-def describe(problem: Problem, method: str, seconds: float) -> str:
+def blocked_omit(problem: Problem, method: str, seconds: float, memory: int,
+                 workers: int) -> tuple[Any, Any] | None:
+    """(strategy, estimate) of the blocked ``overlap`` that serves the dense ``omit`` of a
+    plan on another method, block by block with the weight signals (:mod:`.blockhook`),
+    when that is cheaper than the plan's own dense way (the plan twice, and the passes
+    before and after) and fits what the plan leaves of ``max_memory``; else None.
+
+    Only for what the block hook serves: 1-d and 2-d real signals, one kernel without a
+    zero tap, finite ``cval``.
+    """
+    p = problem
+    facts = p.kernel
+    if (method == "overlap" or p.nan_policy != "omit" or p.ndim > 2
+            or p.compute_dtype.kind != "f" or p.kernel_batched or p.is_exact_integer
+            or facts is None or facts.nonzero != math.prod(p.k) or not fill_is_finite(p)):
+        return None
+    from .._machine.costs import machine_costs
+    from ..strategies import registry
+
+    strategy = registry().get("overlap")
+    if strategy is None or strategy.applicable(p) is not None:
+        return None
+    est = strategy.estimate(p, machine_costs(), workers)
+    own = 2 * seconds + FUSED_SECONDS * p.batch * math.prod(p.extended)
+    if 2 * est.seconds >= own or est.memory > p.max_memory - memory:
+        return None
+    return strategy, est
+
+
+def describe(problem: Problem, method: str, seconds: float, memory: int = 0,
+             workers: int = 1) -> str:
     """One line for the plan's report: how non-finite and missing samples are served."""
     if problem.compute_dtype.kind not in "fc":
         return ""
     t = thresholds(problem, seconds, method)
+    blocked = blocked_omit(problem, method, seconds, memory, workers)
+    dense = "normalised convolution (the validity mask transformed with the data, same "
+    if blocked is not None:
+        dense += ("kernel, block by block on an overlap-save of "
+                  + "x".join(map(str, blocked[1].fft_shape)) + " blocks: cheaper than "
+                  f"{method} twice)")
+    else:
+        dense += "kernel spectrum)"
     if method == "direct":
         how = "the direct sum of the raw input (zero taps meeting them made nan)"
     else:
         how = (f"a scatter of their terms up to {t['propagate']} of them, else exact "
                "window counts")
     return (f"non-finite samples: propagate via {how}; omit via a scatter up to "
-            f"{t['omit']} missing samples, else normalised convolution (the validity mask "
-            "transformed with the data, same kernel spectrum)")
+            f"{t['omit']} missing samples, else {dense}")
 
 
 class NonFinite(_dense.FusedPasses):
@@ -103,9 +143,10 @@ class NonFinite(_dense.FusedPasses):
 
     def __init__(self, problem: Problem, kernel: np.ndarray,
                  execute: Callable[[np.ndarray, np.ndarray], None], method: str,
-                 seconds: float, memory: int = 0) -> None:
+                 seconds: float, memory: int = 0, workers: int = 1) -> None:
         self.p, self.kernel, self.execute, self.method = problem, kernel, execute, method
         self.memory = memory  # the plan's own scratch
+        self.seconds, self.workers = seconds, workers
         p = problem
         self.raw = method == "direct"  # the direct sum's own arithmetic is IEEE
         nz = kernel != 0
@@ -269,6 +310,11 @@ class NonFinite(_dense.FusedPasses):
         np.copyto(out, _nan(p.compute_dtype), where=empty)
         return empty
 
+    def _blocked_choice(self) -> tuple[Any, Any] | None:
+        """The blocked executor's strategy and estimate for the dense ``omit`` (see
+        :func:`blocked_omit`), or None."""
+        return blocked_omit(self.p, self.method, self.seconds, self.memory, self.workers)
+
     # ------------------------------------------------------------------ entry
     def scratch(self) -> int:
         """Bytes of scratch one signal of the batch needs here (dense ``omit``, the most)."""
@@ -332,17 +378,12 @@ class NonFinite(_dense.FusedPasses):
         p = self.p
         omit = p.nan_policy == "omit"
         if self.fused and masked is None and (self.full_box if omit else not self.raw):
-            kept = self._lock.acquire(blocking=False)
-            try:
-                if not omit:
-                    self._propagate_fused(xb, out, kept)
-                    return None
-                got = self._omit_fused(xb, out, keep_inf, want_empty, kept)
-                if got is not False:
-                    return got  # type: ignore[return-value]
-            finally:
-                if kept:
-                    self._lock.release()
+            if not omit:
+                self._propagate_fused(xb, out)
+                return None
+            got = self._omit_fused(xb, out, keep_inf, want_empty)
+            if got is not False:
+                return got  # type: ignore[return-value]
         if omit:
             floating = p.compute_dtype.kind in "fc"
             missing = (np.isnan(xb) if keep_inf else ~np.isfinite(xb)) if floating else None

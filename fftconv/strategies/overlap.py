@@ -204,11 +204,12 @@ class OverlapSave:
                 wres = result(wp, hook.weight_may_overflow(nf, tp.inbuf.dtype))
             for i, (b, o) in enumerate(where):
                 n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
-                block_at = tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))
-                block = res[(i, *block_at)]
+                crop: tuple[int | slice, ...] = (i, *(slice(kk - 1, kk - 1 + m)
+                                                       for kk, m in zip(k, n_out)))
+                block = res[crop]
                 target = (b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))
                 if hook is not None and marks is not None:
-                    hook.finish(block, wres[(i, *block_at)], marks[i], out[target], target)
+                    hook.finish(block, wres[crop], marks[i], out[target], target)
                     continue
                 out[target] = np.rint(block) if exact else block
 
