@@ -215,8 +215,10 @@ def test_no_blocked_executor_where_it_does_not_fit_or_serve():
     plain = fftconv.plan_convolve(x.shape, kernel, "same", x_dtype=x.dtype, method="fft",
                                   nan_policy="omit")
     plain._missing().seconds = 1e-9
-    got = plain(x)  # the whole-array passes
-    assert plain.nbytes == plain._kernel.nbytes + plain.estimate.memory  # nothing held
+    assert plain.nbytes == plain._kernel.nbytes + plain.estimate.memory
+    got = plain(x)  # the whole-array passes, their scratch kept and counted
+    kept = sum(a.nbytes for a in plain._missing()._kept.values())
+    assert kept >= x.nbytes and plain.nbytes == plain._kernel.nbytes + plain.estimate.memory + kept
     want = naive_omit(x.astype(np.float64), kernel.astype(np.float64), "same")
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
 

@@ -16,11 +16,15 @@ kernel facts, the executor and the thresholds). Three ways, cheapest first:
 - few missing samples: their kernel weights (``omit``) or terms (``propagate``) are
   scattered instead of the second transform or the footprint pass.
 
-The input-sized scratch of the last two is allocated per call, not held with the plan.
+The input-sized scratch of the last two is kept with the plan between calls, so that
+repeated calls do not fault fresh pages in, and counted in the plan's ``nbytes``; a call
+made while another holds it uses fresh buffers.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -61,12 +65,29 @@ class FusedPasses:
         #: The executor that takes a BlockHook (None: not asked yet; False: none).
         self._hooked: Callable[[np.ndarray, np.ndarray], None] | bool | None = None
         self._blocked_bytes = 0  # held by an overlap executor built for the dense omit
+        self._lock = threading.Lock()  # guards the kept scratch (one call at a time)
+        self._kept: dict[str, np.ndarray] = {}
         self.blocks_only = False  # set by a call whose budget has no room for the scratch
 
     @property
     def nbytes(self) -> int:
-        """Bytes held between calls: the blocked executor of the dense ``omit``, if built."""
-        return self._blocked_bytes
+        """Bytes held between calls: the kept scratch of the whole-array paths and the
+        blocked executor of the dense ``omit``, if built."""
+        return self._blocked_bytes + sum(a.nbytes for a in list(self._kept.values()))
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype | type,
+                kept: bool) -> np.ndarray:
+        """Scratch of ``shape``: the plan's kept buffer (``kept``: this call holds the
+        lock), grown as needed, so that repeated calls do not fault fresh pages in (on
+        a virtual machine that costs about as much as the pass that writes them)."""
+        size = math.prod(shape)
+        if not kept:
+            return np.empty(shape, dtype)
+        have = self._kept.get(name)
+        if have is None or have.size < size or have.dtype != np.dtype(dtype):
+            self._kept.pop(name, None)
+            have = self._kept[name] = np.empty(size, dtype)
+        return have[:size].reshape(shape)
 
     def _marks(self, marks: np.ndarray, nmarks: int) -> tuple[np.ndarray, tuple[int, ...], int]:
         """(marks array, its extended coordinates, marks of ``x~``) for the fused pass."""
@@ -76,12 +97,12 @@ class FusedPasses:
         ext = self._ext(marks.view(np.bool_), False)
         return ext.view(np.uint8), (0,) * p.ndim, int(np.count_nonzero(ext))
 
-    def _propagate_fused(self, xb: np.ndarray, out: np.ndarray) -> None:
+    def _propagate_fused(self, xb: np.ndarray, out: np.ndarray, kept: bool) -> None:
         p = self.p
         B = xb.shape[0]
         workers = get_workers()
-        x0 = np.empty(xb.shape, p.compute_dtype)
-        marks = np.empty(xb.shape, np.uint8)
+        x0 = self._buffer("data", xb.shape, p.compute_dtype, kept)
+        marks = self._buffer("marks", xb.shape, np.uint8, kept)
         nbad, ninf = _fused.split(xb, x0, None, marks, 0, False, workers)
         self.execute(x0, out)
         if not nbad:
@@ -129,8 +150,20 @@ class FusedPasses:
         pos = np.stack(where[1:], axis=1).astype(np.intp) + np.asarray(offsets, np.intp)
         return pos, where[0].astype(np.intp)
 
-    def _omit_fused(self, xb: np.ndarray, out: np.ndarray, keep_inf: bool,
-                    want_empty: bool) -> np.ndarray | None | bool:
+    def _omit_blocks(self, xb: np.ndarray, out: np.ndarray, c: complex,
+                     want_empty: bool) -> np.ndarray | None:
+        """The dense ``omit`` block by block (every non-finite sample missing)."""
+        p = self.p
+        empty = np.empty(out.shape, np.bool_) if want_empty else None
+        run = self._hook_executor(xb, out)
+        assert run is not None
+        with _blockhook.block_hook(_blockhook.BlockHook(p.k, self.total, self.nnz, c, empty,
+                                                         l1=self.l1)):
+            run(xb, out)
+        return empty
+
+    def _omit_fused(self, xb: np.ndarray, out: np.ndarray, keep_inf: bool, want_empty: bool,
+                    kept: bool) -> np.ndarray | None | bool:
         """Normalised convolution with the fused passes; False when infinities that are
         data remain (``keep_inf``): the general path serves those."""
         p = self.p
@@ -151,31 +184,31 @@ class FusedPasses:
                         "max_memory")
                 return False
             if nbad > self.threshold["omit"] or self.blocks_only:
-                empty = np.empty(out.shape, np.bool_) if want_empty else None
-                run = self._hook_executor(xb, out)
-                assert run is not None
-                with _blockhook.block_hook(_blockhook.BlockHook(p.k, self.total, self.nnz, c, empty,
-                                                                 l1=self.l1)):
-                    run(xb, out)
-                return empty
-        both = np.empty((2 * B, *p.n), dt)
-        marks = np.empty(xb.shape, np.uint8)
-        nmiss, ninf = _fused.split(xb, both[:B], both[B:], marks, c, keep_inf, workers)
+                return self._omit_blocks(xb, out, c, want_empty)
+            few = True  # under the threshold: the scatter needs no weight signal
+        else:
+            few = False
+        both = self._buffer("data", ((1 if few else 2) * B, *p.n), dt, kept)
+        marks = self._buffer("marks", xb.shape, np.uint8, kept)
+        nmiss, ninf = _fused.split(xb, both[:B], None if few else both[B:], marks, c, keep_inf,
+                                   workers)
         if keep_inf and ninf:
             return False
         m, offsets, n_ext = self._marks(marks, nmiss)
+        if few and n_ext > self.threshold["omit"]:  # the extension repeats missing samples
+            return self._omit_blocks(xb, out, c, want_empty)
         empty = np.empty(out.shape, np.bool_) if want_empty else None
         if n_ext <= self.threshold["omit"]:
             # the numerator by the plan; the kernel weight on missing samples scattered
             self.execute(both[:B], out)
-            lost = np.empty(out.shape, dt)
+            lost = self._buffer("conv", out.shape, dt, kept)
             lost[...] = 0
             pos, bidx = self._where(m, offsets)
             _counts.scatter(pos, bidx, np.ones(len(pos), dt), self.kernel, lost)
             _fused.finish(m, offsets, p.k, out, workers, num=out, conv=lost,
                           total=self.total, nnz=self.nnz, c=0, empty=empty)
             return empty
-        conv = np.empty((2 * B, *p.out_len), dt)
+        conv = self._buffer("conv", (2 * B, *p.out_len), dt, kept)
         if self.batchable:  # one call: the blocks of both arrays share the pool
             self.execute(both, conv)
         else:

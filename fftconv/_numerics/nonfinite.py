@@ -378,12 +378,17 @@ class NonFinite(_dense.FusedPasses):
         p = self.p
         omit = p.nan_policy == "omit"
         if self.fused and masked is None and (self.full_box if omit else not self.raw):
-            if not omit:
-                self._propagate_fused(xb, out)
-                return None
-            got = self._omit_fused(xb, out, keep_inf, want_empty)
-            if got is not False:
-                return got  # type: ignore[return-value]
+            kept = self._lock.acquire(blocking=False)
+            try:
+                if not omit:
+                    self._propagate_fused(xb, out, kept)
+                    return None
+                got = self._omit_fused(xb, out, keep_inf, want_empty, kept)
+                if got is not False:
+                    return got  # type: ignore[return-value]
+            finally:
+                if kept:
+                    self._lock.release()
         if omit:
             floating = p.compute_dtype.kind in "fc"
             missing = (np.isnan(xb) if keep_inf else ~np.isfinite(xb)) if floating else None
