@@ -18,10 +18,11 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
-__all__ = ["BlockHook", "block_hook", "current_hook"]
+__all__ = ["BlockHook", "block_hook", "blocked_omit", "current_hook"]
 
 
 @lru_cache(maxsize=1)
@@ -163,3 +164,32 @@ def block_hook(hook: BlockHook) -> Iterator[BlockHook]:
         yield hook
     finally:
         _hook.reset(token)
+
+
+def blocked_omit(problem: Any, method: str, seconds: float, passes: float, memory: int,
+                 workers: int) -> tuple[Any, Any] | None:
+    """(strategy, estimate) of the blocked ``overlap`` that serves the dense ``omit`` of a
+    plan on another method, block by block with the weight signals, when that is cheaper
+    than the plan's own dense way (the plan twice, and ``passes`` seconds of passes
+    before and after) and fits what the plan leaves of ``max_memory``; else None.
+
+    Only for what the hook serves: 1-d and 2-d real signals, one kernel without a zero
+    tap, a finite ``cval``.
+    """
+    p = problem
+    facts = p.kernel
+    if (method == "overlap" or p.nan_policy != "omit" or p.ndim > 2
+            or p.compute_dtype.kind != "f" or p.kernel_batched or p.is_exact_integer
+            or facts is None or facts.nonzero != math.prod(p.k)
+            or not (p.boundary != "constant" or p.pad_is_zero or math.isfinite(p.cval))):
+        return None
+    from .._machine.costs import machine_costs
+    from ..strategies import registry
+
+    strategy = registry().get("overlap")
+    if strategy is None or strategy.applicable(p) is not None:
+        return None
+    est = strategy.estimate(p, machine_costs(), workers)
+    if 2 * est.seconds >= 2 * seconds + passes or est.memory > p.max_memory - memory:
+        return None
+    return strategy, est

@@ -7,7 +7,7 @@ kernel facts, the executor and the thresholds). Three ways, cheapest first:
   samples (it stops at the scatter threshold), then the transforms of each block and
   of its weight signal. On ``overlap`` by the plan's own executor; on another method by
   an ``overlap`` executor built for it when that is cheaper than the plan's dense way
-  below and fits the budget (:func:`.nonfinite.blocked_omit`; it is held with the plan
+  below and fits the budget (:func:`.blockhook.blocked_omit`; it is held with the plan
   and counted in its ``nbytes``);
 - otherwise one compiled pass splits the input (:func:`.fused.split`: zeroed data, weight
   signal, marks), the plan runs on it (data and weight signal together when it can), and

@@ -26,7 +26,7 @@ sample (elsewhere ``y`` is the plain result); ``nan`` where no valid sample lies
 non-zero tap. ``corr(v, k)`` is one more run of the plan on the missing mask, reusing the
 kernel spectrum (``dense``; block by block beside the data's blocks on ``overlap``, and on
 an ``overlap`` executor built for it where that is cheaper than the plan twice: see
-:func:`blocked_omit`), or a scatter of the missing weights (``scatter``); the empty
+:func:`.blockhook.blocked_omit`), or a scatter of the missing weights (``scatter``); the empty
 windows are found by exact counts. Masked samples (``numpy.ma``) are missing exactly like
 non-finite ones.
 
@@ -44,12 +44,13 @@ from typing import Any
 import numpy as np
 
 from .._problem import Problem
+from . import blockhook as _blockhook
 from . import counts as _counts
 from . import dense as _dense
 from . import fused as _fused
 from .boundary import extend, index_map
 
-__all__ = ["NonFinite", "blocked_omit", "describe", "fill_is_finite", "thresholds"]
+__all__ = ["NonFinite", "describe", "fill_is_finite", "thresholds"]
 
 #: Seconds per sample of the fused pass that marks the ``nan`` footprint from exact
 #: window counts, and of the split and finishing passes together (measured on this class
@@ -86,33 +87,10 @@ def thresholds(problem: Problem, seconds: float, method: str = "") -> dict[str, 
     return {"propagate": int(dense / update), "omit": int(max(seconds - passes, 0.0) / update)}
 
 
-def blocked_omit(problem: Problem, method: str, seconds: float, memory: int,
-                 workers: int) -> tuple[Any, Any] | None:
-    """(strategy, estimate) of the blocked ``overlap`` that serves the dense ``omit`` of a
-    plan on another method, block by block with the weight signals (:mod:`.blockhook`),
-    when that is cheaper than the plan's own dense way (the plan twice, and the passes
-    before and after) and fits what the plan leaves of ``max_memory``; else None.
-
-    Only for what the block hook serves: 1-d and 2-d real signals, one kernel without a
-    zero tap, finite ``cval``.
-    """
-    p = problem
-    facts = p.kernel
-    if (method == "overlap" or p.nan_policy != "omit" or p.ndim > 2
-            or p.compute_dtype.kind != "f" or p.kernel_batched or p.is_exact_integer
-            or facts is None or facts.nonzero != math.prod(p.k) or not fill_is_finite(p)):
-        return None
-    from .._machine.costs import machine_costs
-    from ..strategies import registry
-
-    strategy = registry().get("overlap")
-    if strategy is None or strategy.applicable(p) is not None:
-        return None
-    est = strategy.estimate(p, machine_costs(), workers)
-    own = 2 * seconds + FUSED_SECONDS * p.batch * math.prod(p.extended)
-    if 2 * est.seconds >= own or est.memory > p.max_memory - memory:
-        return None
-    return strategy, est
+def _blocked(problem: Problem, method: str, seconds: float, memory: int,
+             workers: int) -> tuple[Any, Any] | None:
+    passes = FUSED_SECONDS * problem.batch * math.prod(problem.extended)
+    return _blockhook.blocked_omit(problem, method, seconds, passes, memory, workers)
 
 
 def describe(problem: Problem, method: str, seconds: float, memory: int = 0,
@@ -121,7 +99,7 @@ def describe(problem: Problem, method: str, seconds: float, memory: int = 0,
     if problem.compute_dtype.kind not in "fc":
         return ""
     t = thresholds(problem, seconds, method)
-    blocked = blocked_omit(problem, method, seconds, memory, workers)
+    blocked = _blocked(problem, method, seconds, memory, workers)
     dense = "normalised convolution (the validity mask transformed with the data, same "
     if blocked is not None:
         dense += ("kernel, block by block on an overlap-save of "
@@ -311,9 +289,8 @@ class NonFinite(_dense.FusedPasses):
         return empty
 
     def _blocked_choice(self) -> tuple[Any, Any] | None:
-        """The blocked executor's strategy and estimate for the dense ``omit`` (see
-        :func:`blocked_omit`), or None."""
-        return blocked_omit(self.p, self.method, self.seconds, self.memory, self.workers)
+        """Strategy and estimate of the blocked executor for the dense ``omit``, or None."""
+        return _blocked(self.p, self.method, self.seconds, self.memory, self.workers)
 
     # ------------------------------------------------------------------ entry
     def scratch(self) -> int:
