@@ -107,7 +107,8 @@ class PlanReport:
         if self.constants:
             head += f"constants: {self.constants}\n"
         chosen = next((c.estimate for c in self.candidates if c.chosen and c.estimate), None)
-        note = _nonfinite.describe(self.problem, self.method, chosen.seconds) if chosen else ""
+        note = (_nonfinite.describe(self.problem, self.method, chosen.seconds, chosen.memory,
+                                    self.workers) if chosen else "")
         return head + candidate_table(self.candidates) + (f"\n{note}" if note else "")
 
     def _repr_pretty_(self, p, cycle):  # pragma: no cover - IPython only
@@ -211,8 +212,10 @@ class Plan:
 
     @property
     def nbytes(self) -> int:
-        """Bytes the plan holds: its kernel and its predicted scratch (spectra, buffers)."""
-        return self._kernel.nbytes + self.estimate.memory
+        """Bytes the plan holds: its kernel, its predicted scratch (spectra, buffers) and
+        what its non-finite handling holds (the blocked executor of a dense ``omit``)."""
+        nf = self.__dict__.get("_nonfinite")
+        return self._kernel.nbytes + self.estimate.memory + (nf.nbytes if nf is not None else 0)
 
     def report(self) -> PlanReport:
         """The planner's report: every candidate, its estimate and why it lost."""
@@ -226,7 +229,8 @@ class Plan:
         nf = self.__dict__.get("_nonfinite")
         if nf is None:
             nf = _nonfinite.NonFinite(self.problem, self._kernel, self._execute, self.method,
-                                      self.estimate.seconds, self.estimate.memory)
+                                      self.estimate.seconds, self.estimate.memory,
+                                      self.workers)
             object.__setattr__(self, "_nonfinite", nf)
         return nf
 

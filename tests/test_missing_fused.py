@@ -2,8 +2,9 @@
 ``fused.py``, ``blockhook.py``) against the naive direct sum, one formulation at a time.
 
 ``overlap`` runs the dense ``omit`` block by block (the block hook); ``fft`` and ``direct``
-run it with the whole-array split and finishing passes; a tiny threshold forces the
-scatter of missing weights. Each is held to ``tests/reference.py``.
+run it with the whole-array split and finishing passes (``plan_for`` keeps them off the
+blocked executor another method may take); a tiny threshold forces the scatter of
+missing weights. Each is held to ``tests/reference.py``.
 """
 
 import threading
@@ -20,7 +21,10 @@ PATHS = {"scatter": 10**12, "dense": 0}
 
 def plan_for(x, kernel, mode, path, **options):
     plan = fftconv.plan_convolve(x.shape, kernel, mode, x_dtype=x.dtype, **options)
-    plan._missing().threshold = {"propagate": PATHS[path], "omit": PATHS[path]}
+    nf = plan._missing()
+    nf.threshold = {"propagate": PATHS[path], "omit": PATHS[path]}
+    if plan.method != "overlap":  # the whole-array passes, not a blocked executor
+        nf._hooked = False
     return plan
 
 
@@ -154,6 +158,135 @@ def test_kept_scratch_is_safe_across_threads():
             t.join()
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("method", ["separable", "fft"])
+def test_other_methods_take_a_blocked_executor_for_the_dense_omit(method, monkeypatch):
+    taken = []
+    original = blockhook.BlockHook.finish
+
+    def spy(self, *args):
+        taken.append(1)
+        return original(self, *args)
+
+    x = holes((160, 150), 0.05, "float32", 11)
+    kernel = np.outer(np.hanning(21) + 0.01, np.hanning(17) + 0.01).astype("float32")
+    plan = fftconv.plan_convolve(x.shape, kernel, "same", x_dtype=x.dtype, method=method,
+                                 nan_policy="omit")
+    nf = plan._missing()
+    nf.seconds = 1e-9  # the plan's own dense way is cheaper: no blocked executor
+    assert nf._blocked_choice() is None
+    nf.seconds = 10.0  # the plan's own dense way is dearer (decided from its estimate)
+    choice = nf._blocked_choice()
+    assert choice is not None and choice[0].name == "overlap"
+    before = plan.nbytes
+    monkeypatch.setattr(blockhook.BlockHook, "finish", spy)
+    got = plan(x)
+    assert taken, "the dense omit did not run block by block"
+    assert plan.nbytes == before + choice[1].memory  # the blocked executor is counted
+    want = naive_omit(x.astype(np.float64), kernel.astype(np.float64), "same")
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    assert_close(got[ok], want[ok], np.nan_to_num(x).astype(np.float64), kernel, factor=64)
+
+
+def test_no_blocked_executor_where_it_does_not_fit_or_serve():
+    x = holes((160, 150), 0.05, "float32", 11)
+    kernel = np.outer(np.hanning(21) + 0.01, np.hanning(17) + 0.01).astype("float32")
+    tight = fftconv.plan_convolve(x.shape, kernel, "same", x_dtype=x.dtype, method="fft",
+                                  nan_policy="omit")
+    tight._missing().seconds = 10.0
+    est = tight._missing()._blocked_choice()[1]
+    small = fftconv.plan_convolve(x.shape, kernel, "same", x_dtype=x.dtype, method="fft",
+                                  nan_policy="omit",
+                                  max_memory=tight.estimate.memory + est.memory - 1)
+    small._missing().seconds = 10.0
+    assert small._missing()._blocked_choice() is None  # over the budget
+    zero_tap = kernel.copy()
+    zero_tap[0, 0] = 0  # the block hook counts whole boxes
+    other = fftconv.plan_convolve(x.shape, zero_tap, "same", x_dtype=x.dtype, method="fft",
+                                  nan_policy="omit")
+    other._missing().seconds = 10.0
+    assert other._missing()._blocked_choice() is None
+    prop = fftconv.plan_convolve(x.shape, kernel, "same", x_dtype=x.dtype, method="fft",
+                                 nan_policy="propagate")
+    prop._missing().seconds = 10.0
+    assert prop._missing()._blocked_choice() is None
+    plain = fftconv.plan_convolve(x.shape, kernel, "same", x_dtype=x.dtype, method="fft",
+                                  nan_policy="omit")
+    plain._missing().seconds = 1e-9
+    assert plain.nbytes == plain._kernel.nbytes + plain.estimate.memory
+    got = plain(x)  # the whole-array passes, their scratch kept and counted
+    kept = sum(a.nbytes for a in plain._missing()._kept.values())
+    assert kept >= x.nbytes and plain.nbytes == plain._kernel.nbytes + plain.estimate.memory + kept
+    want = naive_omit(x.astype(np.float64), kernel.astype(np.float64), "same")
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+
+
+def test_the_report_names_the_blocked_executor():
+    kernel = np.outer(np.hanning(97) + 0.01, np.hanning(97) + 0.01).astype("float32")
+    plan = fftconv.plan_convolve((2048, 2048), kernel, "same", x_dtype="float32",
+                                 method="separable", nan_policy="omit")
+    line = str(plan.report()).splitlines()[-1]
+    blocked = plan._missing()._blocked_choice()
+    assert ("block by block on an overlap-save" in line) == (blocked is not None)
+    assert ("kernel spectrum)" in line) == (blocked is None)
+
+
+def test_weight_transform_overflow_bound():
+    hook = blockhook.BlockHook((5, 5), np.array([1.0]), np.array([25]), 0, None, l1=1.0)
+    assert not hook.weight_may_overflow(1 << 20, np.dtype(np.float32))
+    hook = blockhook.BlockHook((5, 5), np.array([1.0]), np.array([25]), 1e33, None, l1=1.0)
+    assert hook.weight_may_overflow(1 << 20, np.dtype(np.float32))  # |w| = |cval|
+    assert not hook.weight_may_overflow(1 << 20, np.dtype(np.float64))
+    unknown = blockhook.BlockHook((5, 5), np.array([1.0]), np.array([25]), 0, None)
+    assert unknown.weight_may_overflow(4, np.dtype(np.float64))
+
+
+def test_the_weight_transform_is_checked_only_where_it_can_overflow(monkeypatch):
+    from fftconv.strategies import overlap
+
+    checks = []
+    original = overlap.all_finite
+
+    def spy(a):
+        checks.append(a.shape)
+        return original(a)
+
+    chunks = []
+    split = blockhook.BlockHook.split
+
+    def count_chunks(self, *args):
+        chunks.append(1)
+        return split(self, *args)
+
+    monkeypatch.setattr(overlap, "all_finite", spy)
+    monkeypatch.setattr(blockhook.BlockHook, "split", count_chunks)
+    x = holes((90, 80), 0.05, "float32", 12)
+    for tap, factor in ((1.0, 1), (1e36, 2)):  # sum|k| * points over the float32 range
+        kernel = np.full((5, 5), tap, np.float32)
+        plan = plan_for(x, kernel, "same", "dense", method="overlap", nan_policy="omit")
+        plan(x)  # the first call also probes the executor
+        checks.clear()
+        chunks.clear()
+        plain = plan(x)
+        assert chunks and len(checks) == factor * len(chunks), (tap, checks)
+        want = naive_omit(x.astype(np.float64), kernel.astype(np.float64), "same")
+        np.testing.assert_array_equal(np.isnan(plain), np.isnan(want))
+
+
+def test_counts_stop_at_a_limit():
+    x = np.zeros(1 << 20)
+    x[::100] = np.nan
+    x[-1] = np.inf
+    every = int(np.count_nonzero(~np.isfinite(x)))
+    assert fused.count(x.reshape(1, -1), 2) == (every, 1)
+    nbad, ninf = fused.count(x.reshape(1, -1), 2, limit=50)
+    assert 50 < nbad < every and ninf == -1  # stopped early: partial
+    few = np.zeros(1 << 20)
+    few[[3, 1 << 19]] = np.nan
+    few[-1] = -np.inf
+    assert fused.count(few.reshape(1, -1), 2, limit=50) == (3, 1)  # under it: exact
 
 
 def test_counts_of_non_finite_samples():

@@ -3,8 +3,12 @@
 A mixin of :class:`~fftconv._numerics.nonfinite.NonFinite` (which holds the problem, the
 kernel facts, the executor and the thresholds). Three ways, cheapest first:
 
-- on ``overlap``, the dense ``omit`` is done block by block (:mod:`.blockhook`): one
-  counting pass over the input, then the transforms of each block and its weight signal;
+- the dense ``omit`` is done block by block (:mod:`.blockhook`): a count of the missing
+  samples (it stops at the scatter threshold), then the transforms of each block and
+  of its weight signal. On ``overlap`` by the plan's own executor; on another method by
+  an ``overlap`` executor built for it when that is cheaper than the plan's dense way
+  below and fits the budget (:func:`.blockhook.blocked_omit`; it is held with the plan
+  and counted in its ``nbytes``);
 - otherwise one compiled pass splits the input (:func:`.fused.split`: zeroed data, weight
   signal, marks), the plan runs on it (data and weight signal together when it can), and
   one compiled pass over the outputs (:func:`.fused.finish`) normalises, or marks the
@@ -12,15 +16,16 @@ kernel facts, the executor and the thresholds). Three ways, cheapest first:
 - few missing samples: their kernel weights (``omit``) or terms (``propagate``) are
   scattered instead of the second transform or the footprint pass.
 
-The scratch of the last two (input-sized) is kept with the plan between calls, so that
-repeated calls do not fault fresh pages in; a call made while another holds it uses
-fresh buffers.
+The input-sized scratch of the last two is kept with the plan between calls, so that
+repeated calls do not fault fresh pages in, and counted in the plan's ``nbytes``; a call
+made while another holds it uses fresh buffers.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,8 +49,12 @@ class FusedPasses:
         threshold: dict[str, int]
         total: np.ndarray
         nnz: np.ndarray
+        l1: float
         batchable: bool
         blocks_only: bool
+        workers: int
+
+        def _blocked_choice(self) -> tuple[Any, Any] | None: ...
 
         def _ext(self, marks: np.ndarray, fill: bool) -> np.ndarray: ...
 
@@ -53,20 +62,30 @@ class FusedPasses:
                        out: np.ndarray) -> None: ...
 
     def _init_fused(self) -> None:
+        #: The executor that takes a BlockHook (None: not asked yet; False: none).
+        self._hooked: Callable[[np.ndarray, np.ndarray], None] | bool | None = None
+        self._blocked_bytes = 0  # held by an overlap executor built for the dense omit
         self._lock = threading.Lock()  # guards the kept scratch (one call at a time)
         self._kept: dict[str, np.ndarray] = {}
-        self._hooked: bool | None = None  # whether the executor takes a BlockHook
         self.blocks_only = False  # set by a call whose budget has no room for the scratch
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held between calls: the kept scratch of the whole-array paths and the
+        blocked executor of the dense ``omit``, if built."""
+        return self._blocked_bytes + sum(a.nbytes for a in list(self._kept.values()))
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype | type,
                 kept: bool) -> np.ndarray:
         """Scratch of ``shape``: the plan's kept buffer (``kept``: this call holds the
-        lock), grown as needed, so that repeated calls do not fault fresh pages in."""
+        lock), grown as needed, so that repeated calls do not fault fresh pages in (on
+        a virtual machine that costs about as much as the pass that writes them)."""
         size = math.prod(shape)
         if not kept:
             return np.empty(shape, dtype)
         have = self._kept.get(name)
         if have is None or have.size < size or have.dtype != np.dtype(dtype):
+            self._kept.pop(name, None)
             have = self._kept[name] = np.empty(size, dtype)
         return have[:size].reshape(shape)
 
@@ -99,22 +118,49 @@ class FusedPasses:
             return
         _fused.finish(m, offsets, p.k, out, workers)
 
-    def _takes_hook(self, xb: np.ndarray, out: np.ndarray) -> bool:
-        """Whether the executor does the dense ``omit`` block by block (asked once)."""
+    def _hook_executor(self, xb: np.ndarray, out: np.ndarray) -> Callable | None:
+        """The executor that does the dense ``omit`` block by block, if any (decided
+        once): the plan's own on ``overlap``, else one built for it (see the module)."""
         if self._hooked is None:
             self._hooked = False
-            if self.method == "overlap" and self.kernel.shape[0] == 1:
+            run, held = None, 0
+            if self.method == "overlap":
+                if self.kernel.shape[0] == 1:
+                    run = self.execute
+            else:
+                choice = self._blocked_choice()
+                if choice is not None:
+                    strategy, est = choice
+                    run, held = strategy.build(self.p, self.kernel, est, self.workers), est.memory
+            if run is not None:
                 probe = _blockhook.BlockHook(self.p.k, self.total, self.nnz, 0, None, probe=True)
                 with _blockhook.block_hook(probe):
-                    self.execute(xb, out)
-                self._hooked = bool(probe.supported)
-        return self._hooked
+                    run(xb, out)
+                if probe.supported:
+                    self._hooked, self._blocked_bytes = run, held
+        return self._hooked if callable(self._hooked) else None
+
+    def _takes_hook(self, xb: np.ndarray, out: np.ndarray) -> bool:
+        """Whether the dense ``omit`` is done block by block."""
+        return self._hook_executor(xb, out) is not None
 
     def _where(self, m: np.ndarray, offsets: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         flat = np.flatnonzero(m.view(np.bool_))  # fast on a flat bool view
         where = np.unravel_index(flat, m.shape)
         pos = np.stack(where[1:], axis=1).astype(np.intp) + np.asarray(offsets, np.intp)
         return pos, where[0].astype(np.intp)
+
+    def _omit_blocks(self, xb: np.ndarray, out: np.ndarray, c: complex,
+                     want_empty: bool) -> np.ndarray | None:
+        """The dense ``omit`` block by block (every non-finite sample missing)."""
+        p = self.p
+        empty = np.empty(out.shape, np.bool_) if want_empty else None
+        run = self._hook_executor(xb, out)
+        assert run is not None
+        with _blockhook.block_hook(_blockhook.BlockHook(p.k, self.total, self.nnz, c, empty,
+                                                         l1=self.l1)):
+            run(xb, out)
+        return empty
 
     def _omit_fused(self, xb: np.ndarray, out: np.ndarray, keep_inf: bool, want_empty: bool,
                     kept: bool) -> np.ndarray | None | bool:
@@ -126,7 +172,10 @@ class FusedPasses:
         dt = p.compute_dtype
         c = p.cval if p.boundary == "constant" and not p.pad_is_zero else 0
         if self._takes_hook(xb, out):  # the blocks do the passes: count first
-            nbad, ninf = _fused.count(xb, workers)
+            # only whether the count passes the threshold matters, unless infinities
+            # that are data must be found
+            nbad, ninf = _fused.count(xb, workers, -1 if keep_inf or self.blocks_only
+                                      else self.threshold["omit"])
             if keep_inf and ninf:
                 if self.blocks_only:
                     raise ValueError(
@@ -135,16 +184,19 @@ class FusedPasses:
                         "max_memory")
                 return False
             if nbad > self.threshold["omit"] or self.blocks_only:
-                empty = np.empty(out.shape, np.bool_) if want_empty else None
-                with _blockhook.block_hook(_blockhook.BlockHook(p.k, self.total, self.nnz, c, empty)):
-                    self.execute(xb, out)
-                return empty
-        both = self._buffer("data", (2 * B, *p.n), dt, kept)
+                return self._omit_blocks(xb, out, c, want_empty)
+            few = True  # under the threshold: the scatter needs no weight signal
+        else:
+            few = False
+        both = self._buffer("data", ((1 if few else 2) * B, *p.n), dt, kept)
         marks = self._buffer("marks", xb.shape, np.uint8, kept)
-        nmiss, ninf = _fused.split(xb, both[:B], both[B:], marks, c, keep_inf, workers)
+        nmiss, ninf = _fused.split(xb, both[:B], None if few else both[B:], marks, c, keep_inf,
+                                   workers)
         if keep_inf and ninf:
             return False
         m, offsets, n_ext = self._marks(marks, nmiss)
+        if few and n_ext > self.threshold["omit"]:  # the extension repeats missing samples
+            return self._omit_blocks(xb, out, c, want_empty)
         empty = np.empty(out.shape, np.bool_) if want_empty else None
         if n_ext <= self.threshold["omit"]:
             # the numerator by the plan; the kernel weight on missing samples scattered

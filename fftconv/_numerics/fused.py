@@ -25,15 +25,66 @@ import numpy as np
 
 from .._machine.threads import parallel_map
 
-__all__ = ["count", "finish", "normalise", "prepare", "split"]
+__all__ = ["count", "finish", "normalise", "prepare", "row_kernels", "split"]
 
 #: Samples per piece of the fused passes (a few milliseconds of memory traffic).
 PIECE_SAMPLES = 1 << 18
 
 
 @lru_cache(maxsize=1)
+def row_kernels() -> tuple[Callable, Callable, Callable]:
+    """The compiled steps every dense ``omit`` loop shares, one output row at a time
+    (:func:`finish` here, the block hook's pass in :mod:`.blockhook`, :func:`normalise`):
+
+    - ``window_hits(col, pre, k1, hits)``: ``hits[j]`` = the marks in window ``j`` of
+      length ``k1`` over the column sums ``col`` (``pre`` is scratch of ``len(col) + 1``);
+    - ``normalise_row(nrow, crow, hits, t, z, c, orow)``: ``orow = nrow`` where the
+      window has no mark, ``nrow * t / weight`` where it has some (``weight = crow / c``,
+      or ``t - crow`` when ``c == 0``), ``nan`` where all ``z`` taps are marked;
+    - ``empty_row(hits, z, erow)``: ``erow`` = the windows with every tap marked.
+    """
+    from numba import njit
+
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def window_hits(col, pre, k1, hits):  # pragma: no cover - compiled
+        acc = 0
+        for jj in range(col.shape[0]):
+            pre[jj] = acc
+            acc += col[jj]
+        pre[col.shape[0]] = acc
+        for j in range(hits.shape[0]):
+            hits[j] = pre[j + k1] - pre[j]
+
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def normalise_row(nrow, crow, hits, t, z, c, orow):  # pragma: no cover - compiled
+        # no branch in the loop bodies: they vectorise
+        nan = orow.dtype.type(np.nan)
+        if c != 0:
+            for j in range(orow.shape[0]):
+                h = hits[j]
+                n = nrow[j]
+                v = n if h == 0 else n * (t / (crow[j] / c))
+                orow[j] = nan if h >= z else v
+        else:
+            for j in range(orow.shape[0]):
+                h = hits[j]
+                n = nrow[j]
+                v = n if h == 0 else n * (t / (t - crow[j]))
+                orow[j] = nan if h >= z else v
+
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def empty_row(hits, z, erow):  # pragma: no cover - compiled
+        for j in range(erow.shape[0]):
+            erow[j] = hits[j] >= z
+
+    return window_hits, normalise_row, empty_row
+
+
+@lru_cache(maxsize=1)
 def _kernels() -> tuple[Callable, ...]:
     from numba import njit
+
+    window_hits, normalise_row, empty_row = row_kernels()
 
     @njit(cache=True, nogil=True, error_model="numpy")
     def prep(x, missing, data, weight, c):  # pragma: no cover - compiled
@@ -49,29 +100,12 @@ def _kernels() -> tuple[Callable, ...]:
 
     @njit(cache=True, nogil=True, error_model="numpy")
     def post(num, conv, hits, total, nnz, c, out, empty):  # pragma: no cover - compiled
-        """``out = num * total / weight`` where a window has gaps; nan where it has no
-        valid weight. ``weight = conv / c`` (``c != 0``) or ``total - conv``. Written
-        without branches in the loop body, so that it vectorises."""
-        nan = num.dtype.type(np.nan)
+        """``normalise_row`` over each flattened signal of the batch."""
         for b in range(num.shape[0]):
             t = total[b if total.shape[0] > 1 else 0]
             z = nnz[b if nnz.shape[0] > 1 else 0]
-            if c != 0:
-                for i in range(num.shape[1]):
-                    h = hits[b, i]
-                    scaled = num[b, i] * (t / (conv[b, i] / c))
-                    v = num[b, i] if h == 0 else scaled
-                    e = h >= z
-                    out[b, i] = nan if e else v
-                    empty[b, i] = e
-            else:
-                for i in range(num.shape[1]):
-                    h = hits[b, i]
-                    scaled = num[b, i] * (t / (t - conv[b, i]))
-                    v = num[b, i] if h == 0 else scaled
-                    e = h >= z
-                    out[b, i] = nan if e else v
-                    empty[b, i] = e
+            normalise_row(num[b], conv[b], hits[b], t, z, c, out[b])
+            empty_row(hits[b], z, empty[b])
 
     @njit(cache=True, nogil=True, error_model="numpy")
     def split_range(x, data, weight, marks, c, nan_only, with_weight, lo, hi,
@@ -143,43 +177,34 @@ def _kernels() -> tuple[Callable, ...]:
                     row = marks[b, rs, jlo - o1:jhi - o1]
                     for jj in range(span.shape[0]):
                         span[jj] -= row[jj]
-            acc = 0
-            for jj in range(ext):
-                pre[jj] = acc
-                acc += col[jj]
-            pre[ext] = acc
-            for j in range(width):
-                hits[j] = pre[j + k1] - pre[j]
+            window_hits(col, pre, k1, hits)
             orow = out[b, i]
             if mode == 1:
                 for j in range(width):
                     orow[j] = nan if hits[j] > 0 else orow[j]
             else:
-                nrow, crow = num[b, i], conv[b, i]
-                if c != 0:
-                    for j in range(width):
-                        n = nrow[j]
-                        v = n if hits[j] == 0 else n * (t / (crow[j] / c))
-                        orow[j] = nan if hits[j] >= z else v
-                else:
-                    for j in range(width):
-                        n = nrow[j]
-                        v = n if hits[j] == 0 else n * (t / (t - crow[j]))
-                        orow[j] = nan if hits[j] >= z else v
+                normalise_row(num[b, i], conv[b, i], hits, t, z, c, orow)
             if with_empty:
-                erow = empty[b, i]
-                for j in range(width):
-                    erow[j] = hits[j] >= z
+                empty_row(hits, z, empty[b, i])
 
     @njit(cache=True, nogil=True)
-    def count_range(x, lo, hi, counts, slot):  # pragma: no cover - compiled
+    def count_range(x, lo, hi, limit, counts, slot):  # pragma: no cover - compiled
         """counts[slot] = (non-finite, infinite) samples of ``x[lo:hi]`` (``v - v`` is 0
-        exactly for finite ``v``: a test that vectorises, as do loops over a slice)."""
+        exactly for finite ``v``: a test that vectorises, as do loops over a slice).
+        ``limit >= 0``: stop once more than ``limit`` are found (counts[slot, 1] is then
+        -1: not counted)."""
         a = x[lo:hi]
         nbad = 0
-        for i in range(a.shape[0]):
-            v = a[i]
-            nbad += (v - v) != 0
+        step = 1 << 14
+        for s in range(0, a.shape[0], step):
+            part = a[s:s + step]
+            for i in range(part.shape[0]):
+                v = part[i]
+                nbad += (v - v) != 0
+            if 0 <= limit < nbad:
+                counts[slot, 0] = nbad
+                counts[slot, 1] = -1
+                return
         nnan = 0
         if nbad:
             for i in range(a.shape[0]):
@@ -285,16 +310,28 @@ def normalise(num: np.ndarray, conv: np.ndarray, hits: np.ndarray, total: np.nda
     return empty
 
 
-def count(xb: np.ndarray, workers: int) -> tuple[int, int]:
-    """(non-finite, infinite) samples of ``xb``: one parallel read."""
+def count(xb: np.ndarray, workers: int, limit: int = -1) -> tuple[int, int]:
+    """(non-finite, infinite) samples of ``xb``: one parallel read.
+
+    ``limit >= 0``: only whether there are more than ``limit`` matters. The first
+    quarter is read in one thread, stopping as soon as more are found (then the counts
+    are partial: over ``limit``, and -1 infinities); the rest, if needed, in parallel.
+    """
     kernel = _kernels()[4]
     flat = xb.reshape(-1)
-    ranges = _pieces(flat.size, 4 * PIECE_SAMPLES)
+    start = 0
+    first = np.zeros((1, 2), np.int64)
+    if limit >= 0:
+        start = flat.size // 4
+        kernel(flat, 0, start, limit, first, 0)
+        if first[0, 1] < 0:
+            return int(first[0, 0]), -1
+    ranges = [(start + a, start + b) for a, b in _pieces(flat.size - start, 4 * PIECE_SAMPLES)]
     counts = np.zeros((len(ranges), 2), np.int64)
 
     def piece(i: int) -> None:
-        kernel(flat, ranges[i][0], ranges[i][1], counts, i)
+        kernel(flat, ranges[i][0], ranges[i][1], -1, counts, i)
 
     parallel_map(piece, range(len(ranges)), workers if len(ranges) > 1 else 1)
-    nbad, ninf = counts.sum(axis=0)
+    nbad, ninf = counts.sum(axis=0) + first[0]
     return int(nbad), int(ninf)

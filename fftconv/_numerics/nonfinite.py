@@ -24,7 +24,9 @@ the FFT strategies run on the input with them zeroed, then restore the footprint
 the valid mask of ``x~`` (``cval`` is valid data), evaluated where a window holds a missing
 sample (elsewhere ``y`` is the plain result); ``nan`` where no valid sample lies under a
 non-zero tap. ``corr(v, k)`` is one more run of the plan on the missing mask, reusing the
-kernel spectrum (``dense``), or a scatter of the missing weights (``scatter``); the empty
+kernel spectrum (``dense``; block by block beside the data's blocks on ``overlap``, and on
+an ``overlap`` executor built for it where that is cheaper than the plan twice: see
+:func:`.blockhook.blocked_omit`), or a scatter of the missing weights (``scatter``); the empty
 windows are found by exact counts. Masked samples (``numpy.ma``) are missing exactly like
 non-finite ones.
 
@@ -37,10 +39,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
 from .._problem import Problem
+from . import blockhook as _blockhook
 from . import counts as _counts
 from . import dense as _dense
 from . import fused as _fused
@@ -83,19 +87,33 @@ def thresholds(problem: Problem, seconds: float, method: str = "") -> dict[str, 
     return {"propagate": int(dense / update), "omit": int(max(seconds - passes, 0.0) / update)}
 
 
-def describe(problem: Problem, method: str, seconds: float) -> str:
+def _blocked(problem: Problem, method: str, seconds: float, memory: int,
+             workers: int) -> tuple[Any, Any] | None:
+    passes = FUSED_SECONDS * problem.batch * math.prod(problem.extended)
+    return _blockhook.blocked_omit(problem, method, seconds, passes, memory, workers)
+
+
+def describe(problem: Problem, method: str, seconds: float, memory: int = 0,
+             workers: int = 1) -> str:
     """One line for the plan's report: how non-finite and missing samples are served."""
     if problem.compute_dtype.kind not in "fc":
         return ""
     t = thresholds(problem, seconds, method)
+    blocked = _blocked(problem, method, seconds, memory, workers)
+    dense = "normalised convolution (the validity mask transformed with the data, same "
+    if blocked is not None:
+        dense += ("kernel, block by block on an overlap-save of "
+                  + "x".join(map(str, blocked[1].fft_shape)) + " blocks: cheaper than "
+                  f"{method} twice)")
+    else:
+        dense += "kernel spectrum)"
     if method == "direct":
         how = "the direct sum of the raw input (zero taps meeting them made nan)"
     else:
         how = (f"a scatter of their terms up to {t['propagate']} of them, else exact "
                "window counts")
     return (f"non-finite samples: propagate via {how}; omit via a scatter up to "
-            f"{t['omit']} missing samples, else normalised convolution (the validity mask "
-            "transformed with the data, same kernel spectrum)")
+            f"{t['omit']} missing samples, else {dense}")
 
 
 class NonFinite(_dense.FusedPasses):
@@ -103,9 +121,10 @@ class NonFinite(_dense.FusedPasses):
 
     def __init__(self, problem: Problem, kernel: np.ndarray,
                  execute: Callable[[np.ndarray, np.ndarray], None], method: str,
-                 seconds: float, memory: int = 0) -> None:
+                 seconds: float, memory: int = 0, workers: int = 1) -> None:
         self.p, self.kernel, self.execute, self.method = problem, kernel, execute, method
         self.memory = memory  # the plan's own scratch
+        self.seconds, self.workers = seconds, workers
         p = problem
         self.raw = method == "direct"  # the direct sum's own arithmetic is IEEE
         nz = kernel != 0
@@ -116,6 +135,7 @@ class NonFinite(_dense.FusedPasses):
         with np.errstate(invalid="ignore", over="ignore"):  # only omit uses it (finite)
             self.total = kernel.reshape(kernel.shape[0], -1).sum(axis=1).reshape(
                 (-1,) + (1,) * p.ndim)
+            self.l1 = float(np.abs(kernel).sum(dtype=np.float64))  # bounds the weight transform
         self.threshold = thresholds(p, seconds, method)
         self.batchable = method in ("fft", "overlap") and kernel.shape[0] == 1
         self.fill_bad = (p.boundary == "constant" and not p.pad_is_zero
@@ -267,6 +287,10 @@ class NonFinite(_dense.FusedPasses):
             out *= weight
         np.copyto(out, _nan(p.compute_dtype), where=empty)
         return empty
+
+    def _blocked_choice(self) -> tuple[Any, Any] | None:
+        """Strategy and estimate of the blocked executor for the dense ``omit``, or None."""
+        return _blocked(self.p, self.method, self.seconds, self.memory, self.workers)
 
     # ------------------------------------------------------------------ entry
     def scratch(self) -> int:

@@ -152,11 +152,14 @@ class OverlapSave:
         nf = math.prod(fft_block)
         threads = self._threads(problem, fft_block, machine_costs(), workers)
 
-        def pair(c: int) -> TransformPair:
+        def pair(c: int, role: str = "data") -> TransformPair:
+            """This thread's transforms of ``c`` blocks (``role``: the data, or the weight
+            signals of the dense omit: a pair of their own, so that each transform runs
+            on as much data as the plain convolution's, in cache alike)."""
             pairs = local.__dict__.setdefault("pairs", {})
-            if c not in pairs:
-                pairs[c] = TransformPair(c, fft_block, compute, 1, effort)
-            return pairs[c]
+            if (c, role) not in pairs:
+                pairs[c, role] = TransformPair(c, fft_block, compute, 1, effort)
+            return pairs[c, role]
 
         def transform(tp: TransformPair, chunk: list[tuple[int, tuple[int, ...]]]) -> np.ndarray:
             s = tp.forward()
@@ -169,9 +172,9 @@ class OverlapSave:
         def run_chunk(xb: np.ndarray, out: np.ndarray, chunk: list[tuple[int, tuple[int, ...]]],
                       hook: _blockhook.BlockHook | None = None) -> None:
             """Gather ``len(chunk)`` blocks, transform them as one batch, scatter the results
-            (with a ``hook``, each block and its weight signal; see ``_numerics/fused.py``)."""
+            (with a ``hook``, also the blocks' weight signals; see ``_numerics/blockhook.py``)."""
             nb = len(chunk)
-            tp = pair(2 * nb if hook is not None else nb)
+            tp = pair(nb)
             where = []
             for i, (b, idx) in enumerate(chunk):
                 o = tuple(j * s for j, s in zip(idx, out_block))
@@ -180,24 +183,33 @@ class OverlapSave:
                     tp.inbuf[i] = 0
                 gather(xb, b, maps, lo, o, size, boundary, cval, tp.inbuf[i])
                 where.append((b, o))
-            if hook is not None:
-                hook.split(tp.inbuf[:nb], tp.inbuf[nb:])
-            with np.errstate(over="ignore", invalid="ignore"):
-                res = transform(tp, chunk)
-                if not exact and not all_finite(res):
-                    # finite input (the plan checked), non-finite result: the transform
-                    # overflowed; again at a peak of about 1 (see _numerics/scaling.py)
-                    e = exponent(peak(tp.inbuf))
-                    scale(tp.inbuf, -e)
+            wp = pair(nb, "weight") if hook is not None else None
+            marks = hook.split(tp.inbuf, wp.inbuf) if hook is not None and wp is not None else None
+
+            def result(tp: TransformPair, check: bool = True) -> np.ndarray:
+                with np.errstate(over="ignore", invalid="ignore"):
                     res = transform(tp, chunk)
-                    scale(res, e)
+                    if check and not exact and not all_finite(res):
+                        # finite input (the plan checked), non-finite result: the transform
+                        # overflowed; again at a peak of about 1 (see _numerics/scaling.py)
+                        e = exponent(peak(tp.inbuf))
+                        scale(tp.inbuf, -e)
+                        res = transform(tp, chunk)
+                        scale(res, e)
+                return res
+
+            res = result(tp)
+            wres = res
+            if hook is not None and wp is not None:  # a weight overflows only if it can
+                wres = result(wp, hook.weight_may_overflow(nf, tp.inbuf.dtype))
             for i, (b, o) in enumerate(where):
                 n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
-                block = res[(i,) + tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))]
+                crop: tuple[int | slice, ...] = (i, *(slice(kk - 1, kk - 1 + m)
+                                                       for kk, m in zip(k, n_out)))
+                block = res[crop]
                 target = (b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))
-                if hook is not None:
-                    crop = (nb + i,) + tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k, n_out))
-                    hook.finish(block, res[crop], tp.inbuf[nb + i], out[target], target)
+                if hook is not None and marks is not None:
+                    hook.finish(block, wres[crop], marks[i], out[target], target)
                     continue
                 out[target] = np.rint(block) if exact else block
 
