@@ -95,6 +95,20 @@ class Memo:
             while len(self._data) > self._entries or self._bytes > self._max_bytes:
                 self._bytes -= self._data.popitem(last=False)[1][1]
 
+    def resize(self, key: Hashable, nbytes: int) -> None:
+        """Account ``nbytes`` for the entry of ``key`` (its value came to hold more or
+        less since it was stored), dropping it if it is now too large to keep."""
+        with self._lock:
+            item = self._data.get(key)
+            if item is None or item[1] == nbytes:
+                return
+        self.put(key, item[0], nbytes)
+        if nbytes > self._max_bytes // 4:
+            with self._lock:
+                old = self._data.pop(key, None)
+                if old is not None:
+                    self._bytes -= old[1]
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
@@ -194,7 +208,10 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         found = calls.get(key)
         if isinstance(found, Plan) and (found.__dict__.get("_stamp") in (None, stamp())
                                         or still_chosen(found)):
-            return found(x) if masked else found._oneshot(xa)
+            result = found(x) if masked else found._oneshot(xa)
+            if "_nonfinite" in found.__dict__:  # its missing-data handling holds scratch
+                calls.resize(key, found.nbytes)
+            return result
         kind_key = key[:5] + key[6:]
         checked = kinds.get(kind_key)
     if checked is None:
@@ -207,9 +224,10 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         return np.zeros(problem.out_shape, problem.result_dtype)
     new = build_plan(problem, prepared, method=checked.method, effort=checked.effort,
                      workers=workers, dtype=options.dtype)
-    if key is not None:
+    result = new(x) if masked else new._oneshot(xa)
+    if key is not None:  # stored after the call: what a first call sets up is counted
         calls.put(key, new, new.nbytes)
-    return new(x) if masked else new._oneshot(xa)
+    return result
 
 
 def plan(x_shape: object, x_dtype: object, kernel: object, flip: bool,

@@ -227,3 +227,22 @@ def test_the_memo_is_bounded_by_entries_and_bytes():
     memo.put("c", "c", 100)
     memo.put("d", "d", 100)  # 400 bytes would be reached: the oldest go
     assert memo.get("a") is None and memo.get("d") == "d"
+
+
+def test_the_call_memo_counts_what_a_plans_missing_data_handling_holds():
+    """A remembered plan sets up its non-finite handling (scratch, a blocked executor) on
+    the first call that meets a NaN, possibly long after it was stored: the memo's byte
+    count follows, so its budget holds."""
+    clear_caches()
+    rng = np.random.default_rng(8)
+    x, k = rng.standard_normal((256, 256)), rng.standard_normal((31, 31))
+    fftconv.correlate(x, k, "same", nan_policy="omit")
+    ((plan, counted),) = _engine.calls._data.values()
+    assert counted == plan.nbytes and "_nonfinite" not in plan.__dict__
+    holes = x.copy()
+    holes[::7, ::5] = np.nan
+    fftconv.correlate(holes, k, "same", nan_policy="omit")
+    ((again, counted),) = _engine.calls._data.values()
+    assert again is plan and "_nonfinite" in plan.__dict__
+    assert counted == plan.nbytes and _engine.calls._bytes == plan.nbytes
+    clear_caches()
