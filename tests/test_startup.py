@@ -112,3 +112,23 @@ def test_njit_compiles_in_memory_when_no_cache_location_exists(monkeypatch):
 
     assert f(1) == 2
     assert calls[:2] == [True, False]  # (numba itself calls njit while compiling)
+
+
+def test_a_second_process_compiles_nothing_for_a_first_small_call(tmp_path):
+    """Every kernel a first small call runs is loaded from numba's cache in the next
+    process, none compiled again (a compiled function numba cannot cache, such as one
+    calling another through a closure, would be compiled in every process: seconds)."""
+    code = ("import numpy as np, fftconv\n"
+            "fftconv.convolve(np.ones((64, 64), np.float32), np.ones((3, 3), np.float32),"
+            " 'same')\n"
+            "fftconv.convolve(np.ones((64, 64)), np.random.default_rng(0).random((5, 5)),"
+            " 'same')\n")
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_DEBUG_CACHE": "1"}
+    first = _run(code, **env)
+    assert first.returncode == 0, first.stderr
+    assert "data saved" in first.stdout + first.stderr  # the cache directory is fresh
+    second = _run(code, **env)
+    assert second.returncode == 0, second.stderr
+    saved = [line for line in (second.stdout + second.stderr).splitlines()
+             if "data saved" in line or "index saved" in line]
+    assert saved == []

@@ -106,22 +106,22 @@ _JACOBI_SIDE = 16
 
 
 @lru_cache(maxsize=1)
-def _jacobi() -> tuple[Callable[[np.ndarray], np.ndarray], Callable[..., Any]]:
-    """Singular values of a small real matrix by one-sided (Hestenes) Jacobi rotations,
-    compiled: for a 7 x 7 kernel a few microseconds, where ``np.linalg.svd`` spends tens
-    in its Python wrapper on every new kernel a one-shot call sees. Jacobi's singular
-    values are as accurate as LAPACK's (to high relative accuracy); the columns are
-    scaled by the largest magnitude first, so no square overflows. The second function
-    finds a kernel's facts in the same compiled pass (see :func:`small_facts`)."""
+def _jacobi() -> Callable[[np.ndarray, float], tuple[bool, int, int, np.ndarray]]:
+    """One compiled pass over a small real kernel: whether it is finite, its non-zero
+    taps, and its singular values by one-sided (Hestenes) Jacobi rotations with the
+    number above ``rel`` times the largest (-1 when the largest is 0 or a value is not
+    finite). For a 7 x 7 kernel a few microseconds, where ``np.linalg.svd`` spends tens in
+    its Python wrapper on every new kernel a one-shot call sees. Jacobi's singular values
+    are as accurate as LAPACK's (to high relative accuracy); the columns are scaled by
+    the largest magnitude first, so no square overflows. One self-contained function of
+    one argument type (float64, C order), so that numba caches it between processes."""
     from .._machine.jit import njit
 
     @njit(cache=True, nogil=True)
-    def facts(a, rel):  # pragma: no cover - compiled
-        """(all finite, non-zero count, singular values above ``rel`` times the largest:
-        -1 when the largest is 0 or a value is not finite)."""
+    def jacobi(a, rel):  # pragma: no cover - compiled
+        m, n = a.shape
         nonzero = 0
         finite = True
-        m, n = a.shape
         for i in range(m):
             for j in range(n):
                 v = a[i, j]
@@ -129,23 +129,13 @@ def _jacobi() -> tuple[Callable[[np.ndarray], np.ndarray], Callable[..., Any]]:
                     nonzero += 1
                 if not np.isfinite(v):
                     finite = False
-        if not finite:
-            return False, nonzero, -1
-        s = singular_values(a.astype(np.float64))
-        if s[0] == 0.0:
-            return True, nonzero, -1
-        return True, nonzero, int(np.sum(s > s[0] * rel))
-
-    @njit(cache=True, nogil=True)
-    def singular_values(a):  # pragma: no cover - compiled
-        m, n = a.shape
         if n > m:
             a = a.T
             m, n = n, m
-        peak = np.abs(a).max()
         out = np.zeros(n)
-        if peak == 0.0 or not np.isfinite(peak):
-            return out
+        peak = np.abs(a).max()
+        if not finite or peak == 0.0:
+            return finite, nonzero, -1, out
         u = a / peak  # a copy, C-contiguous
         for _sweep in range(60):
             rotated = False
@@ -174,15 +164,16 @@ def _jacobi() -> tuple[Callable[[np.ndarray], np.ndarray], Callable[..., Any]]:
             for i in range(m):
                 acc += u[i, j] * u[i, j]
             out[j] = math.sqrt(acc) * peak
-        return -np.sort(-out)
+        out = -np.sort(-out)
+        return True, nonzero, int(np.sum(out > out[0] * rel)), out
 
-    return singular_values, facts
+    return jacobi
 
 
 def singular_values(kernel: np.ndarray) -> np.ndarray:
     """The singular values of a 2-d kernel, largest first."""
     if kernel.dtype.kind == "f" and max(kernel.shape) <= _JACOBI_SIDE:
-        return _jacobi()[0](np.array(kernel, dtype=np.float64))
+        return _jacobi()(np.array(kernel, dtype=np.float64), 0.0)[3]
     wide = np.complex128 if kernel.dtype.kind == "c" else np.float64
     return np.linalg.svd(kernel.astype(wide, copy=False), compute_uv=False)
 
@@ -195,7 +186,7 @@ def small_facts(kernel: np.ndarray, compute: np.dtype) -> tuple[bool, int, int |
     if not (k.ndim == 2 and k.dtype.kind == "f" and compute.kind == "f"
             and 2 <= min(k.shape) and max(k.shape) <= _JACOBI_SIDE):
         return None
-    finite, nonzero, r = _jacobi()[1](k, _tolerance(k, compute))
+    finite, nonzero, r, _ = _jacobi()(np.array(k, dtype=np.float64), _tolerance(k, compute))
     rank = r if 0 < r and r * (k.shape[0] + k.shape[1]) < k.size else None
     return finite, nonzero, rank
 
