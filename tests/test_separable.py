@@ -107,11 +107,15 @@ def test_separable_refuses_per_batch_kernels():
         fftconv.convolve(x, k, axes=(1, 2), method="separable")
 
 
-def test_small_kernels_singular_values_match_lapack_and_give_the_same_rank():
+def test_small_kernels_singular_values_match_lapack_and_give_the_same_rank(monkeypatch):
     """Small real kernels take their singular values from compiled Jacobi rotations
     (not np.linalg.svd's wrapper): the values agree with LAPACK's to rounding, and so
     does the rank the planner reads, over low-rank, full-rank, scaled and odd shapes."""
+    from fftconv._numerics import lowrank
     from fftconv._numerics.lowrank import _JACOBI_SIDE, singular_values
+
+    monkeypatch.setattr(lowrank, "COMPILE_AFTER", 0)  # the compiled pass from the start
+    monkeypatch.setattr(lowrank, "_kernels_seen", 1)
 
     rng = np.random.default_rng(3)
     for _ in range(300):
@@ -129,9 +133,12 @@ def test_small_kernels_singular_values_match_lapack_and_give_the_same_rank():
     np.testing.assert_allclose(singular_values(big), [2e300, 0.0], atol=1e285)
 
 
-def test_small_kernel_facts_in_one_pass_agree_with_numpy():
+def test_small_kernel_facts_in_one_pass_agree_with_numpy(monkeypatch):
     """Finiteness, non-zero taps and rank from the one compiled pass equal numpy's."""
+    from fftconv._numerics import lowrank
     from fftconv._numerics.lowrank import small_facts
+
+    monkeypatch.setattr(lowrank, "COMPILE_AFTER", 0)
 
     rng = np.random.default_rng(4)
     for _ in range(200):
@@ -151,3 +158,18 @@ def test_small_kernel_facts_in_one_pass_agree_with_numpy():
     assert small_facts(bad, np.dtype(np.float64)) == (False, 9, None)
     assert small_facts(np.zeros((3, 3)), np.dtype(np.float64)) == (True, 0, None)
     assert small_facts(np.ones((3, 3), np.int64), np.dtype(np.int64)) is None
+
+
+def test_a_short_script_never_compiles_the_facts_pass(monkeypatch):
+    """The first kernels of a process have their facts found with numpy: compiling the
+    pass (most of a second) pays only in a loop over many new kernels."""
+    from fftconv._numerics import lowrank
+
+    monkeypatch.setattr(lowrank, "_kernels_seen", 0)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((32, 32))
+    calls = []
+    monkeypatch.setattr(lowrank, "_jacobi", lambda: calls.append(1) or pytest.fail("compiled"))
+    for _ in range(lowrank.COMPILE_AFTER):
+        fftconv.convolve(x, rng.standard_normal((5, 5)), "same")
+    assert calls == []

@@ -119,24 +119,31 @@ def _jacobi() -> Callable[[np.ndarray, float], tuple[bool, int, int, np.ndarray]
 
     @njit(cache=True, nogil=True)
     def jacobi(a, rel):  # pragma: no cover - compiled
-        m, n = a.shape
+        # plain loops only: np.sort, transposed views and the like cost seconds to compile
+        rows, cols = a.shape
         nonzero = 0
         finite = True
-        for i in range(m):
-            for j in range(n):
+        peak = 0.0
+        for i in range(rows):
+            for j in range(cols):
                 v = a[i, j]
                 if v != 0.0:
                     nonzero += 1
                 if not np.isfinite(v):
                     finite = False
-        if n > m:
-            a = a.T
-            m, n = n, m
+                elif abs(v) > peak:
+                    peak = abs(v)
+        m, n = max(rows, cols), min(rows, cols)  # rotate the n columns of an m x n copy
         out = np.zeros(n)
-        peak = np.abs(a).max()
         if not finite or peak == 0.0:
             return finite, nonzero, -1, out
-        u = a / peak  # a copy, C-contiguous
+        u = np.empty((m, n))
+        for i in range(rows):
+            for j in range(cols):
+                if rows >= cols:
+                    u[i, j] = a[i, j] / peak
+                else:
+                    u[j, i] = a[i, j] / peak
         for _sweep in range(60):
             rotated = False
             for p in range(n - 1):
@@ -163,16 +170,39 @@ def _jacobi() -> Callable[[np.ndarray, float], tuple[bool, int, int, np.ndarray]
             acc = 0.0
             for i in range(m):
                 acc += u[i, j] * u[i, j]
-            out[j] = math.sqrt(acc) * peak
-        out = -np.sort(-out)
-        return True, nonzero, int(np.sum(out > out[0] * rel)), out
+            value = math.sqrt(acc) * peak
+            k = j  # insertion, largest first (n is at most a few dozen)
+            while k > 0 and out[k - 1] < value:
+                out[k] = out[k - 1]
+                k -= 1
+            out[k] = value
+        above = 0
+        for j in range(n):
+            if out[j] > out[0] * rel:
+                above += 1
+        return True, nonzero, above, out
 
     return jacobi
 
 
+#: Kernels whose facts a process finds with numpy before it takes the compiled pass: a
+#: short script never pays for compiling it (0.8 s), a loop over new kernels soon does
+#: (once; later processes load it from numba's cache).
+COMPILE_AFTER = 16
+_kernels_seen = 0
+
+
+def _compiled() -> bool:
+    """Whether to use the compiled pass (counting the kernels seen so far)."""
+    global _kernels_seen
+    _kernels_seen += 1
+    return _kernels_seen > COMPILE_AFTER
+
+
 def singular_values(kernel: np.ndarray) -> np.ndarray:
     """The singular values of a 2-d kernel, largest first."""
-    if kernel.dtype.kind == "f" and max(kernel.shape) <= _JACOBI_SIDE:
+    if (kernel.dtype.kind == "f" and max(kernel.shape) <= _JACOBI_SIDE
+            and _kernels_seen > COMPILE_AFTER):
         return _jacobi()(np.array(kernel, dtype=np.float64), 0.0)[3]
     wide = np.complex128 if kernel.dtype.kind == "c" else np.float64
     return np.linalg.svd(kernel.astype(wide, copy=False), compute_uv=False)
@@ -184,7 +214,7 @@ def small_facts(kernel: np.ndarray, compute: np.dtype) -> tuple[bool, int, int |
     is not finite); None when ``kernel`` is not such a kernel."""
     k = kernel
     if not (k.ndim == 2 and k.dtype.kind == "f" and compute.kind == "f"
-            and 2 <= min(k.shape) and max(k.shape) <= _JACOBI_SIDE):
+            and 2 <= min(k.shape) and max(k.shape) <= _JACOBI_SIDE and _compiled()):
         return None
     finite, nonzero, r, _ = _jacobi()(np.array(k, dtype=np.float64), _tolerance(k, compute))
     rank = r if 0 < r and r * (k.shape[0] + k.shape[1]) < k.size else None
