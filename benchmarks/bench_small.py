@@ -1,8 +1,8 @@
 """Small kernels at the memory limit: fftconv against cv2.filter2D and scipy.ndimage.
 
 For every image size, odd kernel size K, dtype and boundary OpenCV supports, times
-(median of ``--repeat`` interleaved rounds after a warm-up: each round runs every
-contender once, so a burst of load falls on all of them) one-shot calls of ``fftconv.correlate``
+(median over at least ``--repeat`` interleaved, shuffled rounds, a short call warmed for
+5 ms before it is timed; see ``_timing.py``) one-shot calls of ``fftconv.correlate``
 (``method='auto'``, ``mode='same'``), ``cv2.filter2D`` and ``scipy.ndimage.correlate``,
 all computing the same correlation with the same boundary rule, once on an idle machine
 and once while one competing CPU-bound process (started and stopped by this script)
@@ -32,7 +32,6 @@ import argparse
 import math
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +40,7 @@ import fftconv
 from fftconv.benchmark import median_time
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_neighbours.py
 from _neighbours import neighbour
+from _timing import interleaved as _interleaved
 
 #: fftconv boundary -> (cv2 border, scipy.ndimage mode), for the rules all three share.
 BOUNDARIES = {"constant": ("BORDER_CONSTANT", "constant"),
@@ -89,22 +89,14 @@ def check_agree(x: np.ndarray, k: np.ndarray, boundary: str) -> None:
 
 
 def interleaved(fns: dict, repeat: int, budget: float = 2.0) -> dict:
-    """Median seconds of each callable over ``repeat`` rounds, after a warm-up call each;
-    a round times every callable once, in turn, so that a burst of load from other jobs on
-    the machine falls on all of them rather than on whichever was being timed (runs of
-    the same code a few seconds apart differed up to 2.5x on the shared box). Stops early,
-    after at least 3 rounds, once a callable has spent ``budget`` seconds."""
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for fn in fns.values():
-        fn()
-    for i in range(repeat):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-        if i >= 2 and max(sum(t) for t in times.values()) > budget:
-            break
-    return {name: statistics.median(t) for name, t in times.items()}
+    """Median seconds of each callable over at least ``repeat`` interleaved, shuffled
+    rounds, each short call warmed for 5 ms first (``_timing.interleaved``, as the other
+    benchmarks time their contenders): a burst of load from other jobs falls on all of
+    them, and no contender inherits the caches another left (at 256^2 a call is tens of
+    microseconds, and one made right after scipy.ndimage's half millisecond found its
+    code and data cold)."""
+    runs = _interleaved(fns, repeat, budget=budget * len(fns), most=max(repeat, 15))
+    return {name: statistics.median(t) for name, t in runs.items()}
 
 
 def run_grid(args: argparse.Namespace, busy: bool) -> list[dict]:
