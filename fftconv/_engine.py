@@ -102,12 +102,10 @@ class Memo:
             item = self._data.get(key)
             if item is None or item[1] == nbytes:
                 return
+            if nbytes > self._max_bytes // 4:  # as put() would refuse it
+                self._bytes -= self._data.pop(key)[1]
+                return
         self.put(key, item[0], nbytes)
-        if nbytes > self._max_bytes // 4:
-            with self._lock:
-                old = self._data.pop(key, None)
-                if old is not None:
-                    self._bytes -= old[1]
 
     def clear(self) -> None:
         with self._lock:

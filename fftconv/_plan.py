@@ -245,18 +245,25 @@ class Plan:
         """``self(x)`` for a plain ndarray that the call memo already matched to this plan
         (shape and dtype equal to the plan's, no ``out``): the checks are skipped."""
         start = _learning.clock()()
+        self._check_range(x)
+        result = self._fresh(self._canonical(x))
+        _learning.timed(self, start)
+        return result
+
+    def _check_range(self, x: np.ndarray) -> None:
+        """For exact integer results: raise unless every result provably fits (on the
+        values as given, before the cast to the compute dtype may wrap them)."""
         p = self.problem
         if p.is_exact_integer:
             pads = p.boundary == "constant" and not p.pad_is_zero
             check_integer_range(x, self._kernel, p.result_dtype,
                                 int(p.cval) if pads else None)  # type: ignore[arg-type]
-        outb = self._compute(self._canonical(x), np.empty((p.batch, *p.out_len), p.compute_dtype))
-        if p.order is None and p.result_dtype == p.compute_dtype:
-            result = outb.reshape(p.out_shape)
-        else:
-            result = self._result(outb, None)
-        _learning.timed(self, start)
-        return result
+
+    def _fresh(self, xb: np.ndarray) -> np.ndarray:
+        """The result for the canonical ``xb``, in a new array."""
+        p = self.problem
+        return self._result(self._compute(xb, np.empty((p.batch, *p.out_len), p.compute_dtype)),
+                            None)
 
     def _call(self, x: object, out: np.ndarray | None) -> np.ndarray:
         p = self.problem
@@ -285,18 +292,17 @@ class Plan:
             if (p.order is None and out.flags.c_contiguous and out.dtype == p.compute_dtype
                     and not np.may_share_memory(x, out)):
                 target = out.reshape((p.batch, *p.out_len))
-        if p.is_exact_integer:  # on the values as given: the cast below may wrap them
-            pads = p.boundary == "constant" and not p.pad_is_zero
-            check_integer_range(x, self._kernel, p.result_dtype,
-                                int(p.cval) if pads else None)  # type: ignore[arg-type]
+        self._check_range(x)
         xb = self._canonical(x)
         if mask is not None:
             return _masked.finish(self, xb, mask, out)
         if target is not None:
             self._compute(xb, target)
             return out  # type: ignore[return-value]
-        outb = np.empty((p.batch, *p.out_len), p.compute_dtype)
-        return self._result(self._compute(xb, outb), out)
+        if out is None:
+            return self._fresh(xb)
+        return self._result(self._compute(xb, np.empty((p.batch, *p.out_len), p.compute_dtype)),
+                            out)
 
     def _compute(self, xb: np.ndarray, outb: np.ndarray) -> np.ndarray:
         """Fill ``outb`` with the canonical ``(B, *out_len)`` result for the canonical ``xb``."""
@@ -323,15 +329,15 @@ class Plan:
         p = self.problem
         xt = x if p.order is None else x.transpose(p.order)
         # An executor listing x's dtype in ``exact_inputs`` reads it uncast, exactly.
-        exact = self.__dict__.get("_exact_inputs")
-        if exact is None:
-            exact = self.__dict__["_exact_inputs"] = getattr(self._execute, "exact_inputs", ())
+        keep = x.dtype in getattr(self._execute, "exact_inputs", ())
         return np.ascontiguousarray(xt.reshape((p.batch, *p.n)),
-                                    dtype=x.dtype if x.dtype in exact else p.compute_dtype)
+                                    dtype=x.dtype if keep else p.compute_dtype)
 
     def _result(self, outb: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         """The canonical result in the caller's axis order (copied into ``out`` if given)."""
         p = self.problem
+        if out is None and p.order is None and p.result_dtype == p.compute_dtype:
+            return outb.reshape(p.out_shape)  # already C-contiguous, in the caller's order
         y = outb.reshape(tuple(p.x_shape[a] for a in p.batch_axes) + p.out_len)
         if p.order is not None:
             y = y.transpose(np.argsort(p.order))

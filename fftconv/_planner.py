@@ -224,6 +224,7 @@ def report_for(problem: Problem, decision: Decision, method: str, workers: int,
                effort: str = "estimate") -> PlanReport:
     """The report of a plan using ``choose(decision, method)``."""
     chosen = choose(decision, method)
+    picked = next(c for c in decision.candidates if c.name == chosen)
     out = []
     for c in decision.candidates:
         rejected = c.rejected
@@ -237,14 +238,8 @@ def report_for(problem: Problem, decision: Decision, method: str, workers: int,
     return PlanReport(problem=problem, candidates=tuple(out), method=chosen,
                       requested=method, effort=effort, workers=workers,
                       constants=_learning.describe(_learning.subject(
-                          chosen, _estimate_of(decision, chosen), problem.compute_dtype,
-                          next((c.threads for c in decision.candidates
-                                if c.name == chosen and c.threads), workers)),
-                          math.prod(problem.out_shape)))
-
-
-def _estimate_of(decision: Decision, name: str) -> Any:
-    return next((c.estimate for c in decision.candidates if c.name == name), None)
+                          chosen, picked.estimate, problem.compute_dtype,
+                          picked.threads or workers), math.prod(problem.out_shape)))
 
 
 def _sample_input(problem: Problem) -> np.ndarray:

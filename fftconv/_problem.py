@@ -160,7 +160,6 @@ class Problem:
         """Number of distinct kernels (1, or :attr:`batch`)."""
         return self.batch if self.kernel_batched else 1
 
-
     @property
     def extended(self) -> tuple[int, ...]:
         """Lengths of the extended input ``x~`` along the convolved axes."""

@@ -217,16 +217,20 @@ def small_facts(kernel: np.ndarray, compute: np.dtype) -> tuple[bool, int, int |
             and 2 <= min(k.shape) and max(k.shape) <= _JACOBI_SIDE and _compiled()):
         return None
     finite, nonzero, r, _ = _jacobi()(np.array(k, dtype=np.float64), _tolerance(k, compute))
-    rank = r if 0 < r and r * (k.shape[0] + k.shape[1]) < k.size else None
-    return finite, nonzero, rank
+    return finite, nonzero, _paying(r, k)
+
+
+def _paying(r: int, k: np.ndarray) -> int | None:
+    """``r`` when ``r`` separable terms of the 2-d kernel ``k`` cost fewer multiply-adds
+    than its full sum (``r * sum(K) < prod(K)``), else None (also for ``r <= 0``)."""
+    return r if 0 < r and r * (k.shape[0] + k.shape[1]) < k.size else None
 
 
 def _rank(s: np.ndarray, k: np.ndarray, compute: np.dtype) -> int | None:
     """The separable rank from the singular values ``s`` of the 2-d kernel ``k``."""
     if s[0] == 0:
         return None
-    r = int(np.count_nonzero(s > s[0] * _tolerance(k, compute)))
-    return r if r * (k.shape[0] + k.shape[1]) < k.size else None
+    return _paying(int(np.count_nonzero(s > s[0] * _tolerance(k, compute))), k)
 
 
 def separable_rank(kernel: np.ndarray, compute: np.dtype, finite: bool = False) -> int | None:
