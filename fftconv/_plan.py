@@ -245,7 +245,8 @@ class Plan:
         """``self(x)`` for a plain ndarray that the call memo already matched to this plan
         (shape and dtype equal to the plan's, no ``out``): the checks are skipped."""
         start = _learning.clock()()
-        self._check_range(x)
+        if self.problem.is_exact_integer:
+            self._check_range(x)
         result = self._fresh(self._canonical(x))
         _learning.timed(self, start)
         return result

@@ -51,7 +51,7 @@ LIMIT = 100.0
 #: Seconds between saves of new observations (plus one at exit).
 SAVE_INTERVAL = 30.0
 #: Observations kept pending before the corrections are brought up to date, or seconds
-#: since the last update (so that long calls correct the model as soon as short ones).
+#: of timed calls among them (so that long calls correct the model as soon as short ones).
 FLUSH_EVERY = 32
 FLUSH_SECONDS = 0.05
 #: A correction change larger than this (relative) makes the planner plan afresh.
@@ -66,7 +66,7 @@ _unsaved: dict[str, list[float]] = {}
 _loaded_for: str | None = None  # digest of the constants the state belongs to
 _generation = 0
 _last_save = 0.0
-_settled = 0.0  # perf_counter reading of the last settle()
+_pending_seconds = 0.0  # seconds of the timed calls pending
 _atexit = False
 _listeners: list[Callable[[], None]] = []
 _pending: list[tuple[str, int, float, float]] = []  # observations not yet folded in
@@ -225,16 +225,18 @@ def observe(strategy: str, points: int, estimated: float, measured: float) -> No
     """
     if not (estimated > 0 and measured > 0 and math.isfinite(measured)):
         return
+    global _pending_seconds
     _pending.append((strategy, points, estimated, measured))  # atomic under the GIL
-    if len(_pending) >= FLUSH_EVERY or time.perf_counter() - _settled > FLUSH_SECONDS:
+    _pending_seconds += measured
+    if len(_pending) >= FLUSH_EVERY or _pending_seconds > FLUSH_SECONDS:
         settle()
 
 
 def settle() -> None:
     """Fold the pending observations into the corrections; tell the listeners when one
     moved enough to make remembered decisions stale (a no-op when nothing is pending)."""
-    global _generation, _settled
-    _settled = time.perf_counter()
+    global _generation, _pending_seconds
+    _pending_seconds = 0.0
     if not _pending:
         return
     if not enabled():
