@@ -30,9 +30,13 @@ def assert_interrupt_stops(child: str, *args: str) -> None:
     KeyboardInterrupt arrives, 'usable' after a further call) with ``args``; send SIGINT
     inside the long call and check each step."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # A suite started in the background by a shell without job control inherits SIGINT
+    # ignored, and a Python started so never installs its KeyboardInterrupt handler:
+    # the child gets the default disposition back, as in a terminal.
     proc = subprocess.Popen([sys.executable, "-c", child, *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=ROOT)
+                            env=env, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert _readline(proc, 300) == "ready", proc.stderr.read()  # type: ignore[union-attr]
         time.sleep(0.5)  # well inside the long call (seconds, uninterrupted)
