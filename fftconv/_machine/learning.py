@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import threads as _threads
+from .costs import dtype_name
 
 __all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled",
            "observe", "on_change", "reset", "save", "set_clock", "settle", "size_class",
@@ -89,7 +90,7 @@ def size_class(points: int) -> int:
     return max(int(points), 1).bit_length() // 2
 
 
-def subject(strategy: str, estimate: Any, dtype: object, workers: int = 1) -> str:
+def subject(strategy: str, estimate: Any, dtype: Any, workers: int = 1) -> str:
     """What a correction is kept for: a strategy on one compute dtype, the branch of its
     cost model where it has several (``estimate.variant``, e.g. ``direct:float32:axpy``)
     or else its transform size (``overlap:float32:256x256``), and the threads it may use
@@ -100,6 +101,7 @@ def subject(strategy: str, estimate: Any, dtype: object, workers: int = 1) -> st
     if not variant:
         shape = getattr(estimate, "fft_shape", None)
         variant = "x".join(map(str, shape)) if shape else ""
+    dtype = dtype if isinstance(dtype, str) else dtype_name(dtype)
     name = f"{strategy}:{dtype}:{variant}" if variant else f"{strategy}:{dtype}"
     return f"{name}:{workers}t" if workers > 1 else name
 
@@ -208,7 +210,7 @@ def _enabled_now() -> bool:
 
 def correction(strategy: str, points: int) -> float:
     """Factor to multiply the model's estimate for ``strategy`` by, at this size."""
-    if not enabled():
+    if not _enabled_now():
         return 1.0
     settle()
     with _lock:

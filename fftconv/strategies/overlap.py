@@ -72,37 +72,39 @@ class OverlapSave:
                  workers: int) -> int:
         """Threads for the blocks: one when the job is too short to wake the pool for
         (the estimate and the executor agree on it)."""
-        if workers <= 1:
-            return 1
-        return workers if self._cost(problem, fft_block, costs, 1, 1)[0] > _PARALLEL_MIN_SECONDS else 1
+        return self._cost(problem, fft_block, costs, workers)[3]
 
     def _cost(self, problem: Problem, fft_block: tuple[int, ...], costs: dict,
-              workers: int, threads: int | None = None) -> tuple[float, int, int]:
-        """(seconds, scratch bytes, blocks per batched transform) for transform size
-        ``fft_block`` (on :meth:`_threads` threads unless ``threads`` is given)."""
-        if threads is None:
-            threads = self._threads(problem, fft_block, costs, workers)
-        workers = threads
+              workers: int) -> tuple[float, int, int, int]:
+        """(seconds, scratch bytes, blocks per batched transform, threads) for transform
+        size ``fft_block``: on ``workers`` threads, or on one when the job on one thread
+        is predicted shorter than :data:`_PARALLEL_MIN_SECONDS`."""
         rdt, cdt, real = fft_dtypes(problem.compute_dtype)
-        _, counts = _blocks(problem, fft_block)
+        counts = _blocks(problem, fft_block)[1]
         nblocks = problem.batch * math.prod(counts)
         nf = math.prod(fft_block)
-        par = min(workers, max(nblocks, 1))
+        kernels = problem.kernel_batch
         buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
-        spec = problem.kernel_batch * nf * cdt.itemsize // (2 if real else 1)
-        room = (problem.max_memory - spec) // max(par * buf, 1)
-        batch = max(1, min(_batch_size(nf, nblocks, workers), room))
+        spec = kernels * nf * cdt.itemsize // (2 if real else 1)
+        overhead = costs["overhead"]
         per_block = (transform_seconds(fft_block, 2, rdt, costs, real)
                      # four buffer passes and the finiteness check of the result
-                     + 5 * nf * rdt.itemsize * costs["memory_per_byte"]
-                     + costs["overhead"]["block"])
-        batches = -(-nblocks // batch)
-        seconds = (costs["overhead"]["fft"]
-                   + (costs["overhead"].get("parallel", 0.0) if par > 1 else 0.0)
-                   + transform_seconds(fft_block, problem.kernel_batch, rdt, costs, real)
-                   + (nblocks * per_block + batches * costs["overhead"]["call"])
-                   / threads_speedup(costs, "overlap", par))
-        return seconds, par * batch * buf + spec, batch
+                     + 5 * nf * rdt.itemsize * costs["memory_per_byte"] + overhead["block"])
+        fixed = overhead["fft"] + transform_seconds(fft_block, kernels, rdt, costs, real)
+
+        def on(threads: int) -> tuple[float, int, int, int]:
+            par = min(threads, max(nblocks, 1))
+            room = (problem.max_memory - spec) // max(par * buf, 1)
+            batch = max(1, min(_batch_size(nf, nblocks, threads), room))
+            seconds = (fixed + (overhead.get("parallel", 0.0) if par > 1 else 0.0)
+                       + (nblocks * per_block + -(-nblocks // batch) * overhead["call"])
+                       / (threads_speedup(costs, "overlap", par) if par > 1 else 1.0))
+            return seconds, par * batch * buf + spec, batch, threads
+
+        one = on(1)
+        if workers <= 1 or one[0] <= _PARALLEL_MIN_SECONDS:
+            return one
+        return on(workers)
 
     def estimate(self, problem: Problem, costs: dict, workers: int) -> Estimate:
         _, real = fft_dtypes(problem.compute_dtype)[1:]
@@ -117,7 +119,7 @@ class OverlapSave:
         for edge in _EDGES:
             fft_block = tuple([min(best_size(max(edge, 2 * k - 1), w, real and i == last), top[i])
                         for i, k in enumerate(problem.k)])
-            seconds, memory, batch = self._cost(problem, fft_block, costs, workers)
+            seconds, memory, batch, _ = self._cost(problem, fft_block, costs, workers)
             fits = memory <= problem.max_memory
             if best is None or (fits, -seconds) > (best[3], -best[0]):
                 best = (seconds, memory, fft_block, fits, batch)
