@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import NamedTuple
@@ -23,7 +24,8 @@ from ._machine.resources import default_budget
 from ._machine.workers import resolve_workers
 from ._plan import Plan, PlanReport
 from ._problem import Problem
-from ._planner import build_plan, clear_decisions, decide, report_for, stamp, still_chosen
+from ._planner import (build_plan, clear_decisions, decide, rebound, report_for, stamp,
+                       still_chosen)
 from ._validate import (EFFORTS, Kind, as_array, as_dtype, as_shape, check_option, make_kind,
                         make_problem, with_kernel)
 from .strategies import names
@@ -160,6 +162,9 @@ class _Checked(NamedTuple):
     kind: Kind
     method: str
     effort: str
+    #: The last plan made for this kind whose executor takes new kernel values (a weak
+    #: reference in a one-item list, or None): a new kernel with the same facts reuses it.
+    last: list
 
 
 def _check(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip: bool,
@@ -168,7 +173,7 @@ def _check(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip
     method = _check_method(options.method)
     effort = check_option("effort", options.effort, EFFORTS)
     return _Checked(make_kind(x_shape, x_dtype, kernel.shape, kernel.dtype, options, flip=flip),
-                    method, effort)
+                    method, effort, [None])
 
 
 def _validate(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip: bool,
@@ -220,8 +225,14 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
     problem, prepared = with_kernel(checked.kind, ka)
     if math.prod(problem.out_shape) == 0:
         return np.zeros(problem.out_shape, problem.result_dtype)
-    new = build_plan(problem, prepared, method=checked.method, effort=checked.effort,
-                     workers=workers, dtype=options.dtype)
+    last = checked.last[0]
+    old = last() if last is not None else None
+    new = rebound(old, problem, prepared) if old is not None else None
+    if new is None:
+        new = build_plan(problem, prepared, method=checked.method, effort=checked.effort,
+                         workers=workers, dtype=options.dtype)
+        if key is not None and hasattr(new._execute, "with_kernel"):
+            checked.last[0] = weakref.ref(new)
     result = new(x) if masked else new._oneshot(xa)
     if key is not None:  # stored after the call: what a first call sets up is counted
         calls.put(key, new, new.nbytes)

@@ -118,10 +118,12 @@ class PlanReport:
 class LazyExecutor:
     """An executor built on first use (once, also when called from several threads)."""
 
+    #: One lock for all (a fallback is rarely built; a lock per plan costs every plan).
+    _lock = threading.Lock()
+
     def __init__(self, build: Callable[[], Executor]) -> None:
         self._build = build
         self._built: Executor | None = None
-        self._lock = threading.Lock()
 
     def __call__(self, xb: np.ndarray, out: np.ndarray) -> None:
         built = self._built

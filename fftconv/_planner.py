@@ -29,7 +29,7 @@ from ._problem import Problem
 from .strategies import registry
 
 __all__ = ["Decision", "build_plan", "candidates", "choose", "clear_decisions", "decide",
-           "report_for", "stamp", "still_chosen"]
+           "rebound", "report_for", "stamp", "still_chosen"]
 
 
 @dataclass(frozen=True)
@@ -265,6 +265,36 @@ def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str
 
         save_wisdom()
     return plan
+
+
+def rebound(plan: Plan, problem: Problem, kernel: np.ndarray) -> Plan | None:
+    """``plan`` for another kernel of the same problem (the prepared ``kernel``, of the
+    same shape and dtype, and facts equal to the plan's), or None where its executor
+    cannot take new values (then plan again: the decision memo serves it).
+
+    What the problem's shapes decided (the strategy, its layout, its threads) is kept;
+    only the parts made from the kernel's values are made again. A plan from memory of
+    the planner's earlier choices is only reused while those stand (:func:`stamp`).
+    """
+    with_kernel = getattr(plan._execute, "with_kernel", None)
+    state = plan.__dict__
+    if (with_kernel is None or plan.problem.kernel != problem.kernel
+            or state.get("_stamp") not in (None, _stamp)):
+        return None
+    workers = plan.workers
+
+    def direct() -> Any:
+        d = registry()["direct"]
+        return d.build(problem, kernel, d.estimate(problem, machine_costs(), workers), workers)
+
+    new = object.__new__(Plan)
+    fresh = new.__dict__
+    fresh.update(state)
+    for derived in ("_nonfinite", "_learning_key"):  # made from the old kernel, or per plan
+        fresh.pop(derived, None)
+    fresh.update(problem=problem, _kernel=kernel, _execute=with_kernel(kernel),
+                 _fallback=LazyExecutor(direct))
+    return new
 
 
 def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], workers: int,

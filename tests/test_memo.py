@@ -246,3 +246,93 @@ def test_the_call_memo_counts_what_a_plans_missing_data_handling_holds():
     assert again is plan and "_nonfinite" in plan.__dict__
     assert counted == plan.nbytes and _engine.calls._bytes == plan.nbytes
     clear_caches()
+
+
+# ------------------------------------------- a new kernel rebinds the last plan of its kind
+def _counting_builds(monkeypatch):
+    built = []
+    real = _engine.build_plan
+
+    def counting(*args, **kwargs):
+        built.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_engine, "build_plan", counting)
+    return built
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("boundary", ["constant", "reflect", "wrap"])
+def test_new_kernels_with_the_same_facts_rebind_the_plan_and_stay_right(monkeypatch, mode,
+                                                                         boundary):
+    built = _counting_builds(monkeypatch)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((70, 66))
+    kernels = [rng.standard_normal((7, 7)) for _ in range(4)]
+    for kernel in kernels:
+        got = fftconv.convolve(x, kernel, mode, boundary=boundary, method="direct")
+        assert_close(got, naive(x, kernel, mode, boundary=boundary), x, kernel)
+    assert len(built) == 1  # the first kernel planned; the others rebound its plan
+    again = fftconv.convolve(x, kernels[1], mode, boundary=boundary, method="direct")
+    assert_close(again, naive(x, kernels[1], mode, boundary=boundary), x, kernels[1])
+
+
+def test_rebinding_recomputes_what_integer_kernel_values_decide(monkeypatch):
+    """Symmetry and the narrow exact sum of 8-bit images follow each kernel's values."""
+    built = _counting_builds(monkeypatch)
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 256, (40, 52), dtype=np.uint8)
+    plain = rng.integers(-3, 4, (5, 5))
+    plain[plain == 0] = 1
+    symmetric = np.abs(plain) + np.abs(plain)[:, ::-1]
+    antisymmetric = plain - plain[:, ::-1]
+    antisymmetric[:, 2] = 0
+    large = plain * (1 << 40)  # too large for a float32 sum to stay exact
+    for kernel in (plain, symmetric, large, plain[:, ::-1].copy()):
+        got = fftconv.convolve(x, kernel, "same", method="direct")
+        np.testing.assert_array_equal(got, naive(x, kernel, "same"))
+    assert len(built) == 1
+    got = fftconv.convolve(x, antisymmetric, "same", method="direct")  # other facts
+    np.testing.assert_array_equal(got, naive(x, antisymmetric, "same"))
+    assert len(built) == 2
+
+
+def test_a_kernel_with_other_facts_is_planned_again(monkeypatch):
+    built = _counting_builds(monkeypatch)
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((48, 48))
+    dense = rng.standard_normal((5, 5))
+    holes = dense.copy()
+    holes[0, 0] = 0.0  # one tap fewer: another problem
+    nan = dense.copy()
+    nan[2, 2] = np.nan
+    for kernel in (dense, holes, nan):
+        got = fftconv.convolve(x, kernel, "same", method="direct")
+        assert_close(got, naive(x, kernel, "same"), x, kernel)
+    assert len(built) == 3
+
+
+def test_a_rebound_plan_takes_missing_data_with_its_own_kernel():
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((40, 44))
+    x[5, 7] = x[20, 30] = np.nan
+    for seed in range(3):
+        kernel = np.random.default_rng(seed).random((5, 5)) + 0.5
+        got = fftconv.convolve(x, kernel, "same", method="direct", nan_policy="omit")
+        np.testing.assert_allclose(got, reference_omit(x, kernel), rtol=1e-10, atol=1e-12)
+
+
+def reference_omit(x, kernel):
+    from reference import naive_omit
+
+    return naive_omit(x, kernel, "same")
+
+
+def test_changed_learned_corrections_stop_the_rebinding(monkeypatch):
+    built = _counting_builds(monkeypatch)
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((64, 64))
+    fftconv.convolve(x, rng.standard_normal((3, 3)), "same")
+    _planner._forget_decisions()  # what learning does when a correction moves
+    fftconv.convolve(x, rng.standard_normal((3, 3)), "same")
+    assert len(built) == 2

@@ -293,15 +293,9 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     if sparse:
         nz = np.nonzero(k2)
         taps = np.ascontiguousarray(np.array(nz, dtype=np.intp).reshape(2, -1))
-        tw = np.ascontiguousarray(k2[nz])
-        w = np.zeros((1, 1, 1), k2.dtype)
-        shape = tag(ROWS, bits or vector_bits(), 2 if kh == 1 else 1, 1, SPARSE)
-        work = tw.size
+        work = taps.shape[1]
         index, nblk = _layout(B, n, L, pad, boundary, kh, kernels, taps)
     else:
-        tw = np.zeros(0, k2.dtype)
-        w = np.ascontiguousarray(k3)
-        shape = tag(ROWS, bits or vector_bits(), kh, kw, symmetry(k3), kd)
         work = kd * kh * kw
         index, nblk = _dense_layout(B, n, L, pad, boundary, kh, kernels)
     per_kernel = L[0] * L[1] if kernels > 1 else B * L[0] * L[1]
@@ -312,41 +306,57 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     nparts = 1 if threads == 1 else min(nblk, 4 * threads)
     bounds = [nblk * i // nparts for i in range(nparts + 1)]
     lo = pad[2][0]
-
-    wide = (fillrow, w, tw)
     xdt = np.dtype(x_dtype) if x_dtype is not None else None  # type: ignore[call-overload]
-    fast = narrow_dtype(xdt, k, boundary, cval) if xdt is not None else None
-    native = xdt if fast is not None else None
-    narrow = wide
-    if fast is not None:
-        narrow = (np.full(L[2] + kw, cval, native), np.ascontiguousarray(w, dtype=fast),
-                  np.ascontiguousarray(tw, dtype=fast))
+    vector = bits or vector_bits()
 
+    def bind(k: np.ndarray) -> Callable[[np.ndarray, np.ndarray], None]:
+        """The executor for the values of ``k`` (of the shape and dtype planned for)."""
+        k3 = k.reshape(kernels, kd * kh, kw)
+        if sparse:
+            k2 = k3[0]
+            tw = np.ascontiguousarray(k2[nz])
+            w = np.zeros((1, 1, 1), k2.dtype)
+            shape = tag(ROWS, vector, 2 if kh == 1 else 1, 1, SPARSE)
+        else:
+            tw = np.zeros(0, k3.dtype)
+            w = np.ascontiguousarray(k3)
+            shape = tag(ROWS, vector, kh, kw, symmetry(k3), kd)
+        wide = (fillrow, w, tw)
+        fast = narrow_dtype(xdt, k, boundary, cval) if xdt is not None else None
+        native = xdt if fast is not None else None
+        narrow = wide
+        if fast is not None:
+            narrow = (np.full(L[2] + kw, cval, native), np.ascontiguousarray(w, dtype=fast),
+                      np.ascontiguousarray(tw, dtype=fast))
 
-    def run(xb: np.ndarray, out: np.ndarray) -> None:
-        if not outputs:
-            return
-        if not out.flags.c_contiguous:  # never from the strategy, which allocates ``out``
-            tmp = np.empty(out.shape, out.dtype)
-            run(xb, tmp)
-            out[...] = tmp
-            return
-        xb = xb if xb.flags.c_contiguous else np.ascontiguousarray(xb)
-        fr, ww, tww = narrow if native is not None and xb.dtype == native else wide
-        args = (xb, out, fr, ww, tww, index, lo, kh, kw, per_kernel, shape)
-        key = (xb.dtype, xb.flags.writeable, xb.flags.aligned, xb.ndim, out.dtype,
-               out.flags.aligned, out.ndim, ww.dtype, ww.flags.aligned, tww.dtype, shape)
-        fn = _ENTRIES.get(key)
-        if fn is None:
-            blocked_rows(*args, 0, 0)  # compile or load, then call the entry directly
-            fn = _ENTRIES[key] = _entry(args)
-        if nparts == 1:
-            fn(*args, 0, nblk)
-            return
-        # on a busy machine the job runs on one thread: then as one call when short
-        whole = (lambda: fn(*args, 0, nblk)) if seconds < PIECE_SECONDS else None
-        parallel_map(lambda i: fn(*args, bounds[i], bounds[i + 1]), range(nparts),
-                     workers, serial=whole)
+        def run(xb: np.ndarray, out: np.ndarray) -> None:
+            if not outputs:
+                return
+            if not out.flags.c_contiguous:  # never from the strategy, which allocates ``out``
+                tmp = np.empty(out.shape, out.dtype)
+                run(xb, tmp)
+                out[...] = tmp
+                return
+            xb = xb if xb.flags.c_contiguous else np.ascontiguousarray(xb)
+            fr, ww, tww = narrow if native is not None and xb.dtype == native else wide
+            args = (xb, out, fr, ww, tww, index, lo, kh, kw, per_kernel, shape)
+            key = (xb.dtype, xb.flags.writeable, xb.flags.aligned, xb.ndim, out.dtype,
+                   out.flags.aligned, out.ndim, ww.dtype, ww.flags.aligned, tww.dtype, shape)
+            fn = _ENTRIES.get(key)
+            if fn is None:
+                blocked_rows(*args, 0, 0)  # compile or load, then call the entry directly
+                fn = _ENTRIES[key] = _entry(args)
+            if nparts == 1:
+                fn(*args, 0, nblk)
+                return
+            # on a busy machine the job runs on one thread: then as one call when short
+            whole = (lambda: fn(*args, 0, nblk)) if seconds < PIECE_SECONDS else None
+            parallel_map(lambda i: fn(*args, bounds[i], bounds[i + 1]), range(nparts),
+                         workers, serial=whole)
 
-    run.exact_inputs = (native,) if native is not None else ()  # type: ignore[attr-defined]
-    return run
+        run.exact_inputs = (native,) if native is not None else ()  # type: ignore[attr-defined]
+        if not sparse:  # a sparse kernel's layout follows its non-zero taps
+            run.with_kernel = bind  # type: ignore[attr-defined]
+        return run
+
+    return bind(k)
