@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _masked
+from ._machine import outputs
 from ._machine.resources import default_budget
 from ._machine.workers import resolve_workers
 from ._plan import Plan, PlanReport
@@ -128,14 +129,15 @@ MEMO_MAX_KERNEL_BYTES = 16 << 20
 
 
 def clear_caches() -> None:
-    """Forget every remembered call, plan and decision (for tests and benchmarks), and
-    read the default memory budget again.
+    """Forget every remembered call, plan and decision (for tests and benchmarks), drop
+    the recycled output arrays, and read the default memory budget again.
 
     FFTW's wisdom and the machine constants stay: they describe the machine, not calls.
     """
     calls.clear()
     kinds.clear()
     clear_decisions()
+    outputs.clear()
     default_budget.cache_clear()
 
 
