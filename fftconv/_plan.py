@@ -266,7 +266,7 @@ class Plan:
     def _fresh(self, xb: np.ndarray) -> np.ndarray:
         """The result for the canonical ``xb``, in a new array."""
         p = self.problem
-        return self._result(self._compute(xb, outputs.empty((p.batch, *p.out_len), p.compute_dtype)),
+        return self._result(self._compute(xb, outputs.empty(p.canonical_out, p.compute_dtype)),
                             None)
 
     def _call(self, x: object, out: np.ndarray | None) -> np.ndarray:
@@ -305,7 +305,7 @@ class Plan:
             return out  # type: ignore[return-value]
         if out is None:
             return self._fresh(xb)
-        return self._result(self._compute(xb, outputs.empty((p.batch, *p.out_len), p.compute_dtype)),
+        return self._result(self._compute(xb, outputs.empty(p.canonical_out, p.compute_dtype)),
                             out)
 
     def _compute(self, xb: np.ndarray, outb: np.ndarray) -> np.ndarray:

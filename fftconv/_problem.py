@@ -120,6 +120,8 @@ class Problem:
     batch: int = field(init=False, compare=False, repr=False)
     #: Shape of the result, convolved axes where they were in ``x``.
     out_shape: tuple[int, ...] = field(init=False, compare=False, repr=False)
+    #: Shape of the canonical result, ``(batch, *out_len)``.
+    canonical_out: tuple[int, ...] = field(init=False, compare=False, repr=False)
     #: Axis order that brings the batch axes first, or None when they already are.
     order: tuple[int, ...] | None = field(init=False, compare=False, repr=False)
     _hash: int = field(init=False, compare=False, repr=False)
@@ -208,9 +210,9 @@ def _geometry(x_shape: tuple[int, ...], kernel_shape: tuple[int, ...], axes: tup
     shape = list(x_shape)
     for a, length in zip(axes, out_len):
         shape[a] = length
+    batch = math.prod([x_shape[a] for a in batch_axes])
     return {"out_shape": tuple(shape), "batch_axes": batch_axes, "n": n, "k": k,
-            "out_len": out_len, "pad": pad,
-            "batch": math.prod([x_shape[a] for a in batch_axes]),
+            "out_len": out_len, "pad": pad, "batch": batch, "canonical_out": (batch, *out_len),
             "order": None if order == tuple(range(len(order))) else order}
 
 

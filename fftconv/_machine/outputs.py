@@ -18,6 +18,7 @@ the pool next makes a new one; ``fftconv``'s ``clear_caches`` drops them all.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -51,9 +52,7 @@ def budget() -> int:
 
 def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """A new C-contiguous array, or a recycled one no result refers to any more."""
-    nbytes = dtype.itemsize
-    for n in shape:
-        nbytes *= n
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
     now = time.monotonic()

@@ -329,19 +329,28 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
             narrow = (np.full(L[2] + kw, cval, native), np.ascontiguousarray(w, dtype=fast),
                       np.ascontiguousarray(tw, dtype=fast))
 
+        # what the compiled entry point depends on besides x and out (see _ENTRIES)
+        fixed = {id(v): (v[1].dtype, v[1].flags.aligned, v[2].dtype, shape)
+                 for v in (wide, narrow)}
+
         def run(xb: np.ndarray, out: np.ndarray) -> None:
             if not outputs:
                 return
-            if not out.flags.c_contiguous:  # never from the strategy, which allocates ``out``
+            of = out.flags
+            if not of.c_contiguous:  # never from the strategy, which allocates ``out``
                 tmp = np.empty(out.shape, out.dtype)
                 run(xb, tmp)
                 out[...] = tmp
                 return
-            xb = xb if xb.flags.c_contiguous else np.ascontiguousarray(xb)
-            fr, ww, tww = narrow if native is not None and xb.dtype == native else wide
+            xf = xb.flags
+            if not xf.c_contiguous:
+                xb = np.ascontiguousarray(xb)
+                xf = xb.flags
+            taken = narrow if native is not None and xb.dtype == native else wide
+            fr, ww, tww = taken
             args = (xb, out, fr, ww, tww, index, lo, kh, kw, per_kernel, shape)
-            key = (xb.dtype, xb.flags.writeable, xb.flags.aligned, xb.ndim, out.dtype,
-                   out.flags.aligned, out.ndim, ww.dtype, ww.flags.aligned, tww.dtype, shape)
+            key = (xb.dtype, xf.writeable, xf.aligned, xb.ndim, out.dtype, of.aligned,
+                   out.ndim, fixed[id(taken)])
             fn = _ENTRIES.get(key)
             if fn is None:
                 blocked_rows(*args, 0, 0)  # compile or load, then call the entry directly
