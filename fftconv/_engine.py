@@ -75,13 +75,16 @@ class Memo:
         self._data: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._entries, self._max_bytes, self._bytes = entries, max_bytes, 0
+        self._newest: tuple[object, int] | None = None  # the most recently used entry
 
     def get(self, key: Hashable) -> object | None:
         with self._lock:
             item = self._data.get(key)
             if item is None:
                 return None
-            self._data.move_to_end(key)
+            if item is not self._newest:  # a loop repeating one call moves nothing
+                self._data.move_to_end(key)
+                self._newest = item
             return item[0]
 
     def put(self, key: Hashable, value: object, nbytes: int) -> None:
@@ -93,7 +96,7 @@ class Memo:
             old = self._data.pop(key, None)
             if old is not None:
                 self._bytes -= old[1]
-            self._data[key] = (value, nbytes)
+            self._data[key] = self._newest = (value, nbytes)
             self._bytes += nbytes
             while len(self._data) > self._entries or self._bytes > self._max_bytes:
                 self._bytes -= self._data.popitem(last=False)[1][1]
@@ -113,7 +116,7 @@ class Memo:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
-            self._bytes = 0
+            self._bytes, self._newest = 0, None
 
     def __len__(self) -> int:
         return len(self._data)

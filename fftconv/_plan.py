@@ -264,10 +264,17 @@ class Plan:
                                 int(p.cval) if pads else None)  # type: ignore[arg-type]
 
     def _fresh(self, xb: np.ndarray) -> np.ndarray:
-        """The result for the canonical ``xb``, in a new array."""
+        """The result for the canonical ``xb``, in a new (or recycled) array."""
+        return self._result(self._compute(xb, self._new_out()), None)
+
+    def _new_out(self) -> np.ndarray:
+        """A canonical output array: new memory when small, else recycled where one is
+        free (:mod:`._machine.outputs`)."""
         p = self.problem
-        return self._result(self._compute(xb, outputs.empty(p.canonical_out, p.compute_dtype)),
-                            None)
+        shape, dtype = p.canonical_out, p.compute_dtype
+        if math.prod(shape) * dtype.itemsize < outputs.MIN_BYTES:
+            return np.empty(shape, dtype)
+        return outputs.empty(shape, dtype)
 
     def _call(self, x: object, out: np.ndarray | None) -> np.ndarray:
         p = self.problem
@@ -305,8 +312,7 @@ class Plan:
             return out  # type: ignore[return-value]
         if out is None:
             return self._fresh(xb)
-        return self._result(self._compute(xb, outputs.empty(p.canonical_out, p.compute_dtype)),
-                            out)
+        return self._result(self._compute(xb, self._new_out()), out)
 
     def _compute(self, xb: np.ndarray, outb: np.ndarray) -> np.ndarray:
         """Fill ``outb`` with the canonical ``(B, *out_len)`` result for the canonical ``xb``."""
@@ -334,7 +340,7 @@ class Plan:
         xt = x if p.order is None else x.transpose(p.order)
         # An executor listing x's dtype in ``exact_inputs`` reads it uncast, exactly.
         keep = x.dtype in getattr(self._execute, "exact_inputs", ())
-        return np.ascontiguousarray(xt.reshape((p.batch, *p.n)),
+        return np.ascontiguousarray(xt.reshape(p.canonical_in),
                                     dtype=x.dtype if keep else p.compute_dtype)
 
     def _result(self, outb: np.ndarray, out: np.ndarray | None) -> np.ndarray:

@@ -120,7 +120,8 @@ class Problem:
     batch: int = field(init=False, compare=False, repr=False)
     #: Shape of the result, convolved axes where they were in ``x``.
     out_shape: tuple[int, ...] = field(init=False, compare=False, repr=False)
-    #: Shape of the canonical result, ``(batch, *out_len)``.
+    #: Shapes of the canonical input and result, ``(batch, *n)`` and ``(batch, *out_len)``.
+    canonical_in: tuple[int, ...] = field(init=False, compare=False, repr=False)
     canonical_out: tuple[int, ...] = field(init=False, compare=False, repr=False)
     #: Axis order that brings the batch axes first, or None when they already are.
     order: tuple[int, ...] | None = field(init=False, compare=False, repr=False)
@@ -212,7 +213,8 @@ def _geometry(x_shape: tuple[int, ...], kernel_shape: tuple[int, ...], axes: tup
         shape[a] = length
     batch = math.prod([x_shape[a] for a in batch_axes])
     return {"out_shape": tuple(shape), "batch_axes": batch_axes, "n": n, "k": k,
-            "out_len": out_len, "pad": pad, "batch": batch, "canonical_out": (batch, *out_len),
+            "out_len": out_len, "pad": pad, "batch": batch, "canonical_in": (batch, *n),
+            "canonical_out": (batch, *out_len),
             "order": None if order == tuple(range(len(order))) else order}
 
 

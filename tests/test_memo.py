@@ -336,3 +336,15 @@ def test_changed_learned_corrections_stop_the_rebinding(monkeypatch):
     _planner._forget_decisions()  # what learning does when a correction moves
     fftconv.convolve(x, rng.standard_normal((3, 3)), "same")
     assert len(built) == 2
+
+
+def test_the_memo_evicts_the_least_recently_used_also_after_repeated_hits():
+    memo = _engine.Memo(entries=2, max_bytes=1 << 20)
+    memo.put("a", 1, 0)
+    memo.put("b", 2, 0)
+    assert memo.get("a") == 1 and memo.get("a") == 1  # the second hit moves nothing
+    memo.put("c", 3, 0)
+    assert (memo.get("a"), memo.get("b"), memo.get("c")) == (1, None, 3)
+    assert memo.get("a") == 1
+    memo.put("d", 4, 0)  # "c" was used before "a"
+    assert (memo.get("c"), memo.get("a"), memo.get("d")) == (None, 1, 4)
