@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _masked
 from ._machine import outputs
-from ._machine.resources import default_budget
+from ._machine.resources import available_memory, default_budget
 from ._machine.workers import resolve_workers
 from ._plan import Plan, PlanReport
 from ._problem import Problem
@@ -122,8 +122,12 @@ class Memo:
         return len(self._data)
 
 
-#: Plans of recent one-shot calls (core and fftconv.nn), by the call's memo key.
-calls = Memo(entries=64, max_bytes=256 << 20)
+#: Plans of recent one-shot calls (core and fftconv.nn), by the call's memo key: at most
+#: 64, holding at most a 16th of the memory available at first import (256 MiB to 1 GiB).
+#: One plan may hold a quarter of that, so that on a machine with 4 GiB free a one-shot
+#: FFT of a 2048² image with a large kernel (a 162 MiB plan) is remembered instead of
+#: transforming the kernel and planning FFTW again on every call (2.5x its time).
+calls = Memo(entries=64, max_bytes=min(1 << 30, max(256 << 20, available_memory() // 16)))
 #: Validated calls, by the memo key without the kernel's bytes: a new kernel of a known
 #: kind skips every option check (the planner's decision memo then serves its problem).
 kinds = Memo(entries=256, max_bytes=1 << 20)

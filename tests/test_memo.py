@@ -348,3 +348,11 @@ def test_the_memo_evicts_the_least_recently_used_also_after_repeated_hits():
     assert memo.get("a") == 1
     memo.put("d", 4, 0)  # "c" was used before "a"
     assert (memo.get("c"), memo.get("a"), memo.get("d")) == (None, 1, 4)
+
+
+def test_the_call_memo_scales_with_memory_so_a_large_fft_plan_is_kept():
+    budget = _engine.calls._max_bytes
+    assert 256 << 20 <= budget <= 1 << 30
+    memo = _engine.Memo(entries=64, max_bytes=budget)
+    memo.put("fft plan", "plan", 162 << 20)  # 2048², K = 127, float64 'fft'
+    assert memo.get("fft plan") == ("plan" if budget >= 648 << 20 else None)
