@@ -281,20 +281,25 @@ def rebound(plan: Plan, problem: Problem, kernel: np.ndarray) -> Plan | None:
     if (with_kernel is None or plan.problem.kernel != problem.kernel
             or state.get("_stamp") not in (None, _stamp)):
         return None
-    workers = plan.workers
-
-    def direct() -> Any:
-        d = registry()["direct"]
-        return d.build(problem, kernel, d.estimate(problem, machine_costs(), workers), workers)
-
     new = object.__new__(Plan)
     fresh = new.__dict__
     fresh.update(state)
     for derived in ("_nonfinite", "_learning_key"):  # made from the old kernel, or per plan
         fresh.pop(derived, None)
     fresh.update(problem=problem, _kernel=kernel, _execute=with_kernel(kernel),
-                 _fallback=LazyExecutor(direct))
+                 _fallback=_direct_fallback(problem, kernel, plan.workers))
     return new
+
+
+def _direct_fallback(problem: Problem, kernel: np.ndarray, workers: int) -> LazyExecutor:
+    """The exact direct executor of a plan, built on first need (integer inputs an FFT
+    cannot be proven exact on)."""
+
+    def direct() -> Any:
+        d = registry()["direct"]
+        return d.build(problem, kernel, d.estimate(problem, machine_costs(), workers), workers)
+
+    return LazyExecutor(direct)
 
 
 def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], workers: int,
@@ -334,15 +339,11 @@ def _assemble(problem: Problem, kernel: np.ndarray, decision: Decision, method: 
     threads = cand.threads or workers
     execute = strategies[chosen].build(problem, kernel, est, threads, effort)
 
-    def direct() -> Any:
-        d = strategies["direct"]
-        return d.build(problem, kernel, d.estimate(problem, machine_costs(), workers), workers)
-
     def report() -> PlanReport:
         return report_for(problem, decision, method, workers, effort)
 
     return Plan(problem=problem, method=chosen, estimate=est, workers=workers,
                 _report=report, _kernel=kernel, _execute=execute,
-                _fallback=LazyExecutor(direct), _explicit=method != "auto",
+                _fallback=_direct_fallback(problem, kernel, workers), _explicit=method != "auto",
                 _dtype_override=dtype, _check_finite=needs_finite_check(problem, chosen),
                 _threads=cand.threads or 0)
