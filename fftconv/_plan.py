@@ -272,9 +272,10 @@ class Plan:
         free (:mod:`._machine.outputs`)."""
         p = self.problem
         shape, dtype = p.canonical_out, p.compute_dtype
-        if math.prod(shape) * dtype.itemsize < outputs.MIN_BYTES:
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes < outputs.MIN_BYTES:
             return np.empty(shape, dtype)
-        return outputs.empty(shape, dtype)
+        return outputs.empty(shape, dtype, nbytes)
 
     def _call(self, x: object, out: np.ndarray | None) -> np.ndarray:
         p = self.problem

@@ -18,7 +18,6 @@ the pool next makes a new one; ``fftconv``'s ``clear_caches`` drops them all.
 
 from __future__ import annotations
 
-import math
 import sys
 import threading
 import time
@@ -50,11 +49,10 @@ def budget() -> int:
     return _budget
 
 
-def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """A new C-contiguous array, or a recycled one no result refers to any more."""
-    nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes < MIN_BYTES:
-        return np.empty(shape, dtype)
+def empty(shape: tuple[int, ...], dtype: np.dtype, nbytes: int) -> np.ndarray:
+    """A C-contiguous array of ``nbytes`` (at least :data:`MIN_BYTES`; smaller outputs
+    are the caller's to take from numpy): a recycled one no result refers to any more,
+    else a new one, kept."""
     now = time.monotonic()
     with _lock:
         for i in range(len(_pool)):
