@@ -34,7 +34,7 @@ from typing import TypeVar
 from .workers import _cpu_count
 
 __all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "crowded", "free_threads", "parallel_map", "piece_count",
-           "reduced", "set_probe", "threads_for"]
+           "reduced", "run_ranges", "set_probe", "threads_for"]
 
 #: Below this much work one thread is faster: waking pool threads costs more. Work is
 #: multiply-adds plus :data:`ELEMENT_MACS` per element read or written, so that long,
@@ -362,3 +362,18 @@ def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int,
     job.finish()
     if job.error is not None:
         raise job.error
+
+
+def run_ranges(fn: Callable[..., None], args: tuple, bounds: Sequence[int], workers: int,
+               seconds: float) -> None:
+    """``fn(*args, start, stop)`` over the ranges between consecutive ``bounds``: one call
+    over all of them when there is one range, else the ranges as pieces on up to
+    ``workers`` threads (one call over all when the machine leaves one thread and the job,
+    predicted at ``seconds``, is shorter than a piece)."""
+    nparts = len(bounds) - 1
+    if nparts == 1:
+        fn(*args, bounds[0], bounds[-1])
+        return
+    whole = (lambda: fn(*args, bounds[0], bounds[-1])) if seconds < PIECE_SECONDS else None
+    parallel_map(lambda i: fn(*args, bounds[i], bounds[i + 1]), range(nparts), workers,
+                 serial=whole)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._machine.costs import machine_costs
 from .._machine.jit import njit
-from .._machine.threads import ELEMENT_MACS, PIECE_SECONDS, parallel_map, piece_count
+from .._machine.threads import ELEMENT_MACS, piece_count, run_ranges
 from .._numerics.boundary import index_map
 from .direct import sum_threads
 
@@ -261,12 +261,6 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     def run(xb: np.ndarray, out: np.ndarray) -> None:
         args = (xb.reshape(-1, n[-1]), fill, rowmap, colmap, lo, span, slots, ring, base, trow, tcol, tw,
                 rows_per_kernel, out.reshape(-1, L[-1]), chunk)
-        if nparts == 1:
-            correlate_rows(*args, 0, ntasks)
-            return
-        # on a busy machine the job runs on one thread: then as one call when short
-        whole = (lambda: correlate_rows(*args, 0, ntasks)) if seconds < PIECE_SECONDS else None
-        parallel_map(lambda i: correlate_rows(*args, bounds[i], bounds[i + 1]), range(nparts),
-                     threads, serial=whole)
+        run_ranges(correlate_rows, args, bounds, threads, seconds)
 
     return run

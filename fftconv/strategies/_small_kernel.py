@@ -24,7 +24,7 @@ import numpy as np
 from .._machine.jit import njit
 
 from .._machine.costs import dtype_name, machine_costs
-from .._machine.threads import PIECE_SECONDS, parallel_map
+from .._machine.threads import run_ranges
 from .._numerics.boundary import index_map
 from ._direct_kernel import _offsets, _row_map
 from .direct import sum_rate, sum_threads
@@ -355,13 +355,7 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
             if fn is None:
                 blocked_rows(*args, 0, 0)  # compile or load, then call the entry directly
                 fn = _ENTRIES[key] = _entry(args)
-            if nparts == 1:
-                fn(*args, 0, nblk)
-                return
-            # on a busy machine the job runs on one thread: then as one call when short
-            whole = (lambda: fn(*args, 0, nblk)) if seconds < PIECE_SECONDS else None
-            parallel_map(lambda i: fn(*args, bounds[i], bounds[i + 1]), range(nparts),
-                         workers, serial=whole)
+            run_ranges(fn, args, bounds, workers, seconds)
 
         run.exact_inputs = (native,) if native is not None else ()  # type: ignore[attr-defined]
         if not sparse:  # a sparse kernel's layout follows its non-zero taps
