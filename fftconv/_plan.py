@@ -12,7 +12,6 @@ import numpy as np
 from . import _masked
 from ._machine import learning as _learning
 from ._machine import outputs
-from ._machine.threads import expect
 from ._numerics import nonfinite as _nonfinite
 from ._numerics.scaling import all_finite
 from ._errors import InexactError
@@ -321,24 +320,20 @@ class Plan:
         p = self.problem
         if outb.size == 0:
             return outb
-        was = expect(self.estimate.seconds)  # long calls keep their threads
-        try:
-            if self._check_finite and not (_nonfinite.fill_is_finite(p) and all_finite(xb)):
-                if p.nan_policy == "raise" and not all_finite(xb):
-                    raise ValueError("x contains non-finite values (nan_policy='raise'); "
-                                     "use nan_policy='propagate' or 'omit' to accept them")
-                self._missing().run(xb, outb)
-                return outb
-            try:
-                self._execute(xb, outb)
-            except InexactError as exc:
-                if self._explicit:
-                    raise ValueError(f"method={self.method!r} cannot serve these integer "
-                                     f"inputs: {exc}; use method='direct' or 'auto'") from None
-                self._fallback(xb, outb)
+        if self._check_finite and not (_nonfinite.fill_is_finite(p) and all_finite(xb)):
+            if p.nan_policy == "raise" and not all_finite(xb):
+                raise ValueError("x contains non-finite values (nan_policy='raise'); use "
+                                 "nan_policy='propagate' or 'omit' to accept them")
+            self._missing().run(xb, outb)
             return outb
-        finally:
-            expect(was)
+        try:
+            self._execute(xb, outb)
+        except InexactError as exc:
+            if self._explicit:
+                raise ValueError(f"method={self.method!r} cannot serve these integer inputs: "
+                                 f"{exc}; use method='direct' or 'auto'") from None
+            self._fallback(xb, outb)
+        return outb
 
     def _canonical(self, x: np.ndarray) -> np.ndarray:
         """``x`` as a C-contiguous ``(B, *n)`` array in the compute dtype (batch axes first)."""

@@ -195,64 +195,6 @@ def test_a_busy_machine_runs_a_job_on_fewer_threads(machine, monkeypatch):
     assert threads.free_threads(2) == 2
 
 
-def test_a_long_call_keeps_its_threads_beside_a_neighbour(machine, monkeypatch):
-    monkeypatch.setattr(threads, "_cpus", 2)
-    machine(2)  # a thread pool holds both CPUs
-    caller = {threading.current_thread().name}
-    was = threads.expect(threads.SHARE_SECONDS)  # a call predicted this long: both threads
-    try:
-        assert len(_names(20, 2)) == 2
-        assert threads.share(2) == 2
-        assert threads.reduced()  # it shared the CPUs: its time measures the load
-        threads.expect(threads.SHARE_SECONDS / 2)  # a short call: the caller alone
-        assert _names(20, 2) == caller and threads.share(2) == 1
-        assert threads.reduced()
-    finally:
-        threads.expect(was)
-    assert _names(20, 2) == caller  # nothing expected: short
-    machine(0)
-    threads.reduced()
-    assert threads.share(2) == 2 and not threads.reduced()  # idle: not marked
-    assert threads.share(1) == 1
-
-
-def test_a_plan_states_its_predicted_time_while_it_runs(machine, monkeypatch):
-    """The plan sets its estimate for its executor's jobs, restores the figure before, and
-    a long call that shared a busy machine's CPUs is not learned from."""
-    from fftconv._machine import learning
-
-    monkeypatch.setattr(threads, "_cpus", 2)
-    monkeypatch.setenv("FFTCONV_LEARN", "on")
-    learning.reset()
-    seen: list[tuple] = []
-    monkeypatch.setattr(learning, "observe", lambda *a: seen.append(a))
-    x = np.ones((256, 256))
-    plan = fftconv.plan_correlate(x.shape, np.ones((31, 31)), "same", method="overlap",
-                                  workers=2)
-    inside: list[float] = []
-    run = plan._execute
-
-    def spy(xb, out):
-        inside.append(threads._inside.seconds)
-        run(xb, out)
-    object.__setattr__(plan, "_execute", spy)
-    was = threads.expect(0.5)
-    try:
-        plan(x)
-        assert inside == [plan.estimate.seconds] and threads._inside.seconds == 0.5
-    finally:
-        threads.expect(was)
-    monkeypatch.setattr(threads, "SHARE_SECONDS", 0.0)  # every call counts as long
-    plan(x)
-    assert len(seen) == 1
-    machine(4)
-    got = plan(x)
-    assert len(seen) == 1  # on both threads beside the load: not learned from
-    np.testing.assert_allclose(got, fftconv.correlate(x, np.ones((31, 31)), "same",
-                                                      method="direct"), rtol=1e-10)
-    learning.reset()
-
-
 def test_free_threads_on_a_larger_machine(machine, monkeypatch):
     monkeypatch.setattr(threads, "_cpus", 8)
     machine(3)

@@ -306,10 +306,10 @@ def timed(plan: Any, start: float) -> None:
     """Count one call of ``plan`` that began at ``clock()() == start``.
 
     The first call of a plan is not counted (it pays for compilation and scratch
-    buffers), nor a call whose jobs found the CPUs taken by other work (run on fewer
-    threads or sharing them: :func:`~fftconv._machine.threads.reduced`), nor one made
-    while other work held every CPU (:func:`~fftconv._machine.threads.crowded`): those
-    measure the load, not the model.
+    buffers), nor a call that ran on fewer threads than planned because the machine was
+    busy (:func:`~fftconv._machine.threads.reduced`), nor one made while other work held
+    every CPU (:func:`~fftconv._machine.threads.crowded`): those measure the load, not
+    the model.
     """
     elapsed = _clock() - start
     contended = _threads.reduced()  # asked on every call: asking clears it

@@ -12,8 +12,7 @@ of runnable threads on the machine is read (``/proc/loadavg``, about two microse
 when other processes already hold the CPUs, the job runs on fewer threads (on a
 2-core box with one busy neighbour: one), since a second thread would only share a core
 with the neighbour and stall the job whenever the OS takes the core away from it.
-``workers`` is therefore an upper bound for short calls; a long one keeps its threads
-(:func:`share`). :func:`set_probe` replaces the reading (tests).
+``workers`` is therefore an upper bound. :func:`set_probe` replaces the reading (tests).
 
 The calling thread checks for interrupts between its pieces: ``KeyboardInterrupt`` (or
 any error) cancels the pieces not yet started, waits for the ones running (each is
@@ -34,9 +33,8 @@ from typing import TypeVar
 
 from .workers import _cpu_count
 
-__all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "SHARE_SECONDS", "crowded", "expect",
-           "free_threads", "parallel_map", "piece_count", "reduced", "run_ranges", "set_probe",
-           "share", "threads_for"]
+__all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "crowded", "free_threads", "parallel_map", "piece_count",
+           "reduced", "run_ranges", "set_probe", "threads_for"]
 
 #: Below this much work one thread is faster: waking pool threads costs more. Work is
 #: multiply-adds plus :data:`ELEMENT_MACS` per element read or written, so that long,
@@ -48,9 +46,6 @@ ELEMENT_MACS = 4
 PIECE_SECONDS = 0.05
 #: Pieces per thread when a job is split for parallelism.
 PIECES_PER_THREAD = 4
-#: A call predicted this long or more keeps its threads where other work holds the CPUs
-#: (:func:`share`; measured in docs/performance.md, "A busy machine").
-SHARE_SECONDS = 0.02
 
 
 def threads_for(macs: int, elements: int, workers: int) -> int:
@@ -59,8 +54,11 @@ def threads_for(macs: int, elements: int, workers: int) -> int:
 
 
 def piece_count(seconds: float, threads: int, limit: int) -> int:
-    """Pieces to split a job of about ``seconds`` into (at most ``limit``): several per
-    thread (a descheduled one holds back little), none much over :data:`PIECE_SECONDS`."""
+    """Pieces to split a job of about ``seconds`` into (at most ``limit``).
+
+    Enough for every thread to take several (so a descheduled thread holds back little),
+    and enough that no piece runs much longer than :data:`PIECE_SECONDS`.
+    """
     spread = PIECES_PER_THREAD * threads if threads > 1 else 1
     bounded = math.ceil(seconds / PIECE_SECONDS) if seconds > PIECE_SECONDS else 1
     return max(1, min(limit, max(spread, bounded)))
@@ -200,28 +198,6 @@ def free_threads(workers: int) -> int:
     return max(1, min(workers, _cpus - others))
 
 
-def expect(seconds: float) -> float:
-    """Set the predicted (idle) time of the call whose jobs this thread starts next, for
-    :func:`share`; returns the figure in force before (plans set it around a call)."""
-    was = getattr(_inside, "seconds", 0.0)
-    _inside.seconds = seconds
-    return was
-
-
-def share(workers: int) -> int:
-    """Threads a job allowed ``workers`` runs on now: all where the CPUs are free, else
-    the free ones (:func:`free_threads`) for a short call and all for a long one (over a
-    call that long the OS shares the CPUs among all runnable threads, and a paused piece
-    is a small part of it). A job that finds the CPUs taken is marked :func:`reduced`."""
-    if workers <= 1:
-        return 1
-    free = free_threads(workers)
-    if free >= workers:
-        return workers
-    _inside.reduced = True
-    return workers if getattr(_inside, "seconds", 0.0) >= SHARE_SECONDS else free
-
-
 def crowded() -> bool:
     """Whether other runnable threads hold half the CPUs or more now (then even a
     one-thread job may share its core, or a hyperthread sibling, or the memory bus with
@@ -231,9 +207,9 @@ def crowded() -> bool:
 
 
 def reduced() -> bool:
-    """Whether a job of this thread found other work holding the CPUs it was allowed
-    (so ran on fewer threads, or shared them) since the last ask; asking clears it. The
-    planner does not learn from such calls: they measure the load, not the cost model."""
+    """Whether a job of this thread ran on fewer threads than allowed since the last ask
+    (the machine was busy); asking clears it. The planner does not learn from such calls:
+    they measure the load, not the cost model."""
     was = getattr(_inside, "reduced", False)
     _inside.reduced = False
     return was
@@ -349,11 +325,14 @@ def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int,
     started. ``serial``, when given, does all the items at once; it is called instead when
     the job runs on one thread (a piece costs a dispatch, which a short job feels).
     Nested calls (from inside an item) run inline in their thread. Fewer threads run
-    when the machine's CPUs are taken by other work and the call is short (:func:`share`).
+    when the machine's CPUs are taken by other work (:func:`free_threads`).
     """
     n = min(workers, len(items))
     if n > 1 and not getattr(_inside, "active", False):
-        n = share(n)
+        free = free_threads(n)
+        if free < n:
+            _inside.reduced = True
+            n = free
     if n <= 1 or getattr(_inside, "active", False):
         if serial is not None:
             serial()

@@ -15,7 +15,7 @@ from .._machine.fft import TransformPair, kernel_spectrum
 from .._machine.threads import (
     PIECE_SECONDS,
     PIECES_PER_THREAD,
-    share,
+    free_threads,
     parallel_map,
     piece_count,
 )
@@ -236,7 +236,7 @@ class WholeFFT:
             return slab_execute
 
         def either(xb: np.ndarray, out: np.ndarray) -> None:
-            (slab_execute if share(threads) > 1 else execute)(xb, out)
+            (slab_execute if free_threads(threads) > 1 else execute)(xb, out)
 
         return either
 
