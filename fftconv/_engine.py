@@ -22,6 +22,7 @@ import numpy as np
 from . import _masked
 from ._machine import outputs
 from ._machine.resources import available_memory, default_budget
+from ._machine.threads import free_threads
 from ._machine.workers import resolve_workers
 from ._plan import Plan, PlanReport
 from ._problem import Problem
@@ -213,7 +214,10 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         ka = as_array(kernel, "kernel")
     if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
         return run(xa.reshape(1), ka.reshape(1), flip, options).reshape(())
-    workers = resolve_workers(options.workers)  # type: ignore[arg-type]
+    # A one-shot call is planned for the CPUs the machine leaves it now (another
+    # process's work holding one: one thread), so its strategy is priced for the threads
+    # it will run on; each thread count has its own memo entry and plan.
+    workers = free_threads(resolve_workers(options.workers))  # type: ignore[arg-type]
     key = _call_key(flip, xa, ka, workers, options)
     checked = None
     if key is not None:

@@ -377,3 +377,34 @@ def _names_in_child(queue) -> None:
 
     threads.parallel_map(piece, range(16), 2)
     queue.put(sorted(seen))
+
+
+def test_a_one_shot_call_is_planned_for_the_cpus_it_is_left(machine, monkeypatch):
+    """Beside a neighbour holding a CPU, a one-shot call is planned (and remembered) for
+    one thread, so its strategy is priced for the threads it runs on; idle, for two.
+    The results agree with scipy either way."""
+    from scipy import signal
+
+    from fftconv import _engine
+
+    monkeypatch.setattr(threads, "_cpus", 2)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((96, 80))
+    k = rng.standard_normal((9, 7))
+    want = signal.correlate(x, k, "same", method="direct")
+    _engine.clear_caches()
+
+    def workers_planned() -> set[int]:
+        return {p.workers for p, _ in _engine.calls._data.values() if hasattr(p, "workers")}
+
+    machine(0)
+    np.testing.assert_allclose(fftconv.correlate(x, k, "same", workers=2), want, rtol=1e-10,
+                               atol=1e-12)
+    assert workers_planned() == {2}
+    machine(1)
+    np.testing.assert_allclose(fftconv.correlate(x, k, "same", workers=2), want, rtol=1e-10,
+                               atol=1e-12)
+    assert workers_planned() == {1, 2}
+    machine(None)  # unknown: the workers asked for
+    assert threads.free_threads(2) == 2
+    _engine.clear_caches()
