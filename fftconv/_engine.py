@@ -199,6 +199,12 @@ def _is_dask(a: object) -> bool:
     return type(a).__module__.split(".", 1)[0] == "dask"
 
 
+#: Below this many samples times taps no job is split over threads (the direct sum's
+#: threshold is ``PARALLEL_MIN_MACS``, far above): a one-shot call that small skips the
+#: load reading.
+_SPLIT_MIN_WORK = 1 << 16
+
+
 def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
     """A one-shot convolve (``flip``) or correlate, through the call memo."""
     if type(x) is np.ndarray and type(kernel) is np.ndarray and x.ndim:  # the usual case
@@ -214,10 +220,12 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         ka = as_array(kernel, "kernel")
     if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
         return run(xa.reshape(1), ka.reshape(1), flip, options).reshape(())
-    # A one-shot call is planned for the CPUs the machine leaves it now (another
-    # process's work holding one: one thread), so its strategy is priced for the threads
-    # it will run on; each thread count has its own memo entry and plan.
-    workers = free_threads(resolve_workers(options.workers))  # type: ignore[arg-type]
+    workers = resolve_workers(options.workers)  # type: ignore[arg-type]
+    if workers > 1 and xa.size * ka.size >= _SPLIT_MIN_WORK:
+        # planned for the CPUs the machine leaves it now (a neighbour holding one: one
+        # thread), so the strategy is priced for the threads it will run on; each thread
+        # count has its own memo entry and plan
+        workers = free_threads(workers)
     key = _call_key(flip, xa, ka, workers, options)
     checked = None
     if key is not None:

@@ -405,6 +405,9 @@ def test_a_one_shot_call_is_planned_for_the_cpus_it_is_left(machine, monkeypatch
     np.testing.assert_allclose(fftconv.correlate(x, k, "same", workers=2), want, rtol=1e-10,
                                atol=1e-12)
     assert workers_planned() == {1, 2}
+    fftconv.correlate(np.ones((8, 8)), np.ones((3, 3)), "same", workers=2)
+    tiny = [p for p, _ in _engine.calls._data.values() if getattr(p, "out_shape", 0) == (8, 8)]
+    assert [p.workers for p in tiny] == [2]  # never split: planned without a reading
     machine(None)  # unknown: the workers asked for
     assert threads.free_threads(2) == 2
     _engine.clear_caches()
