@@ -199,9 +199,9 @@ def _is_dask(a: object) -> bool:
     return type(a).__module__.split(".", 1)[0] == "dask"
 
 
-#: Below this many samples times taps no job is split over threads (the direct sum's
-#: threshold is ``PARALLEL_MIN_MACS``, far above): a one-shot call that small skips the
-#: load reading.
+#: Below this many samples times taps the planner's choice does not depend on the threads
+#: (no strategy splits a job that small; the direct sum starts at ``PARALLEL_MIN_MACS``),
+#: so a one-shot call that small skips the load reading.
 _SPLIT_MIN_WORK = 1 << 16
 
 
