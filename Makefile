@@ -22,9 +22,14 @@ $(VENV)/.stamp-test: pyproject.toml | $(PY)
 demo: $(VENV)/.stamp-demo
 	$(PY) examples/large_kernel_filtering.py
 
-# Lint, then types, then the tests: CI runs exactly this.
+# Lint, then types, then the tests: CI runs exactly this. The tests run in one process
+# per core (pytest-xdist): most of a first run's time is numba compiling the small-kernel
+# sums, one per kernel shape and dtype, and the processes share that work through the
+# compiled-code cache. TEST_JOBS=0 runs them in this process.
+TEST_JOBS ?= auto
+
 test: $(VENV)/.stamp-test lint types
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist worksteal
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check fftconv tests benchmarks examples docs
