@@ -21,8 +21,15 @@ SHORT = 5e-3
 
 
 def interleaved(fns: dict[str, Callable[[], object]], repeat: int, budget: float = 4.0,
-                most: int = 31) -> dict[str, list[float]]:
-    """Seconds of each function per round (see the module docstring)."""
+                most: int = 31, keep: tuple[str, ...] | None = None,
+                slower: float = 4.0) -> dict[str, list[float]]:
+    """Seconds of each function per round (see the module docstring).
+
+    With ``keep`` (names always timed), a contender not in it whose median after the first
+    ``repeat`` rounds is ``slower`` times the fastest such contender's or more stops being
+    timed: it cannot be the fastest, and the rounds it would have used go to the ones that
+    can (a slow losing contender otherwise holds a problem to ``repeat`` rounds).
+    """
     times: dict[str, list[float]] = {name: [] for name in fns}
     for fn in fns.values():
         fn()  # warm-up: compilation, FFTW plans, scratch buffers
@@ -42,6 +49,11 @@ def interleaved(fns: dict[str, Callable[[], object]], repeat: int, budget: float
             dt = time.perf_counter() - t0
             times[name].append(dt)
             spent += dt
+        if keep is not None and r + 1 == repeat:
+            med = {m: float(np.median(times[m])) for m in names}
+            fastest = min(v for m, v in med.items() if m not in keep)
+            names = [m for m in names if m in keep or med[m] < slower * fastest]
+            spent = sum(sum(times[m]) for m in names)
         if r + 1 >= repeat and spent > budget * (r + 1) / most:
             break
     return times

@@ -14,12 +14,14 @@ The contenders are timed in rounds that call each of them once, in an order shuf
 from round to round, so that a drift in the machine's load reaches all of them alike; a
 short one is called untimed for 5 ms just before its timed call, so that it finds its
 data in cache and the core in the state a loop of such calls leaves it in, rather than
-the state the contender before it left. At
-least ``--repeat`` rounds run, and up to 31 within a time budget (short problems get
-the most). ``auto / best1`` is the median over rounds of auto's time over the best
-strategy's time in the same round: beside a neighbour, a call runs at full speed or at a
-third of it, as the scheduler places it, for several calls in a row, and the two calls
-of a round share that state (a ratio of separate medians flips with it).
+the state the contender before it left. At least ``--repeat`` rounds run, and up to 31
+within a time budget (short problems get the most); after the first ``--repeat`` rounds
+a strategy 4 times slower than the fastest is no longer timed, so that a slow loser (the
+direct sum of a large kernel) does not hold the problem to those rounds. ``auto /
+best1`` is the median over rounds of auto's time over the best strategy's time in the
+same round: beside a neighbour, a call runs at full speed or at a third of it, as the
+scheduler places it, for several calls in a row, and the two calls of a round share that
+state (a ratio of separate medians flips with it).
 
 The script starts and stops each neighbour itself. It prints a Markdown table (ms) and
 the summary the targets are stated in:
@@ -88,7 +90,8 @@ def measure(condition: str, problems, repeat: int, max_macs: float) -> list[dict
         for n, kk, dtype in problems:
             x = rng.standard_normal((n, n)).astype(dtype)
             k = rng.standard_normal((kk, kk)).astype(dtype)
-            runs = interleaved(_contenders(x, k, max_macs, condition == "idle"), repeat)
+            runs = interleaved(_contenders(x, k, max_macs, condition == "idle"), repeat,
+                               keep=("auto", "auto1"))
             t = {name: statistics.median(v) for name, v in runs.items()}
             chosen = fftconv.plan_correlate(x.shape, k, "same", x_dtype=dtype).method
             which = min((m for m in STRATEGIES if m in t), key=t.__getitem__)
