@@ -50,10 +50,11 @@ def interleaved(fns: dict[str, Callable[[], object]], repeat: int, budget: float
             times[name].append(dt)
             spent += dt
         if keep is not None and r + 1 == repeat:
-            med = {m: float(np.median(times[m])) for m in names}
-            fastest = min(v for m, v in med.items() if m not in keep)
-            names = [m for m in names if m in keep or med[m] < slower * fastest]
-            spent = sum(sum(times[m]) for m in names)
+            med = {m: float(np.median(times[m])) for m in names if m not in keep}
+            if med:
+                fastest = min(med.values())
+                names = [m for m in names if m not in med or med[m] < slower * fastest]
+                spent = sum(sum(times[m]) for m in names)
         if r + 1 >= repeat and spent > budget * (r + 1) / most:
             break
     return times

@@ -200,8 +200,8 @@ def _is_dask(a: object) -> bool:
 
 
 #: Below this many samples times taps the planner's choice does not depend on the threads
-#: (no strategy splits a job that small; the direct sum starts at ``PARALLEL_MIN_MACS``),
-#: so a one-shot call that small skips the load reading.
+#: (checked on 1-d, 2-d and batched 3-d problems, K = 1-63; the direct sum splits only from
+#: ``PARALLEL_MIN_MACS``), so a one-shot call that small skips the load reading.
 _SPLIT_MIN_WORK = 1 << 16
 
 
