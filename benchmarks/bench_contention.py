@@ -105,7 +105,24 @@ def measure(condition: str, problems, repeat: int, max_macs: float) -> list[dict
             print(f"  {condition:5} {n}^2 K={kk} {dtype}: auto {t['auto'] * 1e3:.2f} ms "
                   f"({chosen}), best1 {t[which] * 1e3:.2f} ms ({which}), paired ratio "
                   f"{ratio:.2f} over {len(runs['auto'])} rounds", file=sys.stderr)
+            if ratio > SUSPECT:  # say what the planner believed, to trace a mis-pick
+                _explain(x, k, t)
     return rows
+
+
+#: A paired ratio above this prints the planner's reports beside the times it measured.
+SUSPECT = 1.3
+
+
+def _explain(x: np.ndarray, k: np.ndarray, times: dict[str, float]) -> None:
+    """The reports of the one-thread and default-workers plans (estimates corrected by what
+    was learned, and which corrections), and the medians measured, on stderr."""
+    measured = ", ".join(f"{name} {s * 1e3:.2f} ms" for name, s in sorted(times.items()))
+    print(f"    measured medians: {measured}", file=sys.stderr)
+    for workers in (1, fftconv.get_workers()):
+        report = fftconv.plan_correlate(x.shape, k, "same", x_dtype=x.dtype,
+                                        workers=workers).report()
+        print("    " + str(report).replace("\n", "\n    "), file=sys.stderr)
 
 
 def geomean(values: list[float]) -> float:

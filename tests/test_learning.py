@@ -162,6 +162,15 @@ def test_corrections_persist_with_the_signature_and_merge_across_processes(learn
     assert "learned x3 for overlap" in learning.describe("overlap", 4096)
 
 
+def test_learning_off_reports_no_correction_in_force(learn, monkeypatch):
+    _save_some(4)
+    assert "learned x3 for overlap" in learning.describe("overlap", 4096)
+    monkeypatch.setenv("FFTCONV_LEARN", "off")
+    learning.reset()  # reads the variable afresh
+    assert learning.correction("overlap", 4096) == 1.0
+    assert learning.describe("overlap", 4096) == "shipped; learned corrections off (FFTCONV_LEARN)"
+
+
 def test_corrections_are_dropped_when_the_constants_change(learn):
     _save_some(4)
     changed = copy.deepcopy(_costs.machine_costs())

@@ -199,8 +199,7 @@ _enabled_seen: tuple[float, bool] = (-1.0, True)
 
 
 def _enabled_now() -> bool:
-    """:func:`enabled`, read at most every 0.1 s (timing a call must cost next to nothing;
-    :func:`reset` reads it afresh)."""
+    """:func:`enabled`, read at most every 0.1 s (:func:`reset` reads it afresh)."""
     global _enabled_seen
     now = time.perf_counter()
     if now - _enabled_seen[0] > 0.1:
@@ -390,6 +389,8 @@ def describe(strategy: str | None = None, points: int | None = None) -> str:
 
     src = source()
     base = "shipped" if src == "shipped defaults" else f"calibrated ({src})"
+    if not enabled():  # what is saved is not in force: say so rather than show it
+        return f"{base}; learned corrections off ({ENV})"
     rows = table()
     if strategy is not None and points is not None:
         factor, n = rows.get(_key(strategy, points), (1.0, 0))
