@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _masked
 from ._machine import outputs
+from ._machine.learning import clock
 from ._machine.resources import available_memory, default_budget
 from ._machine.threads import free_threads
 from ._machine.workers import resolve_workers
@@ -88,10 +89,15 @@ class Memo:
                 self._newest = item
             return item[0]
 
+    def keeps(self, nbytes: int) -> bool:
+        """Whether :meth:`put` remembers a value holding ``nbytes``: not over a quarter of
+        the byte budget."""
+        return nbytes <= self._max_bytes // 4
+
     def put(self, key: Hashable, value: object, nbytes: int) -> None:
         """Remember ``value`` (holding ``nbytes``) unless it alone is over a quarter of the
         byte budget; evict the least recently used entries to stay within bounds."""
-        if nbytes > self._max_bytes // 4:
+        if not self.keeps(nbytes):
             return
         with self._lock:
             old = self._data.pop(key, None)
@@ -250,10 +256,13 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
     old = last() if last is not None else None
     new = rebound(old, problem, prepared) if old is not None else None
     if new is None:
+        built = clock()()
         new = build_plan(problem, prepared, method=checked.method, effort=checked.effort,
                          workers=workers, dtype=options.dtype)
         if key is not None and hasattr(new._execute, "with_kernel"):
             checked.last[0] = weakref.ref(new)
+        if key is None or not calls.keeps(new.nbytes):  # made for this call alone: the
+            new.__dict__["_learn_once"] = built  # planner learns what such a call costs
     result = new(x) if masked else new._oneshot(xa)
     if key is not None:  # stored after the call: what a first call sets up is counted
         calls.put(key, new, new.nbytes)

@@ -121,7 +121,12 @@ def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers:
                points: int) -> tuple[Any, int | None]:
     """A strategy's corrected estimate on ``workers`` threads, or on one thread (then
     ``1``) where the learned corrections say its threads gain less than the model holds
-    and one thread comes out faster."""
+    and one thread comes out faster.
+
+    That takes timings on one thread too (of this subject, or of its family at other
+    sizes): a strategy slower than estimated on two threads may be as slow on one, and
+    the shipped constants' figure for one thread is no evidence that it is not.
+    """
     dtype = problem.compute_dtype
     est = strategy.estimate(problem, costs, workers)
     key = _learning.subject(name, est, dtype, workers)
@@ -129,9 +134,12 @@ def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers:
     many = _learning.corrected(key, points, est, factor)
     if workers > 1 and factor > 1.0:
         one = strategy.estimate(problem, costs, 1)
-        one = _learning.corrected(_learning.subject(name, one, dtype, 1), points, one)
-        if one.seconds < many.seconds:
-            return one, 1
+        key1 = _learning.subject(name, one, dtype, 1)
+        single = _learning.evidence(key1, points)
+        if single is not None:
+            one = _learning.corrected(key1, points, one, single)
+            if one.seconds < many.seconds:
+                return one, 1
     return many, None
 
 

@@ -235,6 +235,22 @@ def test_info_shows_the_constants_and_observations(learn, capsys):
     assert "learned" in out and "overlap/6" in out and "(4 calls)" in out
 
 
+def test_a_one_shot_plan_too_large_to_keep_is_timed_on_its_only_call(learn, monkeypatch):
+    """A one-shot call whose plan the call memo will not keep makes a new plan every
+    time: its making and its only call are timed, so the planner learns what such calls
+    cost (a plan that is kept learns from its second call on, as every plan does)."""
+    x, k = np.ones(SHAPE), KERNEL
+    learn.step = 1e-2
+    fftconv.correlate(x, k, "same")
+    assert learning.table() == {}  # kept: its first call is not counted
+    fftconv._engine.clear_caches()
+    monkeypatch.setattr(fftconv._engine.calls, "_max_bytes", 0)  # keeps nothing now
+    fftconv.correlate(x, k, "same")
+    fftconv.correlate(x, k, "same")
+    assert sum(n for _, n in learning.table().values()) == 2
+    assert len(fftconv._engine.calls) == 0
+
+
 def test_a_remembered_plan_still_chosen_survives_a_correction_move(learn):
     """A correction move makes remembered one-shot plans be checked, not dropped: one
     that auto would still choose is kept (its FFTW plans and spectra are not rebuilt)."""
@@ -258,10 +274,36 @@ def test_each_branch_of_a_cost_model_learns_its_own_correction(learn):
     dense = learning.subject("direct", Estimate(1e-3, 0, variant="dense"), np.dtype("float32"))
     assert (axpy, dense) == ("direct:float32:axpy", "direct:float32:dense")
     for _ in range(4):
-        learning.observe(axpy, points, 1e-3, 2e-3)
-    assert learning.correction(axpy, points) == pytest.approx(2.0)
-    assert learning.correction(dense, points) == 1.0
-    assert learning.correction("direct:float64:axpy", points) == 1.0
+        learning.observe(dense, points, 1e-3, 1e-3)  # the dense sum's rate is right
+    for _ in range(4):
+        learning.observe(axpy, points, 1e-3, 4e-3)
+    assert learning.correction(axpy, points) == pytest.approx(4.0)
+    assert learning.correction(dense, points) == pytest.approx(1.0)
+    for _ in range(4):
+        learning.observe("direct:float64:axpy", points, 1e-3, 1e-3)
+    assert learning.correction("direct:float64:axpy", points) == pytest.approx(1.0)
+
+
+def test_a_subject_not_yet_seen_takes_the_corrections_of_its_family(learn):
+    """Until it has observations of its own, a subject's correction is the median of its
+    family's (strategy, dtype, threads) at other sizes and branches; other strategies'
+    corrections are not borrowed."""
+    for subject_, measured in (("overlap:float32:256x256", 3e-3), ("overlap:float32:128x128", 2e-3),
+                               ("direct:float32:axpy", 4e-3), ("fft:float32:512x512:2t", 4e-3)):
+        for _ in range(4):
+            learning.observe(subject_, 4096, 1e-3, measured)
+    assert learning.correction("overlap:float32:512x512", 1 << 20) == pytest.approx(6 ** 0.5)
+    assert learning.correction("overlap:float32:256x256", 1 << 20) == pytest.approx(6 ** 0.5)
+    assert learning.correction("direct:float32:dense", 1 << 20) == pytest.approx(4.0)
+    assert learning.correction("fft:float32:1024x1024:2t", 4096) == pytest.approx(4.0)
+    assert learning.correction("fft:float32:1024x1024", 4096) == 1.0  # not on one thread
+    assert learning.correction("overlap:float64:256x256", 4096) == 1.0  # nor in float64
+    described = learning.describe("fft:float32:1024x1024:2t", 4096)
+    assert described.endswith("no learned correction for fft:float32:1024x1024:2t at this "
+                              "size (0 calls); x4 from the corrections of its kind")
+    for _ in range(4):  # its own observations take over, from the prior it had
+        learning.observe("overlap:float32:512x512", 1 << 20, 1e-3, 1e-3)
+    assert learning.correction("overlap:float32:512x512", 1 << 20) == pytest.approx(1.0)
 
 
 def test_a_plan_learns_under_its_strategy_dtype_branch_and_threads(learn):
@@ -283,8 +325,8 @@ def test_a_plan_learns_under_its_strategy_dtype_branch_and_threads(learn):
 
 def test_a_strategy_whose_threads_gain_nothing_here_is_planned_on_one_thread(learn):
     """The model holds that a second thread nearly halves an FFT; where the timings show
-    two-thread plans of it 3x slower than estimated, it is planned on one thread (when
-    that is the faster estimate), and the report says so."""
+    two-thread plans of it 3x slower than estimated and one-thread plans as estimated,
+    it is planned on one thread (the faster estimate), and the report says so."""
     x, k = np.ones((512, 512)), np.random.default_rng(1).standard_normal((31, 31))
     two = fftconv.plan_correlate(x.shape, k, "same", method="overlap", workers=2)
     assert two.threads == 2
@@ -293,6 +335,13 @@ def test_a_strategy_whose_threads_gain_nothing_here_is_planned_on_one_thread(lea
     assert key.endswith(":2t")
     for _ in range(6):
         learning.observe(key, points, 1e-3, 3e-3)
+    fftconv._engine.clear_caches()
+    # without timings on one thread, that may be the strategy's speed here on any number
+    assert fftconv.plan_correlate(x.shape, k, "same", method="overlap", workers=2).threads == 2
+    single = fftconv.plan_correlate(x.shape, k, "same", method="overlap", workers=1)
+    key1 = learning.subject("overlap", single.estimate, np.dtype("float64"), 1)
+    for _ in range(6):  # one thread runs as the model holds: the second one gains nothing
+        learning.observe(key1, points, 1e-3, 1e-3)
     fftconv._engine.clear_caches()
     again = fftconv.plan_correlate(x.shape, k, "same", method="overlap", workers=2)
     one = fftconv.plan_correlate(x.shape, k, "same", method="overlap", workers=1)

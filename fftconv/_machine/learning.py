@@ -7,7 +7,11 @@ and ``log(measured / estimated)`` is kept per strategy and *size class* (the pro
 output size, in steps of 4x). The correction in force for a class is the median of its
 last :data:`WINDOW` ratios once it has :data:`MIN_OBSERVATIONS`, and moves at most a
 factor :data:`MAX_STEP` per observation: one 100x outlier moves nothing, while a
-constant that is 10x wrong is corrected within a handful of calls.
+constant that is 10x wrong is corrected within a handful of calls. A subject with no
+correction of its own yet takes the median of those in force for its family (the same
+strategy, dtype and threads at other sizes and branches): what the strategy was found
+to cost here is a better guess than the shipped constants. Other strategies' corrections
+are not borrowed: a direct sum found 10x slower than estimated says nothing of FFTW.
 
 Corrections are relative to the constants in force (shipped or calibrated), so they are
 kept under a digest of those constants: a new calibration starts them afresh. They are
@@ -27,19 +31,19 @@ import math
 import os
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+from . import learned_file as _file
 from . import threads as _threads
 from .costs import dtype_name
+from .learned_file import LEARNED_FILE
 
-__all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled",
+__all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled", "evidence",
            "observe", "on_change", "reset", "save", "set_clock", "settle", "size_class",
            "subject", "table", "timed"]
 
-LEARNED_FILE = "learned.json"
 ENV = "FFTCONV_LEARN"
 #: Ratios kept per (strategy, size class).
 WINDOW = 31
@@ -62,6 +66,7 @@ _lock = threading.RLock()
 _clock: Callable[[], float] = time.perf_counter
 _ratios: dict[str, list[float]] = {}  # log ratios, oldest first
 _applied: dict[str, float] = {}  # correction in force
+_priors: dict[tuple[str, ...], float] = {}  # medians of _applied by family (see _prior)
 _planned: dict[str, float] = {}  # correction at the last generation bump
 _unsaved: dict[str, list[float]] = {}
 _loaded_for: str | None = None  # digest of the constants the state belongs to
@@ -122,41 +127,6 @@ def _digest(costs: dict[str, Any]) -> str:
     return _digest_of[1]
 
 
-def _valid(ratios: object) -> list[float] | None:
-    if not isinstance(ratios, list) or len(ratios) > 10 * WINDOW:
-        return None
-    if not all(isinstance(r, (int, float)) and not isinstance(r, bool) and math.isfinite(r)
-               and abs(r) < 50 for r in ratios):
-        return None
-    return [float(r) for r in ratios][-WINDOW:]
-
-
-def _read_saved(digest: str) -> dict[str, list[float]]:
-    """The ratios saved by earlier processes for these constants (invalid entries: none)."""
-    from .cache import cache_dir, read_json
-
-    saved = read_json(LEARNED_FILE)
-    if not isinstance(saved, dict) or saved.get("constants") != digest:
-        return {}
-    table_ = saved.get("ratios")
-    if not isinstance(table_, dict):
-        warnings.warn(f"ignoring {cache_dir() / LEARNED_FILE}: malformed learned corrections",
-                      _warning_class(), stacklevel=4)
-        return {}
-    out = {}
-    for key, ratios in table_.items():
-        good = _valid(ratios)
-        if isinstance(key, str) and good is not None:
-            out[key] = good
-    return out
-
-
-def _warning_class() -> type[Warning]:
-    from .._errors import FFTConvWarning
-
-    return FFTConvWarning
-
-
 def _ensure_loaded() -> None:
     """Load the saved corrections for the constants in force (again after they change)."""
     global _loaded_for, _generation, _atexit, _last_save
@@ -167,12 +137,13 @@ def _ensure_loaded() -> None:
         return
     _ratios.clear()
     _applied.clear()
+    _priors.clear()
     _planned.clear()
     _unsaved.clear()
     _loaded_for = digest
     _generation += 1
     _last_save = _clock()
-    for key, ratios in _read_saved(digest).items():
+    for key, ratios in _file.read(digest, WINDOW).items():
         _ratios[key] = ratios
         if len(ratios) >= MIN_OBSERVATIONS:
             _applied[key] = _planned[key] = _target(ratios)
@@ -214,7 +185,44 @@ def correction(strategy: str, points: int) -> float:
     settle()
     with _lock:
         _ensure_loaded()
-        return _applied.get(_key(strategy, points), 1.0)
+        factor = _applied.get(_key(strategy, points))
+        return _prior(strategy) if factor is None else factor
+
+
+def evidence(strategy: str, points: int) -> float | None:
+    """:func:`correction` where timings back it (the subject's own, or its family's at
+    other sizes), else None: the shipped constants' figure is all there is."""
+    if not _enabled_now():
+        return None
+    settle()
+    with _lock:
+        _ensure_loaded()
+        factor = _applied.get(_key(strategy, points))
+        if factor is None and _applied:
+            _prior(strategy)  # fills _priors
+            factor = _priors.get(_family(strategy))
+        return factor
+
+
+def _family(subject_: str) -> tuple[str, str, str]:
+    """A subject's family: its strategy, dtype and threads (not its branch or size)."""
+    parts = subject_.split(":")
+    last = parts[-1]
+    threads = last if len(parts) > 2 and last[-1:] == "t" and last[:-1].isdigit() else "1t"
+    return parts[0], parts[1] if len(parts) > 1 else "", threads
+
+
+def _prior(subject_: str) -> float:
+    """The correction for a subject with none of its own: the median of those in force
+    in its family, else 1 (under ``_lock``)."""
+    if not _applied:
+        return 1.0
+    if not _priors:  # recomputed after any correction moved
+        logs: dict[tuple[str, ...], list[float]] = {}
+        for key, value in _applied.items():
+            logs.setdefault(_family(key.rpartition("/")[0]), []).append(math.log(value))
+        _priors.update((family, _target(v)) for family, v in logs.items())
+    return _priors.get(_family(subject_), 1.0)
 
 
 def observe(strategy: str, points: int, estimated: float, measured: float) -> None:
@@ -260,10 +268,11 @@ def settle() -> None:
         for key, count in new.items():
             ratios = _ratios[key]
             del ratios[:-WINDOW]
-            old = _applied.get(key, 1.0)
+            old = _applied.get(key) or _prior(key.rpartition("/")[0])  # what was in force
             step = MAX_STEP ** count  # at most MAX_STEP per observation
             _applied[key] = value = min(max(_target(ratios), old / step), old * step)
-            if abs(math.log(value / _planned.get(key, 1.0))) > math.log1p(_REPLAN):
+            _priors.clear()
+            if abs(math.log(value / _planned.get(key, old))) > math.log1p(_REPLAN):
                 _planned[key] = value
                 _generation += 1
                 moved = True
@@ -305,7 +314,10 @@ def timed(plan: Any, start: float) -> None:
     """Count one call of ``plan`` that began at ``clock()() == start``.
 
     The first call of a plan is not counted (it pays for compilation and scratch
-    buffers), nor a call that ran on fewer threads than planned because the machine was
+    buffers) unless the plan was made for that call alone (a one-shot call the call memo
+    cannot keep: ``plan.__dict__["_learn_once"]`` holds the clock reading before it was
+    built, and its making and first call are what every such call costs), nor a call
+    that ran on fewer threads than planned because the machine was
     busy (:func:`~fftconv._machine.threads.reduced`), nor one made while other work held
     every CPU (:func:`~fftconv._machine.threads.crowded`): those measure the load, not
     the model.
@@ -316,7 +328,10 @@ def timed(plan: Any, start: float) -> None:
     seen = state.get("_learning_key")
     if seen is None:  # the first call: only marked (most one-shot plans have no second)
         state["_learning_key"] = ()
-        return
+        once = state.pop("_learn_once", None)
+        if once is None:
+            return
+        elapsed, seen = _clock() - once, ()
     if contended or not _enabled_now() or _threads.crowded():
         return
     if not seen:
@@ -329,8 +344,6 @@ def timed(plan: Any, start: float) -> None:
 def save() -> None:
     """Merge the new observations into the file (atomically); warn, never raise."""
     global _last_save
-    from .cache import cache_dir, write_json
-
     settle()
     with _lock:
         _last_save = _clock()
@@ -338,15 +351,7 @@ def save() -> None:
             return
         digest, new = _loaded_for, {k: list(v) for k, v in _unsaved.items()}
         _unsaved.clear()
-        try:
-            merged = _read_saved(digest)
-            for key, ratios in new.items():
-                merged[key] = (merged.get(key, []) + ratios)[-WINDOW:]
-            write_json(LEARNED_FILE, {"constants": digest, "ratios": merged})
-        except OSError as exc:
-            warnings.warn(f"could not save learned corrections to {cache_dir() / LEARNED_FILE}: "
-                          f"{exc}; they apply to this process only", _warning_class(),
-                          stacklevel=3)
+        _file.merge(digest, new, WINDOW)
 
 
 def _save_at_exit() -> None:
@@ -362,6 +367,7 @@ def reset(*, forget_file: bool = False) -> None:
         _pending.clear()
         _ratios.clear()
         _applied.clear()
+        _priors.clear()
         _planned.clear()
         _unsaved.clear()
         _loaded_for = None
@@ -396,6 +402,8 @@ def describe(strategy: str | None = None, points: int | None = None) -> str:
         factor, n = rows.get(_key(strategy, points), (1.0, 0))
         if n >= MIN_OBSERVATIONS:
             return f"{base}; learned x{factor:.3g} for {strategy} at this size ({n} calls)"
-        return f"{base}; no learned correction for {strategy} at this size ({n} calls)"
+        prior = correction(strategy, points)
+        kind = f"; x{prior:.3g} from the corrections of its kind" if prior != 1.0 else ""
+        return f"{base}; no learned correction for {strategy} at this size ({n} calls){kind}"
     learned = sum(1 for _, n in rows.values() if n >= MIN_OBSERVATIONS)
     return f"{base}; {learned} learned corrections from {sum(n for _, n in rows.values())} calls"

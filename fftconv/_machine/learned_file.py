@@ -1,0 +1,71 @@
+"""The file of learned corrections: read what earlier processes saved, merge, write.
+
+One JSON document in the cache directory (:mod:`.cache`: signature, atomic writes)::
+
+    {"constants": "<digest of the constants in force>",
+     "ratios": {"<subject>/<size class>": [log(measured / estimated), ...]}}
+
+Ratios saved for other constants (another calibration) are not read; an entry that is
+not a list of finite, plausible numbers is dropped, a malformed table warns naming the
+file. Each key keeps its last ``window`` ratios, so the file stays small.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+__all__ = ["LEARNED_FILE", "merge", "read"]
+
+LEARNED_FILE = "learned.json"
+
+
+def _warning_class() -> type[Warning]:
+    from .._errors import FFTConvWarning
+
+    return FFTConvWarning
+
+
+def _valid(ratios: object, window: int) -> list[float] | None:
+    if not isinstance(ratios, list) or len(ratios) > 10 * window:
+        return None
+    if not all(isinstance(r, (int, float)) and not isinstance(r, bool) and math.isfinite(r)
+               and abs(r) < 50 for r in ratios):
+        return None
+    return [float(r) for r in ratios][-window:]
+
+
+def read(digest: str, window: int) -> dict[str, list[float]]:
+    """The ratios saved by earlier processes for the constants of ``digest`` (invalid
+    entries: none)."""
+    from .cache import cache_dir, read_json
+
+    saved = read_json(LEARNED_FILE)
+    if not isinstance(saved, dict) or saved.get("constants") != digest:
+        return {}
+    table = saved.get("ratios")
+    if not isinstance(table, dict):
+        warnings.warn(f"ignoring {cache_dir() / LEARNED_FILE}: malformed learned corrections",
+                      _warning_class(), stacklevel=5)
+        return {}
+    out = {}
+    for key, ratios in table.items():
+        good = _valid(ratios, window)
+        if isinstance(key, str) and good is not None:
+            out[key] = good
+    return out
+
+
+def merge(digest: str, new: dict[str, list[float]], window: int) -> None:
+    """Add ``new`` ratios to what the file holds for ``digest`` and write it atomically;
+    warn naming the file, never raise, when it cannot be written."""
+    from .cache import cache_dir, write_json
+
+    try:
+        merged = read(digest, window)
+        for key, ratios in new.items():
+            merged[key] = (merged.get(key, []) + ratios)[-window:]
+        write_json(LEARNED_FILE, {"constants": digest, "ratios": merged})
+    except OSError as exc:
+        warnings.warn(f"could not save learned corrections to {cache_dir() / LEARNED_FILE}: "
+                      f"{exc}; they apply to this process only", _warning_class(), stacklevel=4)
