@@ -284,26 +284,21 @@ def test_each_branch_of_a_cost_model_learns_its_own_correction(learn):
     assert learning.correction("direct:float64:axpy", points) == pytest.approx(1.0)
 
 
-def test_a_subject_not_yet_seen_takes_the_corrections_of_its_family(learn):
-    """Until it has observations of its own, a subject's correction is the median of its
-    family's (strategy, dtype, threads) at other sizes and branches; other strategies'
-    corrections are not borrowed."""
+def test_the_evidence_for_a_subject_is_its_own_else_its_familys(learn):
+    """What timings say of a subject: its own correction, else the median of its
+    family's (strategy, dtype, threads) at other sizes and branches, else nothing; other
+    strategies' corrections are not borrowed, and none is applied as a subject's own."""
     for subject_, measured in (("overlap:float32:256x256", 3e-3), ("overlap:float32:128x128", 2e-3),
                                ("direct:float32:axpy", 4e-3), ("fft:float32:512x512:2t", 4e-3)):
         for _ in range(4):
             learning.observe(subject_, 4096, 1e-3, measured)
-    assert learning.correction("overlap:float32:512x512", 1 << 20) == pytest.approx(6 ** 0.5)
-    assert learning.correction("overlap:float32:256x256", 1 << 20) == pytest.approx(6 ** 0.5)
-    assert learning.correction("direct:float32:dense", 1 << 20) == pytest.approx(4.0)
-    assert learning.correction("fft:float32:1024x1024:2t", 4096) == pytest.approx(4.0)
-    assert learning.correction("fft:float32:1024x1024", 4096) == 1.0  # not on one thread
-    assert learning.correction("overlap:float64:256x256", 4096) == 1.0  # nor in float64
-    described = learning.describe("fft:float32:1024x1024:2t", 4096)
-    assert described.endswith("no learned correction for fft:float32:1024x1024:2t at this "
-                              "size (0 calls); x4 from the corrections of its kind")
-    for _ in range(4):  # its own observations take over, from the prior it had
-        learning.observe("overlap:float32:512x512", 1 << 20, 1e-3, 1e-3)
-    assert learning.correction("overlap:float32:512x512", 1 << 20) == pytest.approx(1.0)
+    assert learning.evidence("overlap:float32:256x256", 4096) == pytest.approx(3.0)
+    assert learning.evidence("overlap:float32:512x512", 1 << 20) == pytest.approx(6 ** 0.5)
+    assert learning.evidence("direct:float32:dense", 1 << 20) == pytest.approx(4.0)
+    assert learning.evidence("fft:float32:1024x1024:2t", 4096) == pytest.approx(4.0)
+    assert learning.evidence("fft:float32:1024x1024", 4096) is None  # not on one thread
+    assert learning.evidence("overlap:float64:256x256", 4096) is None  # nor in float64
+    assert learning.correction("overlap:float32:512x512", 1 << 20) == 1.0
 
 
 def test_a_plan_learns_under_its_strategy_dtype_branch_and_threads(learn):

@@ -7,11 +7,7 @@ and ``log(measured / estimated)`` is kept per strategy and *size class* (the pro
 output size, in steps of 4x). The correction in force for a class is the median of its
 last :data:`WINDOW` ratios once it has :data:`MIN_OBSERVATIONS`, and moves at most a
 factor :data:`MAX_STEP` per observation: one 100x outlier moves nothing, while a
-constant that is 10x wrong is corrected within a handful of calls. A subject with no
-correction of its own yet takes the median of those in force for its family (the same
-strategy, dtype and threads at other sizes and branches): what the strategy was found
-to cost here is a better guess than the shipped constants. Other strategies' corrections
-are not borrowed: a direct sum found 10x slower than estimated says nothing of FFTW.
+constant that is 10x wrong is corrected within a handful of calls.
 
 Corrections are relative to the constants in force (shipped or calibrated), so they are
 kept under a digest of those constants: a new calibration starts them afresh. They are
@@ -66,7 +62,7 @@ _lock = threading.RLock()
 _clock: Callable[[], float] = time.perf_counter
 _ratios: dict[str, list[float]] = {}  # log ratios, oldest first
 _applied: dict[str, float] = {}  # correction in force
-_priors: dict[tuple[str, ...], float] = {}  # medians of _applied by family (see _prior)
+_priors: dict[tuple[str, ...], float] = {}  # medians of _applied by family
 _planned: dict[str, float] = {}  # correction at the last generation bump
 _unsaved: dict[str, list[float]] = {}
 _loaded_for: str | None = None  # digest of the constants the state belongs to
@@ -185,23 +181,21 @@ def correction(strategy: str, points: int) -> float:
     settle()
     with _lock:
         _ensure_loaded()
-        factor = _applied.get(_key(strategy, points))
-        return _prior(strategy) if factor is None else factor
+        return _applied.get(_key(strategy, points), 1.0)
 
 
 def evidence(strategy: str, points: int) -> float | None:
-    """:func:`correction` where timings back it (the subject's own, or its family's at
-    other sizes), else None: the shipped constants' figure is all there is."""
+    """The correction timings back for ``strategy`` at this size: its own, else the
+    median of its family's (same strategy, dtype and threads, other sizes and branches),
+    else None. Only the choice of one thread over several asks for it: on several
+    threads a family's corrections vary with the size (small jobs' threads gain little)."""
     if not _enabled_now():
         return None
     settle()
     with _lock:
         _ensure_loaded()
         factor = _applied.get(_key(strategy, points))
-        if factor is None and _applied:
-            _prior(strategy)  # fills _priors
-            factor = _priors.get(_family(strategy))
-        return factor
+        return _family_median(strategy) if factor is None else factor
 
 
 def _family(subject_: str) -> tuple[str, str, str]:
@@ -212,17 +206,15 @@ def _family(subject_: str) -> tuple[str, str, str]:
     return parts[0], parts[1] if len(parts) > 1 else "", threads
 
 
-def _prior(subject_: str) -> float:
-    """The correction for a subject with none of its own: the median of those in force
-    in its family, else 1 (under ``_lock``)."""
-    if not _applied:
-        return 1.0
-    if not _priors:  # recomputed after any correction moved
+def _family_median(subject_: str) -> float | None:
+    """The median of the corrections in force in the family of ``subject_`` (under
+    ``_lock``; recomputed after any correction moved)."""
+    if not _priors:
         logs: dict[tuple[str, ...], list[float]] = {}
         for key, value in _applied.items():
             logs.setdefault(_family(key.rpartition("/")[0]), []).append(math.log(value))
         _priors.update((family, _target(v)) for family, v in logs.items())
-    return _priors.get(_family(subject_), 1.0)
+    return _priors.get(_family(subject_))
 
 
 def observe(strategy: str, points: int, estimated: float, measured: float) -> None:
@@ -268,11 +260,11 @@ def settle() -> None:
         for key, count in new.items():
             ratios = _ratios[key]
             del ratios[:-WINDOW]
-            old = _applied.get(key) or _prior(key.rpartition("/")[0])  # what was in force
+            old = _applied.get(key, 1.0)
             step = MAX_STEP ** count  # at most MAX_STEP per observation
             _applied[key] = value = min(max(_target(ratios), old / step), old * step)
             _priors.clear()
-            if abs(math.log(value / _planned.get(key, old))) > math.log1p(_REPLAN):
+            if abs(math.log(value / _planned.get(key, 1.0))) > math.log1p(_REPLAN):
                 _planned[key] = value
                 _generation += 1
                 moved = True
@@ -402,8 +394,6 @@ def describe(strategy: str | None = None, points: int | None = None) -> str:
         factor, n = rows.get(_key(strategy, points), (1.0, 0))
         if n >= MIN_OBSERVATIONS:
             return f"{base}; learned x{factor:.3g} for {strategy} at this size ({n} calls)"
-        prior = correction(strategy, points)
-        kind = f"; x{prior:.3g} from the corrections of its kind" if prior != 1.0 else ""
-        return f"{base}; no learned correction for {strategy} at this size ({n} calls){kind}"
+        return f"{base}; no learned correction for {strategy} at this size ({n} calls)"
     learned = sum(1 for _, n in rows.values() if n >= MIN_OBSERVATIONS)
     return f"{base}; {learned} learned corrections from {sum(n for _, n in rows.values())} calls"
