@@ -15,15 +15,12 @@ from __future__ import annotations
 import math
 import warnings
 
+from .._errors import FFTConvWarning
+from .cache import cache_dir, read_json, write_json
+
 __all__ = ["LEARNED_FILE", "merge", "read"]
 
 LEARNED_FILE = "learned.json"
-
-
-def _warning_class() -> type[Warning]:
-    from .._errors import FFTConvWarning
-
-    return FFTConvWarning
 
 
 def _valid(ratios: object, window: int) -> list[float] | None:
@@ -38,15 +35,13 @@ def _valid(ratios: object, window: int) -> list[float] | None:
 def read(digest: str, window: int) -> dict[str, list[float]]:
     """The ratios saved by earlier processes for the constants of ``digest`` (invalid
     entries: none)."""
-    from .cache import cache_dir, read_json
-
     saved = read_json(LEARNED_FILE)
     if not isinstance(saved, dict) or saved.get("constants") != digest:
         return {}
     table = saved.get("ratios")
     if not isinstance(table, dict):
         warnings.warn(f"ignoring {cache_dir() / LEARNED_FILE}: malformed learned corrections",
-                      _warning_class(), stacklevel=5)
+                      FFTConvWarning, stacklevel=5)
         return {}
     out = {}
     for key, ratios in table.items():
@@ -57,15 +52,9 @@ def read(digest: str, window: int) -> dict[str, list[float]]:
 
 
 def merge(digest: str, new: dict[str, list[float]], window: int) -> None:
-    """Add ``new`` ratios to what the file holds for ``digest`` and write it atomically;
-    warn naming the file, never raise, when it cannot be written."""
-    from .cache import cache_dir, write_json
-
-    try:
-        merged = read(digest, window)
-        for key, ratios in new.items():
-            merged[key] = (merged.get(key, []) + ratios)[-window:]
-        write_json(LEARNED_FILE, {"constants": digest, "ratios": merged})
-    except OSError as exc:
-        warnings.warn(f"could not save learned corrections to {cache_dir() / LEARNED_FILE}: "
-                      f"{exc}; they apply to this process only", _warning_class(), stacklevel=4)
+    """Add ``new`` ratios to what the file holds for ``digest`` and write it atomically
+    (:func:`~.cache.write_json` warns naming the file, never raises, when it cannot)."""
+    merged = read(digest, window)
+    for key, ratios in new.items():
+        merged[key] = (merged.get(key, []) + ratios)[-window:]
+    write_json(LEARNED_FILE, {"constants": digest, "ratios": merged})

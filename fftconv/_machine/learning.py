@@ -62,7 +62,7 @@ _lock = threading.RLock()
 _clock: Callable[[], float] = time.perf_counter
 _ratios: dict[str, list[float]] = {}  # log ratios, oldest first
 _applied: dict[str, float] = {}  # correction in force
-_priors: dict[tuple[str, ...], float] = {}  # medians of _applied by family
+_family_medians: dict[tuple[str, ...], float] = {}  # medians of _applied by family
 _planned: dict[str, float] = {}  # correction at the last generation bump
 _unsaved: dict[str, list[float]] = {}
 _loaded_for: str | None = None  # digest of the constants the state belongs to
@@ -133,7 +133,7 @@ def _ensure_loaded() -> None:
         return
     _ratios.clear()
     _applied.clear()
-    _priors.clear()
+    _family_medians.clear()
     _planned.clear()
     _unsaved.clear()
     _loaded_for = digest
@@ -176,12 +176,16 @@ def _enabled_now() -> bool:
 
 def correction(strategy: str, points: int) -> float:
     """Factor to multiply the model's estimate for ``strategy`` by, at this size."""
-    if not _enabled_now():
-        return 1.0
+    factor = _own(strategy, points) if _enabled_now() else None
+    return 1.0 if factor is None else factor
+
+
+def _own(strategy: str, points: int) -> float | None:
+    """The correction in force for ``strategy`` at this size, None where it has none."""
     settle()
     with _lock:
         _ensure_loaded()
-        return _applied.get(_key(strategy, points), 1.0)
+        return _applied.get(_key(strategy, points))
 
 
 def evidence(strategy: str, points: int) -> float | None:
@@ -191,10 +195,8 @@ def evidence(strategy: str, points: int) -> float | None:
     threads a family's corrections vary with the size (small jobs' threads gain little)."""
     if not _enabled_now():
         return None
-    settle()
+    factor = _own(strategy, points)
     with _lock:
-        _ensure_loaded()
-        factor = _applied.get(_key(strategy, points))
         return _family_median(strategy) if factor is None else factor
 
 
@@ -207,14 +209,13 @@ def _family(subject_: str) -> tuple[str, str, str]:
 
 
 def _family_median(subject_: str) -> float | None:
-    """The median of the corrections in force in the family of ``subject_`` (under
-    ``_lock``; recomputed after any correction moved)."""
-    if not _priors:
+    """The median of the corrections in force in the family of ``subject_`` (under _lock)."""
+    if not _family_medians:
         logs: dict[tuple[str, ...], list[float]] = {}
         for key, value in _applied.items():
             logs.setdefault(_family(key.rpartition("/")[0]), []).append(math.log(value))
-        _priors.update((family, _target(v)) for family, v in logs.items())
-    return _priors.get(_family(subject_))
+        _family_medians.update((family, _target(v)) for family, v in logs.items())
+    return _family_medians.get(_family(subject_))
 
 
 def observe(strategy: str, points: int, estimated: float, measured: float) -> None:
@@ -257,13 +258,14 @@ def settle() -> None:
             _unsaved.setdefault(key, []).append(ratio)
             if len(ratios) >= MIN_OBSERVATIONS:  # observations that may move the correction
                 new[key] = new.get(key, 0) + 1
+        if new:
+            _family_medians.clear()  # recomputed from the corrections now in force
         for key, count in new.items():
             ratios = _ratios[key]
             del ratios[:-WINDOW]
             old = _applied.get(key, 1.0)
             step = MAX_STEP ** count  # at most MAX_STEP per observation
             _applied[key] = value = min(max(_target(ratios), old / step), old * step)
-            _priors.clear()
             if abs(math.log(value / _planned.get(key, 1.0))) > math.log1p(_REPLAN):
                 _planned[key] = value
                 _generation += 1
@@ -323,7 +325,7 @@ def timed(plan: Any, start: float) -> None:
         once = state.pop("_learn_once", None)
         if once is None:
             return
-        elapsed, seen = _clock() - once, ()
+        elapsed, seen = elapsed + start - once, ()  # from before the plan was made
     if contended or not _enabled_now() or _threads.crowded():
         return
     if not seen:
@@ -359,7 +361,7 @@ def reset(*, forget_file: bool = False) -> None:
         _pending.clear()
         _ratios.clear()
         _applied.clear()
-        _priors.clear()
+        _family_medians.clear()
         _planned.clear()
         _unsaved.clear()
         _loaded_for = None
