@@ -180,8 +180,7 @@ def correction(strategy: str, points: int) -> float:
     return 1.0 if factor is None else factor
 
 
-def _own(strategy: str, points: int) -> float | None:
-    """The correction in force for ``strategy`` at this size, None where it has none."""
+def _own(strategy: str, points: int) -> float | None:  # the correction in force, if any
     settle()
     with _lock:
         _ensure_loaded()
@@ -258,8 +257,8 @@ def settle() -> None:
             _unsaved.setdefault(key, []).append(ratio)
             if len(ratios) >= MIN_OBSERVATIONS:  # observations that may move the correction
                 new[key] = new.get(key, 0) + 1
-        if new:
-            _family_medians.clear()  # recomputed from the corrections now in force
+        if new:  # family medians are recomputed from the corrections now in force
+            _family_medians.clear()
         for key, count in new.items():
             ratios = _ratios[key]
             del ratios[:-WINDOW]
