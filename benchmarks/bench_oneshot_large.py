@@ -9,8 +9,9 @@ The starting state is a learned one: overlap-save on one thread corrected to ``-
 times its estimate (2.6 is what the dask benchmark's tasks had taught the planner on a
 2-core Xeon). The whole-array FFT has no timings of its own, so its shipped estimate
 looks cheaper and auto picks it. A plan that is not kept is timed on its only call, so an
-idle process corrects the pick within a few calls. Beside a busy process calls are not
-counted (they measure the load), so there the pick stays.
+idle process corrects the pick within a few calls. Beside a busy process the calls teach
+the corrections under load, which price plans made while the load lasts, so the pick is
+corrected there too, without touching what the idle calls taught.
 
 For each condition (``idle``, then ``busy``: one single-threaded busy process, started
 and stopped by the script) it prints every auto call's time and the strategy auto would

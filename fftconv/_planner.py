@@ -34,7 +34,7 @@ __all__ = ["Decision", "build_plan", "candidates", "choose", "clear_decisions", 
 
 @dataclass(frozen=True)
 class Decision:
-    """What the planner concluded about one ``(Problem, workers)``.
+    """What the planner concluded about one ``(Problem, workers)``, idle or under load.
 
     Attributes
     ----------
@@ -44,11 +44,14 @@ class Decision:
         The choice of ``method='auto'``; None when no strategy can serve the problem.
     measured : mapping of str to float
         Seconds measured per strategy, when ``effort='measure'`` made the decision.
+    busy : bool
+        Whether the estimates are priced for the machine under load.
     """
 
     candidates: tuple[Candidate, ...]
     best: str | None
     measured: Mapping[str, float] = field(default_factory=dict)
+    busy: bool = False
 
     @property
     def effort(self) -> str:
@@ -56,8 +59,8 @@ class Decision:
         return "measure" if self.measured else "estimate"
 
 
-#: Decisions of this process, by (problem, workers).
-_decisions: dict[tuple[Problem, int], Decision] = {}
+#: Decisions of this process, by (problem, workers, priced under load).
+_decisions: dict[tuple[Problem, int, bool], Decision] = {}
 _DECISIONS_MAX = 1024
 #: Decisions of ``effort='measure'``, by stable problem key; loaded from the cache directory.
 _measured: dict[str, tuple[str, dict[str, float]]] | None = None
@@ -100,8 +103,9 @@ def _remember(key: str, decision: tuple[str, dict[str, float]]) -> None:
         write_json(_DECISIONS_FILE, saved)  # a warning, not an error, when it cannot
 
 
-def candidates(problem: Problem, workers: int) -> tuple[Candidate, ...]:
-    """Every registered strategy with its estimate, or the reason it does not apply."""
+def candidates(problem: Problem, workers: int, busy: bool = False) -> tuple[Candidate, ...]:
+    """Every registered strategy with its estimate, or the reason it does not apply
+    (priced for a machine under load where ``busy``: :func:`~._machine.learning.under_load`)."""
     costs = machine_costs()
     points = math.prod(problem.out_shape)
     out = []
@@ -109,7 +113,7 @@ def candidates(problem: Problem, workers: int) -> tuple[Candidate, ...]:
         why = strategy.applicable(problem)
         est, threads = None, None
         if why is None:
-            est, threads = _estimated(name, strategy, problem, costs, workers, points)
+            est, threads = _estimated(name, strategy, problem, costs, workers, points, busy)
         if est is not None and est.memory > problem.max_memory:
             why = (f"needs {_bytes(est.memory)} of scratch memory, over the max_memory budget "
                    f"of {_bytes(problem.max_memory)}")
@@ -118,7 +122,7 @@ def candidates(problem: Problem, workers: int) -> tuple[Candidate, ...]:
 
 
 def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers: int,
-               points: int) -> tuple[Any, int | None]:
+               points: int, busy: bool) -> tuple[Any, int | None]:
     """A strategy's corrected estimate on ``workers`` threads, or on one thread (then
     ``1``) where the learned corrections say its threads gain less than the model holds
     and one thread comes out faster.
@@ -130,12 +134,12 @@ def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers:
     dtype = problem.compute_dtype
     est = strategy.estimate(problem, costs, workers)
     key = _learning.subject(name, est, dtype, workers)
-    factor = _learning.correction(key, points)
+    factor = _learning.correction(key, points, busy)
     many = _learning.corrected(key, points, est, factor)
     if workers > 1 and factor > 1.0:
         one = strategy.estimate(problem, costs, 1)
         key1 = _learning.subject(name, one, dtype, 1)
-        single = _learning.evidence(key1, points)
+        single = _learning.evidence(key1, points, busy)
         if single is not None:
             one = _learning.corrected(key1, points, one, single)
             if one.seconds < many.seconds:
@@ -146,9 +150,10 @@ def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers:
 _stamp = 0  # changes whenever learned corrections moved: earlier choices may be stale
 
 
-def stamp() -> int:
-    """Changes whenever remembered choices may be stale (learned corrections moved)."""
-    return _stamp
+def stamp() -> tuple[int, bool]:
+    """Changes whenever remembered choices may be stale: learned corrections moved, or
+    the machine came under load or left it (where that changes the prices)."""
+    return _stamp, _learning.under_load()
 
 
 def _forget_decisions() -> None:
@@ -164,13 +169,13 @@ def still_chosen(plan: Plan) -> bool:
     """Whether ``auto`` would still choose ``plan``'s strategy for its problem (checked
     once per change of :func:`stamp`; plans of a named method or of measurement always
     stand)."""
-    made = plan.__dict__.get("_stamp")
-    if made is None or made == _stamp:
+    made, now = plan.__dict__.get("_stamp"), stamp()
+    if made is None or made == now:
         return True
     decision = decide(plan.problem, "auto", "estimate", plan.workers, None)
     if decision.best != plan.method:
         return False
-    plan.__dict__["_stamp"] = _stamp
+    plan.__dict__["_stamp"] = now
     return True
 
 
@@ -208,11 +213,12 @@ def decide(problem: Problem, method: str, effort: str, workers: int,
     and in the cache directory, so the same problem is never measured again.
     """
     _learning.settle()  # pending timings may move a correction: decide on the latest
-    key = (problem, workers)
+    busy = _learning.under_load()
+    key = (problem, workers, busy)
     decision = _decisions.get(key)
     if decision is None:
-        cands = candidates(problem, workers)
-        decision = Decision(cands, _cheapest(cands))
+        cands = candidates(problem, workers, busy)
+        decision = Decision(cands, _cheapest(cands), busy=busy)
     if (effort == "measure" and method == "auto" and not decision.measured
             and decision.best is not None and kernel is not None):
         usable = {c.name for c in decision.candidates if c.rejected is None}
@@ -221,7 +227,7 @@ def decide(problem: Problem, method: str, effort: str, workers: int,
         if memo is None or memo[0] not in usable:
             memo = _measure(problem, kernel, list(decision.candidates), workers, dtype)
             _remember(stable, memo)
-        decision = Decision(decision.candidates, memo[0], dict(memo[1]))
+        decision = Decision(decision.candidates, memo[0], dict(memo[1]), busy)
     if len(_decisions) >= _DECISIONS_MAX:
         _decisions.clear()
     _decisions[key] = decision
@@ -247,7 +253,8 @@ def report_for(problem: Problem, decision: Decision, method: str, workers: int,
                       requested=method, effort=effort, workers=workers,
                       constants=_learning.describe(_learning.subject(
                           chosen, picked.estimate, problem.compute_dtype,
-                          picked.threads or workers), math.prod(problem.out_shape)))
+                          picked.threads or workers), math.prod(problem.out_shape),
+                          decision.busy))
 
 
 def _sample_input(problem: Problem) -> np.ndarray:
@@ -267,7 +274,7 @@ def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str
     decision = decide(problem, method, effort, workers, kernel, dtype)
     plan = _assemble(problem, kernel, decision, method, effort, workers, dtype)
     if method == "auto" and effort == "estimate":
-        plan.__dict__["_stamp"] = _stamp
+        plan.__dict__["_stamp"] = stamp()
     if effort == "measure":
         from ._machine.fft import save_wisdom
 
@@ -287,7 +294,7 @@ def rebound(plan: Plan, problem: Problem, kernel: np.ndarray) -> Plan | None:
     with_kernel = getattr(plan._execute, "with_kernel", None)
     state = plan.__dict__
     if (with_kernel is None or plan.problem.kernel != problem.kernel
-            or state.get("_stamp") not in (None, _stamp)):
+            or state.get("_stamp") not in (None, stamp())):
         return None
     new = object.__new__(Plan)
     fresh = new.__dict__

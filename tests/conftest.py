@@ -27,6 +27,13 @@ def pytest_configure(config):
     threads.set_probe(lambda: 0)
 
 
+@pytest.fixture
+def learn(monkeypatch, tmp_path):
+    """Learning on, an empty cache directory, a fake clock (yielded); see learning_util."""
+    from learning_util import learn_fixture
+
+    yield from learn_fixture(monkeypatch, tmp_path)
+
 
 @pytest.fixture(autouse=True)
 def conditional_strategies_skip(request, monkeypatch):

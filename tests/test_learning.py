@@ -15,39 +15,11 @@ from fftconv._machine import costs as _costs
 from fftconv._machine import learning
 from fftconv.strategies import Estimate
 from fftconv._machine.cache import cache_dir
+from learning_util import FakeClock
 
 SHAPE, KSHAPE = (256, 256), (31, 31)
 #: Not separable: the choice is between the direct sum and the FFTs.
 KERNEL = np.random.default_rng(0).standard_normal(KSHAPE)
-
-
-class FakeClock:
-    """Time advances ``step`` seconds per reading: a timed call (two readings) appears
-    to last ``step`` seconds, whatever the machine is doing."""
-
-    def __init__(self) -> None:
-        self.now, self.step = 0.0, 0.0
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
-
-
-@pytest.fixture
-def learn(monkeypatch, tmp_path):
-    """Learning on, an empty cache directory, a fake clock; the true constants saved."""
-    monkeypatch.setenv("FFTCONV_LEARN", "on")
-    monkeypatch.setenv("FFTCONV_CACHE_DIR", str(tmp_path))
-    _costs.reload()
-    learning.reset()
-    fftconv._engine.clear_caches()
-    clock = FakeClock()
-    learning.set_clock(clock)
-    yield clock
-    learning.set_clock(None)
-    learning.reset()
-    _costs.reload()
-    fftconv._engine.clear_caches()
 
 
 def _true_seconds() -> dict[str, float]:

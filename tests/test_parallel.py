@@ -237,7 +237,10 @@ def test_a_contended_call_is_not_learned_from(machine, monkeypatch):
     learning.reset()
 
 
-def test_a_crowded_machine_teaches_nothing(machine, monkeypatch):
+def test_a_loaded_machine_teaches_its_own_corrections(machine, monkeypatch):
+    """A call beside work that holds a CPU teaches the corrections under load (its
+    subject ends in ``:busy``), not the idle ones; beside work seen only in passing (a
+    reading now, not the held mean), it teaches neither."""
     from fftconv._machine import learning
 
     monkeypatch.setattr(threads, "_cpus", 2)
@@ -250,17 +253,36 @@ def test_a_crowded_machine_teaches_nothing(machine, monkeypatch):
     plan(x)
     machine(1)  # a neighbour on one of the two CPUs: a one-thread call may share with it
     plan(x)
-    assert seen == []
-    assert threads.crowded()
+    assert threads.crowded() and threads.loaded()
+    assert len(seen) == 1 and seen[0][0].endswith(":busy")
+    held = threads.loaded
+    monkeypatch.setattr(threads, "loaded", lambda: False)  # crowded now, not held
+    plan(x)
+    assert len(seen) == 1
+    monkeypatch.setattr(threads, "loaded", held)
     machine(0)  # idle
     plan(x)
-    assert len(seen) == 1 and not threads.crowded()
+    assert len(seen) == 2 and not seen[1][0].endswith(":busy") and not threads.crowded()
     monkeypatch.setattr(threads, "_cpus", 8)
     machine(3)  # most of a larger machine is free
-    assert not threads.crowded()
+    assert not threads.crowded() and not threads.loaded()
     machine(4)
-    assert threads.crowded()
+    assert threads.crowded() and threads.loaded()
     learning.reset()
+
+
+def test_loaded_is_the_held_mean_not_the_reading_now(monkeypatch):
+    """One reading of a runnable thread makes the machine crowded for that moment; it
+    is loaded only when such threads have held the CPUs over the last moments."""
+    monkeypatch.setattr(threads, "_cpus", 2)
+    monkeypatch.setattr(threads, "_probe", None)
+    monkeypatch.setattr(threads, "_runnable_others", lambda: 1)
+    monkeypatch.setattr(threads._occupancy, "mean", 0.2)
+    assert threads.crowded() and not threads.loaded()
+    monkeypatch.setattr(threads._occupancy, "mean", 0.9)
+    assert threads.loaded()
+    monkeypatch.setattr(threads, "_runnable_others", lambda: None)  # no /proc: unknown
+    assert not threads.loaded()
 
 
 def test_a_job_on_one_thread_runs_its_serial_form(machine, monkeypatch):
@@ -334,6 +356,9 @@ def test_own_pool_threads_are_never_counted_as_other_work(monkeypatch):
     runnable, read from their own stat files."""
     monkeypatch.setattr(threads, "_cpus", 2)
     threads.parallel_map(lambda i: sum(range(20_000)), range(8), 2)  # start the pool
+    deadline = time.perf_counter() + 5  # a new pool's helper enrols as it starts, which
+    while not threads._own and time.perf_counter() < deadline:  # may be after the map
+        time.sleep(0.001)
     assert threads._own and all(fd >= 0 for fd in threads._own.values())
     assert threads._own_runnable() in range(len(threads._own) + 1)
     release = threading.Event()

@@ -14,6 +14,9 @@ kept under a digest of those constants: a new calibration starts them afresh. Th
 written beside the calibration (same signature, atomic), merged with what other
 processes wrote, at most every :data:`SAVE_INTERVAL` seconds and at exit. The first call
 of each plan is not counted: it pays one-time costs (compilation, scratch buffers).
+
+Calls made while other work held half the CPUs or more teach corrections of their own,
+which price plans made under such load (:func:`under_load`; :mod:`.learned_keys`).
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ from collections.abc import Callable
 from typing import Any
 
 from . import learned_file as _file
+from . import learned_keys as _keys
 from . import threads as _threads
-from .costs import dtype_name
 from .learned_file import LEARNED_FILE
+from .learned_keys import size_class, subject
 
 __all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled", "evidence",
            "observe", "on_change", "reset", "save", "set_clock", "settle", "size_class",
-           "subject", "table", "timed"]
+           "subject", "table", "timed", "under_load"]
 
 ENV = "FFTCONV_LEARN"
 #: Ratios kept per (strategy, size class).
@@ -47,8 +51,6 @@ WINDOW = 31
 MIN_OBSERVATIONS = 3
 #: Largest factor by which one observation may move a correction.
 MAX_STEP = 2.0
-#: Corrections are clamped to [1/LIMIT, LIMIT].
-LIMIT = 100.0
 #: Seconds between saves of new observations (plus one at exit).
 SAVE_INTERVAL = 30.0
 #: Observations kept pending before the corrections are brought up to date, or seconds
@@ -62,7 +64,8 @@ _lock = threading.RLock()
 _clock: Callable[[], float] = time.perf_counter
 _ratios: dict[str, list[float]] = {}  # log ratios, oldest first
 _applied: dict[str, float] = {}  # correction in force
-_family_medians: dict[tuple[str, ...], float] = {}  # medians of _applied by family
+_pooled: dict[str, Any] = {}  # figures pooled from _applied (family medians, load factor)
+_has_busy = False  # whether any correction learned under load is in force
 _planned: dict[str, float] = {}  # correction at the last generation bump
 _unsaved: dict[str, list[float]] = {}
 _loaded_for: str | None = None  # digest of the constants the state belongs to
@@ -86,31 +89,6 @@ def set_clock(fn: Callable[[], float] | None) -> None:
     _clock = time.perf_counter if fn is None else fn
 
 
-def size_class(points: int) -> int:
-    """Size class of a problem with ``points`` output samples: ``log4(points)``."""
-    return max(int(points), 1).bit_length() // 2
-
-
-def subject(strategy: str, estimate: Any, dtype: Any, workers: int = 1) -> str:
-    """What a correction is kept for: a strategy on one compute dtype, the branch of its
-    cost model where it has several (``estimate.variant``, e.g. ``direct:float32:axpy``)
-    or else its transform size (``overlap:float32:256x256``), and the threads it may use
-    (``:2t`` for two): each runs at its own rate (FFTW's speed per point varies with the
-    size; what a second thread gains varies with the work), so one wrong constant is
-    corrected without moving the others."""
-    variant = getattr(estimate, "variant", "")
-    if not variant:
-        shape = getattr(estimate, "fft_shape", None)
-        variant = "x".join(map(str, shape)) if shape else ""
-    dtype = dtype if isinstance(dtype, str) else dtype_name(dtype)
-    name = f"{strategy}:{dtype}:{variant}" if variant else f"{strategy}:{dtype}"
-    return f"{name}:{workers}t" if workers > 1 else name
-
-
-def _key(strategy: str, points: int) -> str:
-    return f"{strategy}/{size_class(points)}"
-
-
 _digest_of: tuple[Any, str] | None = None  # (the constants dict, its digest)
 
 
@@ -125,7 +103,7 @@ def _digest(costs: dict[str, Any]) -> str:
 
 def _ensure_loaded() -> None:
     """Load the saved corrections for the constants in force (again after they change)."""
-    global _loaded_for, _generation, _atexit, _last_save
+    global _loaded_for, _generation, _atexit, _last_save, _has_busy
     from .costs import machine_costs
 
     digest = _digest(machine_costs())
@@ -133,7 +111,7 @@ def _ensure_loaded() -> None:
         return
     _ratios.clear()
     _applied.clear()
-    _family_medians.clear()
+    _pooled.clear()
     _planned.clear()
     _unsaved.clear()
     _loaded_for = digest
@@ -142,17 +120,11 @@ def _ensure_loaded() -> None:
     for key, ratios in _file.read(digest, WINDOW).items():
         _ratios[key] = ratios
         if len(ratios) >= MIN_OBSERVATIONS:
-            _applied[key] = _planned[key] = _target(ratios)
+            _applied[key] = _planned[key] = _keys.factor(ratios)
+    _has_busy = any(map(_keys.is_busy, _applied))
     if not _atexit:
         atexit.register(_save_at_exit)
         _atexit = True
-
-
-def _target(ratios: list[float]) -> float:
-    s = sorted(ratios)
-    mid = len(s) // 2
-    median = s[mid] if len(s) % 2 else 0.5 * (s[mid - 1] + s[mid])
-    return min(max(math.exp(median), 1 / LIMIT), LIMIT)
 
 
 def enabled() -> bool:
@@ -174,47 +146,63 @@ def _enabled_now() -> bool:
     return _enabled_seen[1]
 
 
-def correction(strategy: str, points: int) -> float:
-    """Factor to multiply the model's estimate for ``strategy`` by, at this size."""
-    factor = _own(strategy, points) if _enabled_now() else None
+def correction(strategy: str, points: int, busy: bool = False) -> float:
+    """Factor to multiply the model's estimate for ``strategy`` by, at this size; under
+    load (``busy``, see :func:`under_load`) its correction learned under load, else its
+    idle one times the load factor."""
+    factor = _own(strategy, points, busy) if _enabled_now() else None
     return 1.0 if factor is None else factor
 
 
-def _own(strategy: str, points: int) -> float | None:  # the correction in force, if any
+def _own(strategy: str, points: int, busy: bool) -> float | None:  # in force, if any
     settle()
     with _lock:
         _ensure_loaded()
-        return _applied.get(_key(strategy, points))
+        key = _keys.key(strategy, points)
+        found = _applied.get(_keys.busy_key(key)) if busy else None
+        if found is not None or not busy:
+            return _applied.get(key) if found is None else found
+        load = _pooled_figure("load")
+        idle = _applied.get(key)
+        return idle if load is None else load * (1.0 if idle is None else idle)
 
 
-def evidence(strategy: str, points: int) -> float | None:
+def evidence(strategy: str, points: int, busy: bool = False) -> float | None:
     """The correction timings back for ``strategy`` at this size: its own, else the
     median of its family's (same strategy, dtype and threads, other sizes and branches),
-    else None. Only the choice of one thread over several asks for it: on several
+    else None; under load (``busy``), its own under load, else the idle figure times the
+    load factor. Only the choice of one thread over several asks for it: on several
     threads a family's corrections vary with the size (small jobs' threads gain little)."""
     if not _enabled_now():
         return None
-    factor = _own(strategy, points)
+    settle()
     with _lock:
-        return _family_median(strategy) if factor is None else factor
+        _ensure_loaded()
+        key = _keys.key(strategy, points)
+        found = _applied.get(_keys.busy_key(key)) if busy else None
+        if found is not None:
+            return found
+        found = _applied.get(key)
+        if found is None:
+            found = _pooled_figure("family").get(_keys.family(strategy))
+        load = _pooled_figure("load") if busy and found is not None else None
+        return found if load is None else found * load
 
 
-def _family(subject_: str) -> tuple[str, str, str]:
-    """A subject's family: its strategy, dtype and threads (not its branch or size)."""
-    parts = subject_.split(":")
-    last = parts[-1]
-    threads = last if len(parts) > 2 and last[-1:] == "t" and last[:-1].isdigit() else "1t"
-    return parts[0], parts[1] if len(parts) > 1 else "", threads
+def _pooled_figure(name: str) -> Any:
+    """``"family"`` (medians by family) or ``"load"`` (the load factor), computed once
+    per change of the corrections in force (under _lock)."""
+    if not _pooled:
+        _pooled.update(family=_keys.family_medians(_applied),
+                       load=_keys.load_factor(_applied))
+    return _pooled[name]
 
 
-def _family_median(subject_: str) -> float | None:
-    """The median of the corrections in force in the family of ``subject_`` (under _lock)."""
-    if not _family_medians:
-        logs: dict[tuple[str, ...], list[float]] = {}
-        for key, value in _applied.items():
-            logs.setdefault(_family(key.rpartition("/")[0]), []).append(math.log(value))
-        _family_medians.update((family, _target(v)) for family, v in logs.items())
-    return _family_medians.get(_family(subject_))
+def under_load() -> bool:
+    """Whether plans made now are priced for a loaded machine: other work has held half
+    the CPUs or more (:func:`~fftconv._machine.threads.loaded`), and calls under load
+    have taught a correction (until then the idle figures serve either way)."""
+    return _has_busy and _enabled_now() and _threads.loaded()
 
 
 def observe(strategy: str, points: int, estimated: float, measured: float) -> None:
@@ -236,7 +224,7 @@ def observe(strategy: str, points: int, estimated: float, measured: float) -> No
 def settle() -> None:
     """Fold the pending observations into the corrections; tell the listeners when one
     moved enough to make remembered decisions stale (a no-op when nothing is pending)."""
-    global _generation, _pending_seconds
+    global _generation, _pending_seconds, _has_busy
     _pending_seconds = 0.0
     if not _pending:
         return
@@ -251,20 +239,21 @@ def settle() -> None:
         new: dict[str, int] = {}
         for strategy, points, estimated, measured in batch:
             ratio = math.log(measured / estimated)
-            key = _key(strategy, points)
+            key = _keys.key(strategy, points)
             ratios = _ratios.setdefault(key, [])
             ratios.append(ratio)
             _unsaved.setdefault(key, []).append(ratio)
             if len(ratios) >= MIN_OBSERVATIONS:  # observations that may move the correction
                 new[key] = new.get(key, 0) + 1
-        if new:  # family medians are recomputed from the corrections now in force
-            _family_medians.clear()
+        if new:  # pooled figures are recomputed from the corrections now in force
+            _pooled.clear()
         for key, count in new.items():
             ratios = _ratios[key]
             del ratios[:-WINDOW]
             old = _applied.get(key, 1.0)
             step = MAX_STEP ** count  # at most MAX_STEP per observation
-            _applied[key] = value = min(max(_target(ratios), old / step), old * step)
+            _applied[key] = value = min(max(_keys.factor(ratios), old / step), old * step)
+            _has_busy = _has_busy or _keys.is_busy(key)
             if abs(math.log(value / _planned.get(key, 1.0))) > math.log1p(_REPLAN):
                 _planned[key] = value
                 _generation += 1
@@ -311,9 +300,11 @@ def timed(plan: Any, start: float) -> None:
     cannot keep: ``plan.__dict__["_learn_once"]`` holds the clock reading before it was
     built, and its making and first call are what every such call costs), nor a call
     that ran on fewer threads than planned because the machine was
-    busy (:func:`~fftconv._machine.threads.reduced`), nor one made while other work held
-    every CPU (:func:`~fftconv._machine.threads.crowded`): those measure the load, not
-    the model.
+    busy (:func:`~fftconv._machine.threads.reduced`): it ran another plan than the one
+    timed. A call made while other work has held half the CPUs or more
+    (:func:`~fftconv._machine.threads.loaded`) teaches the corrections under load; one
+    made beside work seen only in passing (:func:`~fftconv._machine.threads.crowded`)
+    teaches neither kind.
     """
     elapsed = _clock() - start
     contended = _threads.reduced()  # asked on every call: asking clears it
@@ -325,13 +316,16 @@ def timed(plan: Any, start: float) -> None:
         if once is None:
             return
         elapsed, seen = elapsed + start - once, ()  # from before the plan was made
-    if contended or not _enabled_now() or _threads.crowded():
+    if contended or not _enabled_now():
+        return
+    load = _keys.BUSY if _threads.loaded() else ""
+    if not load and _threads.crowded():
         return
     if not seen:
         seen = state["_learning_key"] = (
             subject(plan.method, plan.estimate, plan.problem.compute_dtype, plan.threads),
             math.prod(plan.problem.out_shape), model_seconds(plan.estimate))
-    observe(seen[0], seen[1], seen[2], elapsed)
+    observe(seen[0] + load, seen[1], seen[2], elapsed)
 
 
 def save() -> None:
@@ -354,13 +348,14 @@ def _save_at_exit() -> None:
 
 def reset(*, forget_file: bool = False) -> None:
     """Forget the corrections (after a calibration, or in tests); optionally the file."""
-    global _loaded_for, _generation, _enabled_seen
+    global _loaded_for, _generation, _enabled_seen, _has_busy
     _enabled_seen = (-1.0, True)
+    _has_busy = False
     with _lock:
         _pending.clear()
         _ratios.clear()
         _applied.clear()
-        _family_medians.clear()
+        _pooled.clear()
         _planned.clear()
         _unsaved.clear()
         _loaded_for = None
@@ -382,8 +377,10 @@ def table() -> dict[str, tuple[float, int]]:
         return {k: (_applied.get(k, 1.0), len(v)) for k, v in sorted(_ratios.items())}
 
 
-def describe(strategy: str | None = None, points: int | None = None) -> str:
-    """One line: where the constants come from, and the learned corrections behind them."""
+def describe(strategy: str | None = None, points: int | None = None,
+             busy: bool = False) -> str:
+    """One line: where the constants come from, and the learned corrections behind them
+    (for ``strategy`` at this size: under load where ``busy``)."""
     from .costs import source
 
     src = source()
@@ -392,9 +389,12 @@ def describe(strategy: str | None = None, points: int | None = None) -> str:
         return f"{base}; learned corrections off ({ENV})"
     rows = table()
     if strategy is not None and points is not None:
-        factor, n = rows.get(_key(strategy, points), (1.0, 0))
-        if n >= MIN_OBSERVATIONS:
-            return f"{base}; learned x{factor:.3g} for {strategy} at this size ({n} calls)"
+        key = _keys.key(strategy, points)
+        n = rows.get(_keys.busy_key(key) if busy else key, (1.0, 0))[1]
+        where = " under load" if busy else ""
+        if n >= MIN_OBSERVATIONS or busy:  # under load, the load factor may stand in
+            return (f"{base}; learned x{correction(strategy, points, busy):.3g} for {strategy}"
+                    f" at this size{where} ({n} calls{where})")
         return f"{base}; no learned correction for {strategy} at this size ({n} calls)"
     learned = sum(1 for _, n in rows.values() if n >= MIN_OBSERVATIONS)
     return f"{base}; {learned} learned corrections from {sum(n for _, n in rows.values())} calls"

@@ -33,8 +33,8 @@ from typing import TypeVar
 
 from .workers import _cpu_count
 
-__all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "crowded", "free_threads", "parallel_map", "piece_count",
-           "reduced", "run_ranges", "set_probe", "threads_for"]
+__all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "crowded", "free_threads", "loaded",
+           "parallel_map", "piece_count", "reduced", "run_ranges", "set_probe", "threads_for"]
 
 #: Below this much work one thread is faster: waking pool threads costs more. Work is
 #: multiply-adds plus :data:`ELEMENT_MACS` per element read or written, so that long,
@@ -204,6 +204,18 @@ def crowded() -> bool:
     them, and its timing measures the load rather than the machine)."""
     others = _runnable_others()
     return others is not None and others >= max(1, _cpus // 2)
+
+
+def loaded() -> bool:
+    """Whether other runnable threads have held half the CPUs or more over the last
+    :data:`_HOLD_SECONDS` (their running mean, not the reading now, so that work seen in
+    passing does not count): then timings measure the machine under load, and the
+    planner prices plans by what such timings taught it."""
+    others = _runnable_others()
+    if others is None:
+        return False
+    mean = others if _probe is not None else int(_occupancy.mean + 0.5)
+    return mean >= max(1, _cpus // 2)
 
 
 def reduced() -> bool:
