@@ -16,6 +16,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from fftconv._machine import jit
+
+# A benchmark measures a process in its steady state, with compiled code loaded; a short
+# script's first calls, which run without it, are bench_startup.py's subject.
+jit.import_numba()
+
 #: A contender whose last call took less than this is warmed before each timed call.
 SHORT = 5e-3
 

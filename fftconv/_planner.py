@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ._machine import jit as _jit
 from ._machine import learning as _learning
 from ._machine.cache import read_json, write_json
 from ._machine.schema import DECISIONS
@@ -59,8 +60,9 @@ class Decision:
         return "measure" if self.measured else "estimate"
 
 
-#: Decisions of this process, by (problem, workers, priced under load).
-_decisions: dict[tuple[Problem, int, bool], Decision] = {}
+#: Decisions of this process, by (problem, workers, priced under load, with compiled
+#: code's loading to pay).
+_decisions: dict[tuple[Problem, int, bool, bool], Decision] = {}
 _DECISIONS_MAX = 1024
 #: Decisions of ``effort='measure'``, by stable problem key; loaded from the cache directory.
 _measured: dict[str, tuple[str, dict[str, float]]] | None = None
@@ -150,10 +152,11 @@ def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers:
 _stamp = 0  # changes whenever learned corrections moved: earlier choices may be stale
 
 
-def stamp() -> tuple[int, bool]:
-    """Changes whenever remembered choices may be stale: learned corrections moved, or
-    the machine came under load or left it (where that changes the prices)."""
-    return _stamp, _learning.under_load()
+def stamp() -> tuple[int, bool, bool]:
+    """Changes whenever remembered choices may be stale: learned corrections moved, the
+    machine came under load or left it (where that changes the prices), or compiled code
+    no longer has its loading to pay (:func:`~._machine.jit.pending`)."""
+    return _stamp, _learning.under_load(), _jit.pending()
 
 
 def _forget_decisions() -> None:
@@ -168,12 +171,14 @@ def _forget_decisions() -> None:
 def still_chosen(plan: Plan) -> bool:
     """Whether ``auto`` would still choose ``plan``'s strategy for its problem (checked
     once per change of :func:`stamp`; plans of a named method or of measurement always
-    stand)."""
+    stand, except a numpy stand-in once compiled code is worth loading)."""
     made, now = plan.__dict__.get("_stamp"), stamp()
     if made is None or made == now:
         return True
+    if plan.estimate.variant == "taps" and not _jit.pending():
+        return False  # the numpy stand-in served until compiled code was worth loading
     decision = decide(plan.problem, "auto", "estimate", plan.workers, None)
-    if decision.best != plan.method:
+    if not plan._explicit and decision.best != plan.method:
         return False
     plan.__dict__["_stamp"] = now
     return True
@@ -214,7 +219,7 @@ def decide(problem: Problem, method: str, effort: str, workers: int,
     """
     _learning.settle()  # pending timings may move a correction: decide on the latest
     busy = _learning.under_load()
-    key = (problem, workers, busy)
+    key = (problem, workers, busy, _jit.pending())
     decision = _decisions.get(key)
     if decision is None:
         cands = candidates(problem, workers, busy)
@@ -273,7 +278,7 @@ def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str
     owned by the plan)."""
     decision = decide(problem, method, effort, workers, kernel, dtype)
     plan = _assemble(problem, kernel, decision, method, effort, workers, dtype)
-    if method == "auto" and effort == "estimate":
+    if (method == "auto" and effort == "estimate") or plan.estimate.variant == "taps":
         plan.__dict__["_stamp"] = stamp()
     if effort == "measure":
         from ._machine.fft import save_wisdom

@@ -25,6 +25,12 @@ def pytest_configure(config):
     from fftconv._machine import threads
 
     threads.set_probe(lambda: 0)
+    # Until compiled code is loaded, small problems run on numpy stand-ins (see
+    # docs/planner.md, "Short-lived processes"); the suite tests a process in its steady
+    # state, with compiled code loaded (tests/test_taps.py tests the other).
+    from fftconv._machine import jit
+
+    jit.import_numba()
 
 
 @pytest.fixture

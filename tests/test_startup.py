@@ -17,11 +17,13 @@ import json, sys
 import numpy as np
 import fftconv
 after_import = sorted(sys.modules)
-fftconv.convolve(np.ones((64, 64), np.float32), np.ones((3, 3), np.float32), "same")
+fftconv.convolve(np.ones(500, np.float32), np.array([1, 2, 1], np.float32), "same")
 after_direct = sorted(sys.modules)
+fftconv.convolve(np.ones((64, 64), np.float32), np.ones((3, 3), np.float32), "same")
+after_small = sorted(sys.modules)
 fftconv.convolve(np.ones((64, 64), np.float32), np.ones((9, 9), np.float32), "same",
                  method="fft")
-print(json.dumps([after_import, after_direct, sorted(sys.modules)]))
+print(json.dumps([after_import, after_direct, after_small, sorted(sys.modules)]))
 """
 
 
@@ -44,15 +46,24 @@ def test_import_fftconv_is_light(modules):
         assert heavy not in after_import
 
 
-def test_a_first_direct_call_needs_neither_scipy_linalg_nor_pyfftw(modules):
+def test_a_first_small_call_needs_no_compiled_code_scipy_linalg_nor_pyfftw(modules):
+    """A first small call is cheaper summed tap by tap in numpy than loading numba's
+    compiled code (docs/planner.md, "Short-lived processes")."""
     after_direct = modules[1]
-    assert "numba" in after_direct  # it did compile-or-load the direct sum
-    for heavy in ("scipy.linalg", "pyfftw", "dask", "xarray", "scipy.fft"):
+    for heavy in ("numba", "scipy.linalg", "pyfftw", "dask", "xarray", "scipy.fft"):
         assert heavy not in after_direct, heavy
 
 
+def test_a_first_small_image_call_loads_no_compiled_code(modules):
+    """64x64 with 3x3: the tap sum and a small FFT cost about the same here, and either
+    is far cheaper than loading compiled code; which one wins is the constants' call."""
+    after_small = modules[2]
+    for heavy in ("numba", "scipy.linalg", "dask", "xarray"):
+        assert heavy not in after_small, heavy
+
+
 def test_a_first_fft_call_does_not_import_dask_or_xarray(modules):
-    after_fft = modules[2]
+    after_fft = modules[3]
     assert "pyfftw" in after_fft
     assert "dask" not in after_fft and "xarray" not in after_fft
 
@@ -81,6 +92,7 @@ def test_an_unwritable_compiled_code_cache_works_quietly(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     proc = _run("import numpy as np, fftconv\n"
+                "from fftconv._machine import jit; jit.import_numba()  # compiled code\n"
                 "print(fftconv.convolve(np.ones(5, np.float32), np.ones(3, np.float32)))",
                 NUMBA_CACHE_DIR=str(blocker / "cache"))
     assert proc.returncode == 0, proc.stderr
@@ -119,6 +131,7 @@ def test_a_second_process_compiles_nothing_for_a_first_small_call(tmp_path):
     process, none compiled again (a compiled function numba cannot cache, such as one
     calling another through a closure, would be compiled in every process: seconds)."""
     code = ("import numpy as np, fftconv\n"
+            "from fftconv._machine import jit; jit.import_numba()  # compiled code, not taps\n"
             "fftconv.convolve(np.ones((64, 64), np.float32), np.ones((3, 3), np.float32),"
             " 'same')\n"
             "fftconv.convolve(np.ones((64, 64)), np.random.default_rng(0).random((5, 5)),"

@@ -45,7 +45,7 @@ def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
     than the register-blocked sum serves, so the strategy times the kernel it costs)."""
     from .._engine import Options
     from .._validate import make_problem
-    from ..strategies import registry
+    from ..strategies import Estimate, registry
 
     taps = 15
     rng = np.random.default_rng(0)
@@ -56,9 +56,8 @@ def _direct(dtype: str, side: int, repeat: int, workers: int = 1) -> float:
                                      Options(mode="valid", conjugate=False, dtype=None),
                                      flip=False, kernel=k[0])
     assert prepared is not None
-    direct = registry()["direct"]
-    run = direct.build(problem, prepared, direct.estimate(problem, _costs.machine_costs(),
-                                                          workers), workers)
+    direct = registry()["direct"]  # the row-axpy sum, whatever else the estimate offers
+    run = direct.build(problem, prepared, Estimate(0.0, 0, variant="axpy"), workers)
     return best_time(lambda: run(x, out), repeat) / (side * side * taps * taps)
 
 
@@ -160,8 +159,40 @@ def _overheads(repeat: int) -> dict[str, float]:
     # the median, not the minimum: this cost is itself a wake-up latency
     dispatch = median_time(lambda: parallel_map(lambda i: None, range(4), 2), 50 * repeat,
                            math.inf) if _cpu_count() > 1 else 0.0
+    a, b = np.ones(16), np.empty(16)
+    numpy_call = best_time(lambda: np.multiply(a, 2.0, out=b), 50 * repeat)
     return {"call": call, "direct": call, "fft": max(fft_call, call), "block": block,
-            "parallel": dispatch}
+            "parallel": dispatch, "numpy_call": numpy_call}
+
+
+#: A new process loading numba and running its first cached sum (fftconv imported first).
+_LOAD = """
+import sys, time
+import numpy as np
+import fftconv.strategies.direct as direct
+x, out = np.ones((1, 64, 64), np.float32), np.empty((1, 62, 62), np.float32)
+k = np.ones((1, 3, 3), np.float32)
+t0 = time.perf_counter()
+run = direct.blocked_sum(x.shape, k, out.shape, 1, ((0, 0), (0, 0)))
+run(x, out)
+t1 = time.perf_counter()
+run(x, out)
+print(t1 - t0 - (time.perf_counter() - t1))
+"""
+
+
+def _jit_load(runs: int) -> float:
+    """Seconds a new process spends loading compiled code: importing numba and its first
+    cached sum (the median of ``runs`` fresh processes, the cache warmed by the first)."""
+    import subprocess
+    import sys
+
+    times = []
+    for _ in range(runs + 1):
+        done = subprocess.run([sys.executable, "-c", _LOAD], capture_output=True, text=True,
+                              check=True, timeout=120)
+        times.append(float(done.stdout.split()[-1]))
+    return float(np.median(times[1:]))
 
 
 
@@ -260,6 +291,7 @@ def _steps(quick: bool) -> Iterator[tuple[str, Callable[[], Any]]]:
     yield "FFT prime factors", lambda: ("prime_weight", None, _prime_weights(repeat, quick))
     yield "memory bandwidth", lambda: ("memory_per_byte", None, _memory(repeat))
     yield "call overheads", lambda: ("overhead", None, _overheads(repeat))
+    yield "loading compiled code", lambda: ("overhead", "jit_load", _jit_load(1 if quick else 3))
     yield "threads", lambda: ("threads", None, _parallel(repeat, quick))
     yield "fftconv.nn kernels", lambda: ("nn", None, _nn(repeat))
 

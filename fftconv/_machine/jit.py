@@ -12,6 +12,13 @@ of type and compiler objects: about 0.3 s of a short script's wall time. An exit
 (:func:`_freeze_at_exit`) moves the objects alive at exit to the collector's permanent
 generation (``gc.freeze``), so those collections skip them; the process frees its memory
 as it ends, and objects made later (other exit hooks) are collected as usual.
+
+Loading numba and a first cached function costs a short script more than its whole work
+(``costs['overhead']['jit_load']``, about half a second). So until numba is loaded, the
+planner adds that to the compiled strategies' estimates (:func:`load_seconds`), and small
+problems run on numpy stand-ins, which count what they spend over the compiled code
+(:func:`rent`). Once that adds up to the loading, the compiled code is priced without it
+(the ski-rental rule; :mod:`fftconv.strategies._taps` explains it).
 """
 
 from __future__ import annotations
@@ -23,10 +30,39 @@ import threading
 import types
 from typing import Any
 
-__all__ = ["import_numba", "njit"]
+__all__ = ["import_numba", "load_seconds", "njit", "pending", "rent"]
 
 _BLAS = "scipy.linalg.cython_blas"
 _lock = threading.Lock()
+_rented = 0.0  # seconds the numpy stand-ins spent over the compiled code's estimates
+_renting = True  # until the rent reached the loading
+
+
+def pending() -> bool:
+    """Whether compiled code still has its loading to pay in this process: numba is not
+    imported, and the stand-ins have not yet spent as much over it as loading takes."""
+    return _renting and not _numba_loaded()
+
+
+def _numba_loaded() -> bool:
+    return "numba" in sys.modules
+
+
+def load_seconds(costs: dict[str, Any]) -> float:
+    """What loading compiled code adds to a call now: ``costs['overhead']['jit_load']``
+    while :func:`pending`, else 0."""
+    return float(costs["overhead"]["jit_load"]) if pending() else 0.0
+
+
+def rent(seconds: float, limit: float) -> None:
+    """Count ``seconds`` a stand-in spent over the compiled code's estimate; once the
+    count reaches ``limit`` (the loading), compiled code is priced without its loading
+    (the planner's remembered choices are checked again: :func:`pending` is part of
+    their stamp)."""
+    global _rented, _renting
+    _rented += seconds  # a lost update between threads only delays the switch
+    if _rented >= limit:
+        _renting = False
 
 
 def import_numba() -> Any:

@@ -148,8 +148,7 @@ def _enabled_now() -> bool:
 
 def correction(strategy: str, points: int, busy: bool = False) -> float:
     """Factor to multiply the model's estimate for ``strategy`` by, at this size; under
-    load (``busy``, see :func:`under_load`) its correction learned under load, else its
-    idle one times the load factor."""
+    load (``busy``: :func:`under_load`) its own learned so, else idle x the load factor."""
     factor = _own(strategy, points, busy) if _enabled_now() else None
     return 1.0 if factor is None else factor
 
@@ -280,7 +279,8 @@ def corrected(strategy: str, points: int, estimate: Any, factor: float | None = 
         factor = correction(strategy, points)
     if factor == 1.0:
         return estimate
-    out = dataclasses.replace(estimate, seconds=estimate.seconds * factor)
+    once = getattr(estimate, "once", 0.0)  # paid once: not what the timings correct
+    out = dataclasses.replace(estimate, seconds=(estimate.seconds - once) * factor + once)
     with _lock:
         _model_seconds[out] = estimate.seconds
     return out
@@ -295,36 +295,36 @@ def model_seconds(estimate: Any) -> float:
 def timed(plan: Any, start: float) -> None:
     """Count one call of ``plan`` that began at ``clock()() == start``.
 
-    The first call of a plan is not counted (it pays for compilation and scratch
-    buffers) unless the plan was made for that call alone (a one-shot call the call memo
-    cannot keep: ``plan.__dict__["_learn_once"]`` holds the clock reading before it was
-    built, and its making and first call are what every such call costs), nor a call
-    that ran on fewer threads than planned because the machine was
-    busy (:func:`~fftconv._machine.threads.reduced`): it ran another plan than the one
-    timed. A call made while other work has held half the CPUs or more
+    A plan's first call is not counted (it pays for compilation and scratch buffers)
+    unless the plan was made for that call alone (``plan.__dict__["_learn_once"]``: the
+    clock before it was built; what every such call costs is its making and one call).
+    Nor is a call that ran on fewer threads than planned
+    (:func:`~fftconv._machine.threads.reduced`). A call made under load
     (:func:`~fftconv._machine.threads.loaded`) teaches the corrections under load; one
-    made beside work seen only in passing (:func:`~fftconv._machine.threads.crowded`)
-    teaches neither kind.
+    beside work seen only in passing (:func:`~fftconv._machine.threads.crowded`), neither.
     """
     elapsed = _clock() - start
     contended = _threads.reduced()  # asked on every call: asking clears it
     state = plan.__dict__
-    seen = state.get("_learning_key")
+    seen, first = state.get("_learning_key"), False
     if seen is None:  # the first call: only marked (most one-shot plans have no second)
         state["_learning_key"] = ()
-        once = state.pop("_learn_once", None)
-        if once is None:
+        made = state.pop("_learn_once", None)
+        if made is None:
             return
-        elapsed, seen = elapsed + start - once, ()  # from before the plan was made
+        elapsed, first = elapsed + start - made, True  # from before the plan was made
     if contended or not _enabled_now():
         return
     load = _keys.BUSY if _threads.loaded() else ""
     if not load and _threads.crowded():
         return
-    if not seen:
-        seen = state["_learning_key"] = (
-            subject(plan.method, plan.estimate, plan.problem.compute_dtype, plan.threads),
-            math.prod(plan.problem.out_shape), model_seconds(plan.estimate))
+    if first or not seen:  # a first call pays the estimate's one-time part; others not
+        est = plan.estimate
+        seen = (subject(plan.method, est, plan.problem.compute_dtype, plan.threads),
+                math.prod(plan.problem.out_shape),
+                model_seconds(est) - (0.0 if first else getattr(est, "once", 0.0)))
+        if not first:
+            state["_learning_key"] = seen
     observe(seen[0] + load, seen[1], seen[2], elapsed)
 
 

@@ -51,6 +51,9 @@ class Estimate:
         The branch of the strategy's cost model the estimate comes from, where it has
         several with their own constants (the direct sum's ``'axpy'``, ``'dense'`` and
         ``'sparse'`` sums); the planner learns a correction for each separately.
+    once : float
+        Seconds of ``seconds`` that this process pays once, on the plan's first call
+        (loading compiled code); the planner learns from the rest.
     """
 
     seconds: float
@@ -60,6 +63,7 @@ class Estimate:
     note: str = ""
     batch: int = 1
     variant: str = ""
+    once: float = 0.0
 
 
 class Strategy(Protocol):

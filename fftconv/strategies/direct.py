@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._machine import jit
 from .._machine.costs import direct_rate, dtype_name, threads_speedup
 from .._machine.threads import ELEMENT_MACS, PARALLEL_MIN_MACS
 from .._problem import Problem
@@ -67,7 +68,8 @@ class Direct:
     form, parallel over output rows and column chunks; the extension is never built (the
     boundary is followed through row and column index maps). Small and sparse 1-d and
     2-d kernels use a register-blocked sum instead where its rate is lower
-    (:func:`best_sum`).
+    (:func:`best_sum`). Before compiled code is worth loading in a process, small
+    problems are summed tap by tap in numpy (:mod:`._taps`).
     """
 
     name: ClassVar[str] = "direct"
@@ -80,15 +82,26 @@ class Direct:
         traffic = elements * problem.compute_dtype.itemsize
         fixed = costs["overhead"]["direct"] + traffic * costs["memory_per_byte"]
         seconds, kind, note = best_sum(problem, costs, workers)
-        return Estimate(seconds=fixed + seconds, memory=0, note=note, variant=kind)
+        once = 0.0 if kind == "taps" else jit.load_seconds(costs)
+        if once:
+            note += f", +{once:.2g} s to load compiled code"
+        return Estimate(seconds=fixed + seconds + once, memory=0, note=note, variant=kind,
+                        once=once)
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
         kind = estimate.variant  # the estimate made for these workers chose the sum
-        if kind not in ("axpy", "dense", "sparse"):  # an estimate from elsewhere
+        if kind not in ("axpy", "dense", "sparse", "taps"):  # an estimate from elsewhere
             from .._machine.costs import machine_costs
 
             kind = best_sum(problem, machine_costs(), workers)[1]
+        if kind == "taps":
+            from .._machine.costs import machine_costs
+            from . import _taps
+
+            costs = machine_costs()  # what each call spends over the compiled sum
+            over = _taps.seconds(problem, costs) - best_sum(problem, costs, workers, False)[0]
+            return _taps.prepare(problem, kernel, max(over, 0.0))
         if kind != "axpy":
             from ._small_kernel import prepare as blocked
 
@@ -116,8 +129,13 @@ def _compute_seconds(problem: Problem, costs: dict, workers: int, macs: int,
             + seconds / threads_speedup(costs, "direct", threads))
 
 
-def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, str]:
+def best_sum(problem: Problem, costs: dict, workers: int,
+             taps: bool | None = None) -> tuple[float, str, str]:
     """The cheapest of the direct sums: ``(compute seconds, kind, note)``.
+
+    ``taps``: whether the tap-by-tap numpy sum (kind ``'taps'``, :mod:`._taps`) competes;
+    by default while compiled code has its loading to pay (:func:`jit.pending`), whose
+    cost the caller adds to the compiled kinds.
 
     Kinds: ``'axpy'`` (:mod:`._direct_kernel`, any problem, zero taps skipped),
     ``'dense'`` (:mod:`._small_kernel`'s register-blocked sum over every tap of a kernel
@@ -135,6 +153,22 @@ def best_sum(problem: Problem, costs: dict, workers: int) -> tuple[float, str, s
     best = (_compute_seconds(problem, costs, workers, macs,
                              direct_rate(costs, problem.compute_dtype), axpy=True),
             "axpy", f"{macs:.3g} multiply-adds")
+    compiled = _best_compiled(problem, costs, workers, best)
+    if taps is None:
+        taps = jit.pending()
+    if taps:
+        from . import _taps
+
+        t = _taps.seconds(problem, costs)
+        if t < compiled[0] + jit.load_seconds(costs):
+            return t, "taps", f"{macs:.3g} multiply-adds, tap by tap in numpy"
+    return compiled
+
+
+def _best_compiled(problem: Problem, costs: dict, workers: int,
+                   best: tuple[float, str, str]) -> tuple[float, str, str]:
+    """The cheapest compiled sum, starting from the row-axpy one (``best``)."""
+    macs = problem.macs
     name = dtype_name(problem.compute_dtype)
     if problem.ndim not in (1, 2, 3) or name not in BLOCKED_DTYPES or min(problem.n) < 1:
         return best

@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._numerics.boundary import extend
+from .._machine import jit
 from .._machine.costs import direct_rate, threads_speedup
 from .._numerics.lowrank import factorize
 from .._problem import Problem
@@ -58,13 +59,15 @@ class Separable:
         macs *= rank
         item = problem.compute_dtype.itemsize
         traffic = rank * sum(problem.batch * math.prod(s) for s in shapes) * item
-        seconds = (costs["overhead"]["direct"] * problem.ndim * rank
+        once = jit.load_seconds(costs)  # its passes are the compiled sum
+        seconds = (once + costs["overhead"]["direct"] * problem.ndim * rank
                    + macs * direct_rate(costs, problem.compute_dtype)
                    / threads_speedup(costs, "direct", workers)
                    + traffic * costs["memory_per_byte"])
         memory = 2 * problem.batch * math.prod(shapes[0]) * item
-        return Estimate(seconds=seconds, memory=memory,
-                        note=f"rank {rank}: {macs:.3g} multiply-adds")
+        note = f"rank {rank}: {macs:.3g} multiply-adds"
+        return Estimate(seconds=seconds, memory=memory, once=once,
+                        note=note + (f", +{once:.2g} s to load compiled code" if once else ""))
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
