@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the same counts (they are cheap)")
     parser.add_argument("--out", help="also write the markdown table to this file")
     args = parser.parse_args(argv)
+    from fftconv._machine import jit
+
+    jit.import_numba()  # the steady state: compiled code loaded, not the numpy stand-in
     rng = np.random.default_rng(0)
     x = rng.standard_normal((512, 512))
     fftconv.convolve(rng.standard_normal((96, 80)), rng.standard_normal((5, 3)))  # warm-up

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _masked
+from ._machine import jit as _jit
 from ._machine import learning as _learning
 from ._machine import outputs
 from ._numerics import nonfinite as _nonfinite
@@ -242,6 +243,8 @@ class Plan:
         start = _learning.clock()()  # every call times itself for the planner to learn
         result = self._call(x, out)
         _learning.timed(self, start)
+        if "_rent" in self.__dict__:
+            _jit.rent(*self.__dict__["_rent"])
         return result
 
     def _oneshot(self, x: np.ndarray) -> np.ndarray:
@@ -252,6 +255,8 @@ class Plan:
             self._check_range(x)
         result = self._fresh(self._canonical(x))
         _learning.timed(self, start)
+        if "_rent" in self.__dict__:  # what the call spent while compiled code waits
+            _jit.rent(*self.__dict__["_rent"])
         return result
 
     def _check_range(self, x: np.ndarray) -> None:

@@ -27,7 +27,7 @@ from ._machine.schema import DECISIONS
 from ._machine.costs import machine_costs
 from ._plan import Candidate, LazyExecutor, Plan, PlanReport, needs_finite_check
 from ._problem import Problem
-from .strategies import registry
+from .strategies import Estimate, registry
 
 __all__ = ["Decision", "build_plan", "candidates", "choose", "clear_decisions", "decide",
            "rebound", "report_for", "stamp", "still_chosen"]
@@ -362,8 +362,32 @@ def _assemble(problem: Problem, kernel: np.ndarray, decision: Decision, method: 
     def report() -> PlanReport:
         return report_for(problem, decision, method, workers, effort)
 
-    return Plan(problem=problem, method=chosen, estimate=est, workers=workers,
+    plan = Plan(problem=problem, method=chosen, estimate=est, workers=workers,
                 _report=report, _kernel=kernel, _execute=execute,
                 _fallback=_direct_fallback(problem, kernel, workers), _explicit=method != "auto",
                 _dtype_override=dtype, _check_finite=needs_finite_check(problem, chosen),
                 _threads=cand.threads or 0)
+    rent = _rent(decision, est, None if method == "auto" else chosen)
+    if rent:
+        plan.__dict__["_rent"] = rent
+    return plan
+
+
+def _rent(decision: Decision, est: Estimate,
+          named: str | None) -> tuple[float, float] | None:
+    """``(seconds, loading)``: what a call of the plan of ``est`` spends over the cheapest
+    candidate with compiled code loaded (only the ``named`` strategy's, where the caller
+    named one), while that loading is still to pay (:func:`~._machine.jit.rent`); None
+    when it spends nothing over it."""
+    if not _jit.pending():
+        return None
+    loaded = [c.estimate.seconds - c.estimate.once if c.estimate.loaded is None
+              else c.estimate.loaded
+              for c in decision.candidates if c.rejected is None and c.estimate is not None
+              and named in (None, c.name)]
+    over = est.seconds - est.once - min(loaded, default=math.inf)
+    if not over > 0:
+        return None
+    from ._machine.costs import machine_costs
+
+    return over, float(machine_costs()["overhead"]["jit_load"])

@@ -149,6 +149,35 @@ def test_the_stand_in_pays_rent_until_loading_is_worth_it(unloaded, monkeypatch)
     assert picks.index(picks[-1]) <= 4, picks
 
 
+def test_any_strategy_chosen_while_compiled_code_waits_pays_rent(unloaded, monkeypatch):
+    """An FFT chosen only because compiled code has its loading to pay counts what it
+    spends over the compiled sum, so a process repeating the call moves to the compiled
+    sum after the loading's worth of calls; a strategy the caller named pays nothing."""
+    costs = _costs.default_costs()
+    costs["overhead"]["jit_load"] = 0.05
+    monkeypatch.setattr(_costs, "_costs", costs)
+    rng = np.random.default_rng(0)
+    x, k = rng.standard_normal((512, 512)), rng.standard_normal((7, 7))
+    named = fftconv.plan_convolve(x.shape, k, method="fft")
+    assert "_rent" not in named.__dict__
+    compiled = fftconv.plan_convolve(x.shape, k, method="direct").estimate.loaded
+    auto = fftconv.plan_convolve(x.shape, k).estimate.seconds
+    picks, rents = [], []
+    for _ in range(200):
+        fftconv.convolve(x, k)
+        ((plan, _),) = fftconv._engine.calls._data.values()
+        picks.append(plan.method)
+        rents.append(plan.__dict__.get("_rent"))
+        if plan.method == "direct":
+            break
+    assert picks[0] in ("fft", "overlap"), picks
+    over, limit = rents[0]
+    assert limit == 0.05 and over == pytest.approx(auto - compiled) and over > 0
+    assert picks[-1] == "direct" and not jit.pending(), picks
+    assert plan.estimate.once == 0 and plan.estimate.variant != "taps"
+    assert 2 <= len(picks) <= 100, len(picks)
+
+
 def test_learning_corrects_the_repeated_part_only(learn, monkeypatch):
     est = Estimate(seconds=1.0, memory=0, once=0.6)
     assert learning.corrected("direct:float32", 100, est, 2.0).seconds == pytest.approx(1.4)

@@ -54,6 +54,11 @@ class Estimate:
     once : float
         Seconds of ``seconds`` that this process pays once, on the plan's first call
         (loading compiled code); the planner learns from the rest.
+    loaded : float or None
+        Seconds of a call once compiled code is loaded, where that is not ``seconds -
+        once``: a numpy stand-in's estimate gives the compiled code's here. The planner
+        counts what a plan spends over the cheapest such figure towards the loading
+        (:func:`fftconv._machine.jit.rent`).
     """
 
     seconds: float
@@ -64,6 +69,7 @@ class Estimate:
     batch: int = 1
     variant: str = ""
     once: float = 0.0
+    loaded: float | None = None
 
 
 class Strategy(Protocol):

@@ -9,11 +9,13 @@ output per tap: cheap for the small problems of short scripts, and never close t
 compiled sums on large ones.
 
 While numba is not loaded, the planner prices the compiled sums with their loading
-(:func:`fftconv._machine.jit.load_seconds`), so this sum wins the small problems. Each of
-its calls counts the time it spent over the compiled sum's estimate
-(:func:`fftconv._machine.jit.rent`). Once those add up to the loading, the compiled sums
-are priced without it. That is the ski-rental rule: a process never spends more than
-twice what the better of always loading and never loading would have cost.
+(:func:`fftconv._machine.jit.load_seconds`), so this sum wins the small problems. Its
+estimate carries the compiled sum's too (``Estimate.loaded``): each call of a plan counts
+what it spends over the cheapest strategy with compiled code loaded
+(:func:`fftconv._machine.jit.rent`, paid by the plan, whatever its strategy). Once those
+add up to the loading, the compiled code is priced without it. That is the ski-rental
+rule: a process never spends more than twice what the better of always loading and
+never loading would have cost.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import math
 
 import numpy as np
 
-from .._machine import jit
 from .._numerics.boundary import extend
 from .._problem import Problem
 from . import Executor
@@ -43,9 +44,8 @@ def seconds(problem: Problem, costs: dict) -> float:
     return 3 * call + problem.kernel_nonzero * per_tap + 2 * extended * costs["memory_per_byte"]
 
 
-def prepare(problem: Problem, kernel: np.ndarray, over: float) -> Executor:
-    """The executor for the prepared ``kernel`` ``(Bk, *K)``; each call adds ``over``
-    seconds (its estimate over the compiled sum's) to :func:`jit.rent`."""
+def prepare(problem: Problem, kernel: np.ndarray) -> Executor:
+    """The executor for the prepared ``kernel`` ``(Bk, *K)``."""
     dtype = problem.compute_dtype
     k = np.asarray(kernel, dtype)
     batched = problem.kernel_batched
@@ -54,7 +54,6 @@ def prepare(problem: Problem, kernel: np.ndarray, over: float) -> Executor:
             for j in np.ndindex(*problem.k)
             if (batched and k[(slice(None), *j)].any()) or (not batched and k[(0, *j)] != 0)]
     pad, boundary, cval, out_len = problem.pad, problem.boundary, problem.cval, problem.out_len
-    limit = _limit()
 
     def run(xb: np.ndarray, out: np.ndarray) -> None:
         xt = extend(np.asarray(xb, dtype), pad, boundary, cval)
@@ -69,14 +68,5 @@ def prepare(problem: Problem, kernel: np.ndarray, over: float) -> Executor:
                 np.add(acc, scratch, out=acc)
         if acc is not out:
             np.copyto(out, acc, casting="unsafe")
-        if over > 0:
-            jit.rent(over, limit)
 
     return run
-
-
-def _limit() -> float:
-    """The loading the rent is measured against (the constants in force)."""
-    from .._machine.costs import machine_costs
-
-    return float(machine_costs()["overhead"]["jit_load"])

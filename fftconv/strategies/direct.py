@@ -85,8 +85,9 @@ class Direct:
         once = 0.0 if kind == "taps" else jit.load_seconds(costs)
         if once:
             note += f", +{once:.2g} s to load compiled code"
+        loaded = fixed + best_sum(problem, costs, workers, False)[0] if kind == "taps" else None
         return Estimate(seconds=fixed + seconds + once, memory=0, note=note, variant=kind,
-                        once=once)
+                        once=once, loaded=loaded)
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
@@ -96,12 +97,9 @@ class Direct:
 
             kind = best_sum(problem, machine_costs(), workers)[1]
         if kind == "taps":
-            from .._machine.costs import machine_costs
             from . import _taps
 
-            costs = machine_costs()  # what each call spends over the compiled sum
-            over = _taps.seconds(problem, costs) - best_sum(problem, costs, workers, False)[0]
-            return _taps.prepare(problem, kernel, max(over, 0.0))
+            return _taps.prepare(problem, kernel)
         if kind != "axpy":
             from ._small_kernel import prepare as blocked
 
