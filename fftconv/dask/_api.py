@@ -11,8 +11,8 @@ from typing import Any, Literal, Union
 import numpy as np
 
 from ._chunks import READ_LIMIT, ChunkReport, normalise_chunks, plan_chunks
-from ._core import EFFORTS, Problem, check_option, make_problem, resolve_max_memory, \
-    resolve_workers, strategy_names
+from ._core import EFFORTS, Problem, check_option, make_problem, planner_stamp, \
+    resolve_max_memory, resolve_workers, strategy_names
 from ._halo import Axis, bounds, block_spec, out_bounds, whole_axes
 from ._tasks import ChunkJob, chunk_plan, compute_block, joined_view
 
@@ -119,7 +119,8 @@ def _plan_key(x: Any, k: np.ndarray, flip: bool, conjugate: bool, o: dict,
         budget = resolve_max_memory(o["max_memory"])
         key = ("plan", views, tuple(x.shape), tuple(x.chunks), x.dtype.str, k.shape, k.dtype.str,
                flip, bool(conjugate), repr(sorted(o.items(), key=lambda kv: kv[0])), budget,
-               resolve_workers(None), str(dask.config.get("array.chunk-size", "128MiB")))
+               resolve_workers(None), str(dask.config.get("array.chunk-size", "128MiB")),
+               planner_stamp())  # the planner's choices stand only while its stamp does
         hash(key)
     except Exception:  # unhashable or invalid options: plan (and fail) without the memo
         return None
@@ -268,4 +269,6 @@ def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) 
     graph = HighLevelGraph.from_collections(name, layer, dependencies=[xa])
     out_chunks = report.out_chunks
     meta = np.empty((0,) * xa.ndim, dtype=problem.result_dtype)
-    return da.Array(graph, name, chunks=out_chunks, dtype=problem.result_dtype, meta=meta)
+    from ._result import Result  # one block: computed without dask's defensive copy
+
+    return Result(graph, name, chunks=out_chunks, dtype=problem.result_dtype, meta=meta)

@@ -18,6 +18,7 @@ import numpy as np
 
 import fftconv
 
+from ._core import planner_stamp
 from ._halo import BlockSpec
 
 __all__ = ["ChunkJob", "compute_block", "chunk_plan", "joined_view", "plan_cache_info",
@@ -67,8 +68,10 @@ def task_scratch(shape: tuple[int, ...], itemsize: int, budget: int) -> int:
 
 def chunk_plan(job: ChunkJob, shape: tuple[int, ...], kernel: np.ndarray,
                kernel_index: tuple[tuple[int, int] | None, ...] | None = None) -> fftconv.Plan:
-    """The plan for blocks of ``shape``, built once per process and reused."""
-    key = (job, shape, kernel_index)
+    """The plan for blocks of ``shape``, built once per process and reused while the
+    planner's choices stand (its stamp: learned corrections moved, load came or went, or
+    compiled code stopped having its loading to pay)."""
+    key = (job, shape, kernel_index, planner_stamp())
     with _lock:
         plan = _plans.get(key)
         if plan is not None:
