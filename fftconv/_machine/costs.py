@@ -102,8 +102,10 @@ def dtype_name(dtype: np.dtype) -> str:
 
 
 _NAMES: dict[np.dtype, str] = {}
-#: Per dtype name: the constants the table was made from, and the sorted (log2 n, rate).
-_RATE_TABLES: dict[str, tuple[dict[str, Any], list[float], list[float]]] = {}
+#: Per dtype: the constants the entry was made from, the dtype's name, and
+#: ``fft_per_nlogn_by_size`` sorted by ``log2(points)`` (empty where there is none), with
+#: its last index.
+_RATE_TABLES: dict[np.dtype, tuple[dict[str, Any], str, list[float], list[float], int]] = {}
 
 
 def direct_rate(costs: dict[str, Any], dtype: np.dtype) -> float:
@@ -111,18 +113,16 @@ def direct_rate(costs: dict[str, Any], dtype: np.dtype) -> float:
     return costs["direct_per_mac"][dtype_name(dtype)]
 
 
-def _rate_table(costs: dict[str, Any], name: str) -> tuple[list[float], list[float]] | None:
-    """``fft_per_nlogn_by_size`` sorted by ``log2(points)``, made once per constants dict."""
-    entry = _RATE_TABLES.get(name)
-    if entry is not None and entry[0] is costs:
-        return entry[1], entry[2]
+def _rate_table(costs: dict[str, Any],
+                dtype: np.dtype) -> tuple[dict[str, Any], str, list[float], list[float], int]:
+    """The :data:`_RATE_TABLES` entry of ``dtype`` for ``costs`` (made once per constants
+    dict: the planner prices a dozen transforms per problem)."""
+    name = dtype_name(dtype)
     table = costs.get("fft_per_nlogn_by_size", {}).get(name)
-    if not table:
-        return None
-    pts = sorted((math.log2(float(n)), float(r)) for n, r in table.items())
-    xs, rs = [p for p, _ in pts], [r for _, r in pts]
-    _RATE_TABLES[name] = (costs, xs, rs)
-    return xs, rs
+    pts = sorted((math.log2(float(n)), float(r)) for n, r in table.items()) if table else []
+    entry = _RATE_TABLES[dtype] = (costs, name, [p for p, _ in pts], [r for _, r in pts],
+                                   len(pts) - 1)
+    return entry
 
 
 def fft_rate(costs: dict[str, Any], dtype: np.dtype, points: int | None = None) -> float:
@@ -132,19 +132,20 @@ def fft_rate(costs: dict[str, Any], dtype: np.dtype, points: int | None = None) 
     (``fft_per_nlogn_by_size``, interpolated in ``log2(points)`` and clamped at the ends):
     small transforms fit in cache and cost less per point than large ones.
     """
-    name = dtype_name(dtype)
-    table = _rate_table(costs, name) if points is not None else None
-    if table is None or points is None:
+    entry = _RATE_TABLES.get(dtype)
+    if entry is None or entry[0] is not costs:
+        entry = _rate_table(costs, dtype)
+    _, name, xs, rs, last = entry
+    if last < 0 or points is None:
         return costs["fft_per_nlogn"][name]
-    xs, rs = table
     x = math.log2(max(points, 2))
-    if len(xs) >= 2 and x > xs[-1]:  # beyond the largest measured size: the rate keeps
-        x0, r0, x1, r1 = xs[-2], rs[-2], xs[-1], rs[-1]  # growing (memory-bound passes)
+    if last and x > xs[last]:  # beyond the largest measured size: the rate keeps growing
+        x0, r0, x1, r1 = xs[-2], rs[-2], xs[-1], rs[-1]  # (memory-bound passes)
         return r1 + max(r1 - r0, 0.0) / (x1 - x0) * (x - x1)
     i = bisect.bisect_left(xs, x)
     if i == 0:
         return rs[0]
-    if i == len(xs):
+    if i > last:
         return rs[-1]
     x0, x1 = xs[i - 1], xs[i]
     return rs[i - 1] + (rs[i] - rs[i - 1]) * (x - x0) / (x1 - x0)

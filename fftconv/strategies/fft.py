@@ -126,12 +126,12 @@ class WholeFFT:
         _, fshape = fft_lengths(problem, costs)
         nf = math.prod(fshape)
         b, bk = problem.batch, problem.kernel_batch
-        item = transform_seconds(fshape, 3, rdt, costs, real)
+        one = transform_seconds(fshape, 1, rdt, costs, real)  # one transform
+        item = 3 * one  # one signal's three (as build() counts them)
         threads = _split_threads(fshape, item, b, workers)
         fftw = 1 if threads > 1 else fft_threads(nf, costs, workers)
         speed = threads_speedup(costs, "fft", max(threads, fftw))
-        t = (transform_seconds(fshape, 2 * b, rdt, costs, real) / speed
-             + transform_seconds(fshape, bk, rdt, costs, real) / threads_speedup(costs, "fft", fftw)
+        t = (2 * b * one / speed + bk * one / threads_speedup(costs, "fft", fftw)
              + (3 * costs["overhead"].get("parallel", 0.0) if threads > 1 else 0.0))
         buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
         ext = 0 if problem.zero_fill else b * math.prod(problem.extended) * rdt.itemsize
@@ -156,7 +156,7 @@ class WholeFFT:
         B = problem.batch
         rdt, _, real = fft_dtypes(compute)
         # single-thread seconds of one signal's three transforms: how finely to split
-        item = transform_seconds(fshape, 3, rdt, costs, real)
+        item = 3 * transform_seconds(fshape, 1, rdt, costs, real)
         threads = _split_threads(fshape, item, B, workers)
         # One signal (or a few) is split into slabs of row and column passes when that
         # buys parallelism or bounds a long transform; a single thread on a short one

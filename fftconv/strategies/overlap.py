@@ -54,6 +54,48 @@ def _batch_size(block_points: int, nblocks: int, workers: int) -> int:
     return max(1, min(_BATCH_POINTS // max(block_points, 1), share))
 
 
+class _Prices:
+    """The cost model of one problem's blocks. What does not depend on the block size is
+    found once: the planner prices up to a dozen sizes per problem."""
+
+    def __init__(self, problem: Problem, costs: dict) -> None:
+        self.problem, self.costs = problem, costs
+        self.dtypes = fft_dtypes(problem.compute_dtype)
+        self.kernels = problem.kernel_batch
+
+    def cost(self, fft_block: tuple[int, ...], workers: int) -> tuple[float, int, int, int]:
+        """(seconds, scratch bytes, blocks per batched transform, threads) for transform
+        size ``fft_block``: on ``workers`` threads, or on one when the job on one thread
+        is predicted shorter than :data:`_PARALLEL_MIN_SECONDS`."""
+        problem, costs, kernels = self.problem, self.costs, self.kernels
+        rdt, cdt, real = self.dtypes
+        counts = _blocks(problem, fft_block)[1]
+        nblocks = problem.batch * math.prod(counts)
+        nf = math.prod(fft_block)
+        buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
+        spec = kernels * nf * cdt.itemsize // (2 if real else 1)
+        overhead = costs["overhead"]
+        one = transform_seconds(fft_block, 1, rdt, costs, real)  # one transform
+        per_block = (2 * one
+                     # four buffer passes and the finiteness check of the result
+                     + 5 * nf * rdt.itemsize * costs["memory_per_byte"] + overhead["block"])
+        fixed = overhead["fft"] + kernels * one
+
+        def on(threads: int) -> tuple[float, int, int, int]:
+            par = min(threads, max(nblocks, 1))
+            room = (problem.max_memory - spec) // max(par * buf, 1)
+            batch = max(1, min(_batch_size(nf, nblocks, threads), room))
+            seconds = (fixed + (overhead.get("parallel", 0.0) if par > 1 else 0.0)
+                       + (nblocks * per_block + -(-nblocks // batch) * overhead["call"])
+                       / (threads_speedup(costs, "overlap", par) if par > 1 else 1.0))
+            return seconds, par * batch * buf + spec, batch, threads
+
+        alone = on(1)
+        if workers <= 1 or alone[0] <= _PARALLEL_MIN_SECONDS:
+            return alone
+        return on(workers)
+
+
 class OverlapSave:
     """Overlap-save: output blocks of ``fft_block - k + 1`` samples from transforms of length ``fft_block``.
 
@@ -72,42 +114,11 @@ class OverlapSave:
                  workers: int) -> int:
         """Threads for the blocks: one when the job is too short to wake the pool for
         (the estimate and the executor agree on it)."""
-        return self._cost(problem, fft_block, costs, workers)[3]
-
-    def _cost(self, problem: Problem, fft_block: tuple[int, ...], costs: dict,
-              workers: int) -> tuple[float, int, int, int]:
-        """(seconds, scratch bytes, blocks per batched transform, threads) for transform
-        size ``fft_block``: on ``workers`` threads, or on one when the job on one thread
-        is predicted shorter than :data:`_PARALLEL_MIN_SECONDS`."""
-        rdt, cdt, real = fft_dtypes(problem.compute_dtype)
-        counts = _blocks(problem, fft_block)[1]
-        nblocks = problem.batch * math.prod(counts)
-        nf = math.prod(fft_block)
-        kernels = problem.kernel_batch
-        buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
-        spec = kernels * nf * cdt.itemsize // (2 if real else 1)
-        overhead = costs["overhead"]
-        per_block = (transform_seconds(fft_block, 2, rdt, costs, real)
-                     # four buffer passes and the finiteness check of the result
-                     + 5 * nf * rdt.itemsize * costs["memory_per_byte"] + overhead["block"])
-        fixed = overhead["fft"] + transform_seconds(fft_block, kernels, rdt, costs, real)
-
-        def on(threads: int) -> tuple[float, int, int, int]:
-            par = min(threads, max(nblocks, 1))
-            room = (problem.max_memory - spec) // max(par * buf, 1)
-            batch = max(1, min(_batch_size(nf, nblocks, threads), room))
-            seconds = (fixed + (overhead.get("parallel", 0.0) if par > 1 else 0.0)
-                       + (nblocks * per_block + -(-nblocks // batch) * overhead["call"])
-                       / (threads_speedup(costs, "overlap", par) if par > 1 else 1.0))
-            return seconds, par * batch * buf + spec, batch, threads
-
-        one = on(1)
-        if workers <= 1 or one[0] <= _PARALLEL_MIN_SECONDS:
-            return one
-        return on(workers)
+        return _Prices(problem, costs).cost(fft_block, workers)[3]
 
     def estimate(self, problem: Problem, costs: dict, workers: int) -> Estimate:
-        _, real = fft_dtypes(problem.compute_dtype)[1:]
+        prices = _Prices(problem, costs)
+        real = prices.dtypes[2]
         w = costs["prime_weight"]
         whole = fft_lengths(problem, costs)[1]
         last = len(whole) - 1
@@ -119,7 +130,7 @@ class OverlapSave:
         for edge in _EDGES:
             fft_block = tuple([min(best_size(max(edge, 2 * k - 1), w, real and i == last), top[i])
                         for i, k in enumerate(problem.k)])
-            seconds, memory, batch, _ = self._cost(problem, fft_block, costs, workers)
+            seconds, memory, batch, _ = prices.cost(fft_block, workers)
             fits = memory <= problem.max_memory
             if best is None or (fits, -seconds) > (best[3], -best[0]):
                 best = (seconds, memory, fft_block, fits, batch)
