@@ -14,7 +14,7 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -110,12 +110,14 @@ def candidates(problem: Problem, workers: int, busy: bool = False) -> tuple[Cand
     (priced for a machine under load where ``busy``: :func:`~._machine.learning.under_load`)."""
     costs = machine_costs()
     points = math.prod(problem.out_shape)
+    corrections = _learning.corrections(points, busy)  # read once for every candidate
     out = []
     for name, strategy in registry().items():
         why = strategy.applicable(problem)
         est, threads = None, None
         if why is None:
-            est, threads = _estimated(name, strategy, problem, costs, workers, points, busy)
+            est, threads = _estimated(name, strategy, problem, costs, workers, points, busy,
+                                      corrections)
         if est is not None and est.memory > problem.max_memory:
             why = (f"needs {_bytes(est.memory)} of scratch memory, over the max_memory budget "
                    f"of {_bytes(problem.max_memory)}")
@@ -124,7 +126,8 @@ def candidates(problem: Problem, workers: int, busy: bool = False) -> tuple[Cand
 
 
 def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers: int,
-               points: int, busy: bool) -> tuple[Any, int | None]:
+               points: int, busy: bool,
+               corrections: Callable[[str], float]) -> tuple[Any, int | None]:
     """A strategy's corrected estimate on ``workers`` threads, or on one thread (then
     ``1``) where the learned corrections say its threads gain less than the model holds
     and one thread comes out faster.
@@ -136,7 +139,7 @@ def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers:
     dtype = problem.compute_dtype
     est = strategy.estimate(problem, costs, workers)
     key = _learning.subject(name, est, dtype, workers)
-    factor = _learning.correction(key, points, busy)
+    factor = corrections(key)
     many = _learning.corrected(key, points, est, factor)
     if workers > 1 and factor > 1.0:
         one = strategy.estimate(problem, costs, 1)

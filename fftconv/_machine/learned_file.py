@@ -12,15 +12,29 @@ file. Each key keeps its last ``window`` ratios, so the file stays small.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import warnings
+from typing import Any
 
 from .._errors import FFTConvWarning
 from .cache import cache_dir, read_json, write_json
 
-__all__ = ["LEARNED_FILE", "merge", "read"]
+__all__ = ["LEARNED_FILE", "digest", "merge", "read"]
 
 LEARNED_FILE = "learned.json"
+_digest_of: tuple[Any, str] | None = None  # (the constants dict, its digest)
+
+
+def digest(costs: dict[str, Any]) -> str:
+    """The digest of the constants ``costs`` that the file keeps ratios under, computed
+    once per constants dict (asked on every plan)."""
+    global _digest_of
+    if _digest_of is None or _digest_of[0] is not costs:
+        text = json.dumps(costs, sort_keys=True, default=str)
+        _digest_of = (costs, hashlib.sha1(text.encode()).hexdigest()[:16])
+    return _digest_of[1]
 
 
 def _valid(ratios: object, window: int) -> list[float] | None:

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import dataclasses
-import hashlib
-import json
+import functools
 import math
 import os
 import threading
@@ -37,12 +35,13 @@ from typing import Any
 from . import learned_file as _file
 from . import learned_keys as _keys
 from . import threads as _threads
+from .costs import machine_costs
 from .learned_file import LEARNED_FILE
 from .learned_keys import size_class, subject
 
-__all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "describe", "enabled", "evidence",
-           "observe", "on_change", "reset", "save", "set_clock", "settle", "size_class",
-           "subject", "table", "timed", "under_load"]
+__all__ = ["LEARNED_FILE", "clock", "corrected", "correction", "corrections", "describe",
+           "enabled", "evidence", "observe", "on_change", "reset", "save", "set_clock",
+           "settle", "size_class", "subject", "table", "timed", "under_load"]
 
 ENV = "FFTCONV_LEARN"
 #: Ratios kept per (strategy, size class).
@@ -68,7 +67,7 @@ _pooled: dict[str, Any] = {}  # figures pooled from _applied (family medians, lo
 _has_busy = False  # whether any correction learned under load is in force
 _planned: dict[str, float] = {}  # correction at the last generation bump
 _unsaved: dict[str, list[float]] = {}
-_loaded_for: str | None = None  # digest of the constants the state belongs to
+_loaded_for: tuple[dict, str] | None = None  # the constants the state is for, their digest
 _generation = 0
 _last_save = 0.0
 _pending_seconds = 0.0  # seconds of the timed calls pending
@@ -89,32 +88,21 @@ def set_clock(fn: Callable[[], float] | None) -> None:
     _clock = time.perf_counter if fn is None else fn
 
 
-_digest_of: tuple[Any, str] | None = None  # (the constants dict, its digest)
-
-
-def _digest(costs: dict[str, Any]) -> str:
-    """A digest of the constants, computed once per constants dict (asked on every plan)."""
-    global _digest_of
-    if _digest_of is None or _digest_of[0] is not costs:
-        text = json.dumps(costs, sort_keys=True, default=str)
-        _digest_of = (costs, hashlib.sha1(text.encode()).hexdigest()[:16])
-    return _digest_of[1]
-
-
 def _ensure_loaded() -> None:
     """Load the saved corrections for the constants in force (again after they change)."""
     global _loaded_for, _generation, _atexit, _last_save, _has_busy
-    from .costs import machine_costs
-
-    digest = _digest(machine_costs())
-    if digest == _loaded_for:
+    costs = machine_costs()
+    if _loaded_for is not None and _loaded_for[0] is costs:
+        return
+    old, _loaded_for = _loaded_for, (costs, _file.digest(costs))
+    digest = _loaded_for[1]
+    if old is not None and old[1] == digest:  # the same constants, in a new dict
         return
     _ratios.clear()
     _applied.clear()
     _pooled.clear()
     _planned.clear()
     _unsaved.clear()
-    _loaded_for = digest
     _generation += 1
     _last_save = _clock()
     for key, ratios in _file.read(digest, WINDOW).items():
@@ -149,21 +137,29 @@ def _enabled_now() -> bool:
 def correction(strategy: str, points: int, busy: bool = False) -> float:
     """Factor to multiply the model's estimate for ``strategy`` by, at this size; under
     load (``busy``: :func:`under_load`) its own learned so, else idle x the load factor."""
-    factor = _own(strategy, points, busy) if _enabled_now() else None
-    return 1.0 if factor is None else factor
+    return corrections(points, busy)(strategy)
 
 
-def _own(strategy: str, points: int, busy: bool) -> float | None:  # in force, if any
+def corrections(points: int, busy: bool = False) -> Callable[[str], float]:
+    """:func:`correction` at this size for any strategy, with what does not depend on the
+    strategy (learning on, pending timings folded in, the file read) done once."""
+    if not _enabled_now():
+        return lambda strategy: 1.0
     settle()
     with _lock:
         _ensure_loaded()
+    return functools.partial(_own, points=points, busy=busy)
+
+
+def _own(strategy: str, points: int, busy: bool) -> float:  # in force, else 1
+    with _lock:
         key = _keys.key(strategy, points)
         found = _applied.get(_keys.busy_key(key)) if busy else None
-        if found is not None or not busy:
-            return _applied.get(key) if found is None else found
-        load = _pooled_figure("load")
-        idle = _applied.get(key)
-        return idle if load is None else load * (1.0 if idle is None else idle)
+        if found is None:
+            found = _applied.get(key)
+            load = _pooled_figure("load") if busy else None
+            found = found if load is None else load * (1.0 if found is None else found)
+    return 1.0 if found is None else found
 
 
 def evidence(strategy: str, points: int, busy: bool = False) -> float | None:
@@ -280,7 +276,9 @@ def corrected(strategy: str, points: int, estimate: Any, factor: float | None = 
     if factor == 1.0:
         return estimate
     once = getattr(estimate, "once", 0.0)  # paid once: not what the timings correct
-    out = dataclasses.replace(estimate, seconds=(estimate.seconds - once) * factor + once)
+    out = object.__new__(type(estimate))  # a copy with new seconds (dataclasses.replace
+    # runs every field through __init__: 40 calls, for every candidate of every planning)
+    out.__dict__.update(estimate.__dict__, seconds=(estimate.seconds - once) * factor + once)
     with _lock:
         _model_seconds[out] = estimate.seconds
     return out
@@ -336,7 +334,7 @@ def save() -> None:
         _last_save = _clock()
         if not _unsaved or _loaded_for is None:
             return
-        digest, new = _loaded_for, {k: list(v) for k, v in _unsaved.items()}
+        digest, new = _loaded_for[1], {k: list(v) for k, v in _unsaved.items()}
         _unsaved.clear()
         _file.merge(digest, new, WINDOW)
 
