@@ -47,13 +47,6 @@ def _blocks(problem: Problem, fft_block: tuple[int, ...]) -> tuple[tuple[int, ..
     return out_block, counts
 
 
-def _batch_size(block_points: int, nblocks: int, workers: int) -> int:
-    """Blocks transformed together: about 2^16 points per batch, and several batches per
-    thread, so that a thread the OS deschedules holds back little."""
-    share = nblocks if workers <= 1 else -(-nblocks // (PIECES_PER_THREAD * workers))
-    return max(1, min(_BATCH_POINTS // max(block_points, 1), share))
-
-
 class _Prices:
     """The cost model of one problem's blocks. What does not depend on the block size is
     found once: the planner prices up to a dozen sizes per problem."""
@@ -62,6 +55,8 @@ class _Prices:
         self.problem, self.costs = problem, costs
         self.dtypes = fft_dtypes(problem.compute_dtype)
         self.kernels = problem.kernel_batch
+        self.overhead = costs["overhead"]
+        self.parallel = self.overhead.get("parallel", 0.0)  # waking the pool
 
     def cost(self, fft_block: tuple[int, ...], workers: int) -> tuple[float, int, int, int]:
         """(seconds, scratch bytes, blocks per batched transform, threads) for transform
@@ -74,18 +69,23 @@ class _Prices:
         nf = math.prod(fft_block)
         buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
         spec = kernels * nf * cdt.itemsize // (2 if real else 1)
-        overhead = costs["overhead"]
+        overhead = self.overhead
         one = transform_seconds(fft_block, 1, rdt, costs, real)  # one transform
         per_block = (2 * one
                      # four buffer passes and the finiteness check of the result
                      + 5 * nf * rdt.itemsize * costs["memory_per_byte"] + overhead["block"])
         fixed = overhead["fft"] + kernels * one
+        most = max(nblocks, 1)  # blocks that can run at once
+        per_batch = _BATCH_POINTS // max(nf, 1)
 
         def on(threads: int) -> tuple[float, int, int, int]:
-            par = min(threads, max(nblocks, 1))
+            par = min(threads, most)
             room = (problem.max_memory - spec) // max(par * buf, 1)
-            batch = max(1, min(_batch_size(nf, nblocks, threads), room))
-            seconds = (fixed + (overhead.get("parallel", 0.0) if par > 1 else 0.0)
+            # Blocks transformed together: about 2^16 points per batch, and several batches
+            # per thread, so that a thread the OS deschedules holds back little.
+            share = nblocks if threads <= 1 else -(-nblocks // (PIECES_PER_THREAD * threads))
+            batch = max(1, min(per_batch, share, room))
+            seconds = (fixed + (self.parallel if par > 1 else 0.0)
                        + (nblocks * per_block + -(-nblocks // batch) * overhead["call"])
                        / (threads_speedup(costs, "overlap", par) if par > 1 else 1.0))
             return seconds, par * batch * buf + spec, batch, threads
