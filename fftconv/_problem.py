@@ -125,68 +125,48 @@ class Problem:
     canonical_out: tuple[int, ...] = field(init=False, compare=False, repr=False)
     #: Axis order that brings the batch axes first, or None when they already are.
     order: tuple[int, ...] | None = field(init=False, compare=False, repr=False)
+    #: Number of convolved axes.
+    ndim: int = field(init=False, compare=False, repr=False)
+    #: Lengths of the extended input ``x~`` along the convolved axes.
+    extended: tuple[int, ...] = field(init=False, compare=False, repr=False)
+    #: Whether the extension adds no samples (``x~`` is ``x``).
+    pad_is_zero: bool = field(init=False, compare=False, repr=False)
+    # Derived from the options and the kernel facts, also computed once (the planner asks
+    # each strategy, and each strategy reads several of them).
+    #: Whether the extension is plain zeros (no explicit padding needed).
+    zero_fill: bool = field(init=False, compare=False, repr=False)
+    #: Whether the result must be an exact integer.
+    is_exact_integer: bool = field(init=False, compare=False, repr=False)
+    #: Whether the kernel and ``cval`` are finite (assumed when their values are unknown).
+    kernel_finite: bool = field(init=False, compare=False, repr=False)
+    #: Non-zero taps of one kernel (all of them when the values are unknown).
+    kernel_nonzero: int = field(init=False, compare=False, repr=False)
+    #: Separable terms of the kernel; None when unknown or not cheaply separable.
+    kernel_rank: int | None = field(init=False, compare=False, repr=False)
+    #: Number of distinct kernels (1, or :attr:`batch`).
+    kernel_batch: int = field(init=False, compare=False, repr=False)
+    #: Multiply-adds of the direct sum (zero taps skipped).
+    macs: int = field(init=False, compare=False, repr=False)
     _hash: int = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         state = self.__dict__  # frozen: the derived fields are set once, here
-        state.update(_geometry(self.x_shape, self.kernel_shape, self.axes, self.anchor,
-                               self.mode, self.flip))
+        geometry, taps, outputs = _geometry(self.x_shape, self.kernel_shape, self.axes,
+                                            self.anchor, self.mode, self.flip)
+        state.update(geometry)
+        facts = self.kernel
+        nonzero = taps if facts is None else facts.nonzero
+        state.update(zero_fill=self.boundary == "constant" and self.cval == 0,
+                     is_exact_integer=self.compute_dtype.kind in "iu",
+                     kernel_finite=facts is None or facts.finite, kernel_nonzero=nonzero,
+                     kernel_rank=None if facts is None else facts.rank,
+                     kernel_batch=self.batch if self.kernel_batched else 1,
+                     macs=outputs * nonzero)
         state["_hash"] = hash(_compared(self))
 
     def __hash__(self) -> int:
         """The hash of the compared fields, computed once (a problem keys every cache)."""
         return self._hash
-
-    # ------------------------------------------------------------------ geometry
-    @property
-    def ndim(self) -> int:
-        """Number of convolved axes."""
-        return len(self.axes)
-
-    @property
-    def kernel_finite(self) -> bool:
-        """Whether the kernel and ``cval`` are finite (assumed when their values are unknown)."""
-        return self.kernel is None or self.kernel.finite
-
-    @property
-    def kernel_nonzero(self) -> int:
-        """Non-zero taps of one kernel (all of them when the values are unknown)."""
-        return math.prod(self.k) if self.kernel is None else self.kernel.nonzero
-
-    @property
-    def kernel_rank(self) -> int | None:
-        """Separable terms of the kernel; None when unknown or not cheaply separable."""
-        return None if self.kernel is None else self.kernel.rank
-
-    @property
-    def kernel_batch(self) -> int:
-        """Number of distinct kernels (1, or :attr:`batch`)."""
-        return self.batch if self.kernel_batched else 1
-
-    @property
-    def extended(self) -> tuple[int, ...]:
-        """Lengths of the extended input ``x~`` along the convolved axes."""
-        return tuple(ni + lo + hi for ni, (lo, hi) in zip(self.n, self.pad))
-
-    @property
-    def is_exact_integer(self) -> bool:
-        """Whether the result must be an exact integer."""
-        return self.compute_dtype.kind in "iu"
-
-    @property
-    def pad_is_zero(self) -> bool:
-        """Whether the extension adds no samples (``x~`` is ``x``)."""
-        return all(p == (0, 0) for p in self.pad)
-
-    @property
-    def zero_fill(self) -> bool:
-        """Whether the extension is plain zeros (no explicit padding needed)."""
-        return self.boundary == "constant" and self.cval == 0
-
-    @property
-    def macs(self) -> int:
-        """Multiply-adds of the direct sum (zero taps skipped)."""
-        return self.batch * math.prod(self.out_len) * self.kernel_nonzero
 
     def describe(self) -> str:
         """One line, for reports: shapes, dtype, mode and boundary."""
@@ -200,9 +180,11 @@ class Problem:
 
 @lru_cache(maxsize=512)
 def _geometry(x_shape: tuple[int, ...], kernel_shape: tuple[int, ...], axes: tuple[int, ...],
-              anchor: tuple[int, ...], mode: str, flip: bool) -> dict[str, object]:
+              anchor: tuple[int, ...], mode: str,
+              flip: bool) -> tuple[dict[str, object], int, int]:
     """A problem's derived geometry (shared by every problem of the same shapes: a new
-    kernel of a known kind rebuilds none of it)."""
+    kernel of a known kind rebuilds none of it), with the taps of one kernel and the
+    output samples."""
     batch_axes = tuple([a for a in range(len(x_shape)) if a not in axes])
     n = tuple([x_shape[a] for a in axes])
     k = tuple([kernel_shape[a] for a in axes])
@@ -212,10 +194,13 @@ def _geometry(x_shape: tuple[int, ...], kernel_shape: tuple[int, ...], axes: tup
     for a, length in zip(axes, out_len):
         shape[a] = length
     batch = math.prod([x_shape[a] for a in batch_axes])
-    return {"out_shape": tuple(shape), "batch_axes": batch_axes, "n": n, "k": k,
-            "out_len": out_len, "pad": pad, "batch": batch, "canonical_in": (batch, *n),
-            "canonical_out": (batch, *out_len),
-            "order": None if order == tuple(range(len(order))) else order}
+    geometry = {"out_shape": tuple(shape), "batch_axes": batch_axes, "n": n, "k": k,
+                "out_len": out_len, "pad": pad, "batch": batch, "canonical_in": (batch, *n),
+                "canonical_out": (batch, *out_len),
+                "order": None if order == tuple(range(len(order))) else order,
+                "ndim": len(axes), "pad_is_zero": all([p == (0, 0) for p in pad]),
+                "extended": tuple([ni + lo + hi for ni, (lo, hi) in zip(n, pad)])}
+    return geometry, math.prod(k), batch * math.prod(out_len)
 
 
 #: The compared fields of a problem, as one tuple (what equality and the hash see).
