@@ -126,10 +126,13 @@ class OverlapSave:
         # worth trying), and the shortest that holds the kernel.
         top = [best_size(k - 1 + n, w, real and i == last)
                for i, (k, n) in enumerate(zip(problem.k, problem.out_len))]
-        best = None
+        best = tried = None
         for edge in _EDGES:
             fft_block = tuple([min(best_size(max(edge, 2 * k - 1), w, real and i == last), top[i])
                         for i, k in enumerate(problem.k)])
+            if fft_block == tried:  # the last edge's transform (a long kernel): priced, and
+                continue  # neither better than itself nor large enough to stop
+            tried = fft_block
             seconds, memory, batch, _ = prices.cost(fft_block, workers)
             fits = memory <= problem.max_memory
             if best is None or (fits, -seconds) > (best[3], -best[0]):
