@@ -155,11 +155,12 @@ def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers:
 _stamp = 0  # changes whenever learned corrections moved: earlier choices may be stale
 
 
-def stamp() -> tuple[int, bool, bool]:
+def stamp(busy: bool | None = None) -> tuple[int, bool, bool]:
     """Changes whenever remembered choices may be stale: learned corrections moved, the
     machine came under load or left it (where that changes the prices), or compiled code
-    no longer has its loading to pay (:func:`~._machine.jit.pending`)."""
-    return _stamp, _learning.under_load(), _jit.pending()
+    no longer has its loading to pay (:func:`~._machine.jit.pending`). ``busy``: the load
+    a decision was just priced for, instead of reading it again."""
+    return _stamp, _learning.under_load() if busy is None else busy, _jit.pending()
 
 
 def _forget_decisions() -> None:
@@ -282,7 +283,7 @@ def build_plan(problem: Problem, kernel: np.ndarray, *, method: str, effort: str
     decision = decide(problem, method, effort, workers, kernel, dtype)
     plan = _assemble(problem, kernel, decision, method, effort, workers, dtype)
     if (method == "auto" and effort == "estimate") or plan.estimate.variant == "taps":
-        plan.__dict__["_stamp"] = stamp()
+        plan.__dict__["_stamp"] = stamp(decision.busy)  # what it was priced for
     if effort == "measure":
         from ._machine.fft import save_wisdom
 
