@@ -24,7 +24,7 @@ from ._machine import jit as _jit
 from ._machine import learning as _learning
 from ._machine.cache import read_json, write_json
 from ._machine.schema import DECISIONS
-from ._machine.costs import machine_costs
+from ._machine.costs import dtype_name, machine_costs
 from ._plan import Candidate, LazyExecutor, Plan, PlanReport, needs_finite_check
 from ._problem import Problem
 from .strategies import Estimate, registry
@@ -111,13 +111,14 @@ def candidates(problem: Problem, workers: int, busy: bool = False) -> tuple[Cand
     costs = machine_costs()
     points = math.prod(problem.out_shape)
     corrections = _learning.corrections(points, busy)  # read once for every candidate
+    dtype = dtype_name(problem.compute_dtype)  # and the dtype's name in their keys
     out = []
     for name, strategy in registry().items():
         why = strategy.applicable(problem)
         est, threads = None, None
         if why is None:
             est, threads = _estimated(name, strategy, problem, costs, workers, points, busy,
-                                      corrections)
+                                      corrections, dtype)
         if est is not None and est.memory > problem.max_memory:
             why = (f"needs {_bytes(est.memory)} of scratch memory, over the max_memory budget "
                    f"of {_bytes(problem.max_memory)}")
@@ -126,8 +127,8 @@ def candidates(problem: Problem, workers: int, busy: bool = False) -> tuple[Cand
 
 
 def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers: int,
-               points: int, busy: bool,
-               corrections: Callable[[str], float]) -> tuple[Any, int | None]:
+               points: int, busy: bool, corrections: Callable[[str], float],
+               dtype: str) -> tuple[Any, int | None]:
     """A strategy's corrected estimate on ``workers`` threads, or on one thread (then
     ``1``) where the learned corrections say its threads gain less than the model holds
     and one thread comes out faster.
@@ -136,7 +137,6 @@ def _estimated(name: str, strategy: Any, problem: Problem, costs: dict, workers:
     sizes): a strategy slower than estimated on two threads may be as slow on one, and
     the shipped constants' figure for one thread is no evidence that it is not.
     """
-    dtype = problem.compute_dtype
     est = strategy.estimate(problem, costs, workers)
     key = _learning.subject(name, est, dtype, workers)
     factor = corrections(key)
