@@ -13,7 +13,11 @@ fftconv files for the first call.
 
     python benchmarks/bench_calls.py [--quick] [--out results.md]
 
-The figures are counts, not timings: they do not depend on machine load.
+The figures are counts, not timings, but they depend on the machine's state: a CPU held by
+other work makes the planner price one thread instead of two, and learned corrections
+above 1 make it estimate a strategy a second time on one thread. So the script runs with
+a cache directory of its own, empty (a new user's first call), unless
+``FFTCONV_CACHE_DIR`` is set, and prints whether the machine read as loaded.
 """
 
 from __future__ import annotations
@@ -24,7 +28,12 @@ import os
 import pstats
 import sys
 
+import tempfile
+
 import numpy as np
+
+if "FFTCONV_CACHE_DIR" not in os.environ:  # no learned corrections from earlier runs
+    os.environ["FFTCONV_CACHE_DIR"] = tempfile.mkdtemp(prefix="fftconv-bench-calls-")
 
 import fftconv
 
@@ -122,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{verdict(first_row['python_calls'], TARGET_CALLS)} Python functions; "
               f"<= {TARGET_FILES} fftconv files: {verdict(first_row['files'], TARGET_FILES)}"
               f"\nfiles visited by the first call: {', '.join(first_row['file_list'])}")
+    from fftconv._machine import threads
+
+    table += f"\nmachine read as loaded: {threads.loaded()}"
     print(table)
     if args.out:
         with open(args.out, "w") as f:
