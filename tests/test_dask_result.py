@@ -40,6 +40,22 @@ def test_one_block_is_returned_without_a_copy_and_stays_the_callers(scheduler, m
     assert again is not got and np.abs(again).max() > 0
 
 
+def test_two_results_of_one_job_share_an_array_only_as_plain_dask_does(scheduler):
+    """Two results of one job share their block's key; dask computes and finalizes it
+    once for both, and gives both the same array. So does fftconv.dask, no more."""
+    x = da.from_array(np.ones((8, 8)), chunks=8)
+    y, z = (fd.correlate(x, np.ones((3, 3)), "same") for _ in range(2))
+    p, q = x + 1, x + 1
+    assert y.name == z.name and p.name == q.name
+    a, b = dask.compute(y, z)
+    pa, pb = dask.compute(p, q)
+    assert (a is b) == (pa is pb)
+    np.testing.assert_array_equal(a, b)
+    c, d = dask.compute(y, y + 1)  # another result reading the block: still ours
+    np.testing.assert_array_equal(c + 1, d)
+    assert not np.shares_memory(c, d)
+
+
 def test_anything_else_gets_dasks_own_finalize(scheduler):
     x = da.from_array(np.arange(64.0 * 48).reshape(64, 48), chunks=(16, 48))
     y = fd.correlate(x, np.ones((3, 3)), "same", chunks=(16, 48))
@@ -53,7 +69,10 @@ def test_anything_else_gets_dasks_own_finalize(scheduler):
 def test_finalize_copies_what_it_cannot_prove_is_the_callers():
     fresh = np.ones((4, 5))
     assert _result._finalize([fresh]) is fresh
-    assert _result._finalize([[fresh]]) is fresh
+    nested = np.ones((4, 5))
+    assert _result._finalize([[nested]]) is nested
+    again = _result._finalize([fresh])  # handed over already: copied now
+    assert again is not fresh and not np.shares_memory(again, fresh)
     frozen = np.ones((4, 5))
     frozen.flags.writeable = False
     out = _result._finalize([frozen])
@@ -72,7 +91,8 @@ def test_a_distributed_client_keeps_dasks_copy(monkeypatch):
     assert _result._finalize([fresh]) is not fresh
     monkeypatch.setattr(distributed, "get_client",
                         lambda: (_ for _ in ()).throw(ValueError("No global client")))
-    assert _result._finalize([fresh]) is fresh
+    other = np.ones(3)
+    assert _result._finalize([other]) is other
 
 
 def test_chunk_plans_are_made_again_when_the_planners_stamp_moves(scheduler, monkeypatch):
