@@ -35,6 +35,8 @@ else:  # direct: row ranges; slabs: row and column slabs; overlap: batches of bl
     x = rng.standard_normal((n, n)).astype(np.float32)
     k = rng.standard_normal((kk, kk)).astype(np.float32)
 small_x, small_k = x[(0,) * (x.ndim - 2)][:40, :40], k[:5, :5]
+from fftconv._machine import jit
+jit.import_numba()  # compiled code loaded: a small warm-up call would run on numpy alone
 fftconv.correlate(small_x, small_k, method=method if method != "separable" else "auto")
 print("ready", flush=True)
 t0 = time.monotonic()
