@@ -242,9 +242,7 @@ class Plan:
         """Convolve ``x`` (of the planned shape) and return the result (or ``out``)."""
         start = _learning.clock()()  # every call times itself for the planner to learn
         result = self._call(x, out)
-        _learning.timed(self, start)
-        if "_rent" in self.__dict__:
-            _jit.rent(*self.__dict__["_rent"])
+        self._called(start)
         return result
 
     def _oneshot(self, x: np.ndarray) -> np.ndarray:
@@ -254,10 +252,16 @@ class Plan:
         if self.problem.is_exact_integer:
             self._check_range(x)
         result = self._fresh(self._canonical(x))
-        _learning.timed(self, start)
-        if "_rent" in self.__dict__:  # what the call spent while compiled code waits
-            _jit.rent(*self.__dict__["_rent"])
+        self._called(start)
         return result
+
+    def _called(self, start: float) -> None:
+        """After a call that began at ``start``: time it for the planner, and count what
+        it spent while compiled code waits to be loaded (the plan's ``_rent``)."""
+        _learning.timed(self, start)
+        rent = self.__dict__.get("_rent")
+        if rent is not None:
+            _jit.rent(*rent)
 
     def _check_range(self, x: np.ndarray) -> None:
         """For exact integer results: raise unless every result provably fits (on the

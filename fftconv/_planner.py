@@ -392,6 +392,4 @@ def _rent(decision: Decision, est: Estimate,
     over = est.seconds - est.once - min(loaded, default=math.inf)
     if not over > 0:
         return None
-    from ._machine.costs import machine_costs
-
     return over, float(machine_costs()["overhead"]["jit_load"])

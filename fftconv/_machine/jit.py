@@ -15,10 +15,11 @@ as it ends, and objects made later (other exit hooks) are collected as usual.
 
 Loading numba and a first cached function costs a short script more than its whole work
 (``costs['overhead']['jit_load']``, about half a second). So until numba is loaded, the
-planner adds that to the compiled strategies' estimates (:func:`load_seconds`), and small
-problems run on numpy stand-ins, which count what they spend over the compiled code
-(:func:`rent`). Once that adds up to the loading, the compiled code is priced without it
-(the ski-rental rule; :mod:`fftconv.strategies._taps` explains it).
+planner adds that to the compiled strategies' estimates (:func:`load_seconds`), small
+problems run on numpy stand-ins, and every plan made meanwhile counts what its calls
+spend over the compiled code (:func:`rent`). Once that adds up to the loading, the
+compiled code is priced without it (the ski-rental rule; :mod:`fftconv.strategies._taps`
+explains it).
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ def load_seconds(costs: dict[str, Any]) -> float:
 
 
 def rent(seconds: float, limit: float) -> None:
-    """Count ``seconds`` a stand-in spent over the compiled code's estimate; once the
+    """Count ``seconds`` a call spent over the compiled code's estimate; once the
     count reaches ``limit`` (the loading), compiled code is priced without its loading
     (the planner's remembered choices are checked again: :func:`pending` is part of
     their stamp)."""
     global _rented, _renting
+    if not _renting:
+        return
     _rented += seconds  # a lost update between threads only delays the switch
     if _rented >= limit:
         _renting = False

@@ -50,9 +50,11 @@ def prepare(problem: Problem, kernel: np.ndarray) -> Executor:
     k = np.asarray(kernel, dtype)
     batched = problem.kernel_batched
     spatial = (1,) * problem.ndim
-    taps = [(j, k[(slice(None), *j)].reshape(-1, *spatial) if batched else k[(0, *j)])
-            for j in np.ndindex(*problem.k)
-            if (batched and k[(slice(None), *j)].any()) or (not batched and k[(0, *j)] != 0)]
+    taps = []  # (offset, weight): one weight per kernel where batched, else a scalar
+    for j in np.ndindex(*problem.k):
+        w = k[(slice(None), *j)]
+        if w.any():
+            taps.append((j, w.reshape(-1, *spatial) if batched else w[0]))
     pad, boundary, cval, out_len = problem.pad, problem.boundary, problem.cval, problem.out_len
 
     def run(xb: np.ndarray, out: np.ndarray) -> None:

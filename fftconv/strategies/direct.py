@@ -81,11 +81,12 @@ class Direct:
         elements = problem.batch * (math.prod(problem.n) + math.prod(problem.out_len))
         traffic = elements * problem.compute_dtype.itemsize
         fixed = costs["overhead"]["direct"] + traffic * costs["memory_per_byte"]
-        seconds, kind, note = best_sum(problem, costs, workers)
+        compiled = best_sum(problem, costs, workers, taps=False)
+        seconds, kind, note = _stand_in(problem, costs, compiled)
         once = 0.0 if kind == "taps" else jit.load_seconds(costs)
         if once:
             note += f", +{once:.2g} s to load compiled code"
-        loaded = fixed + best_sum(problem, costs, workers, False)[0] if kind == "taps" else None
+        loaded = fixed + compiled[0] if kind == "taps" else None
         return Estimate(seconds=fixed + seconds + once, memory=0, note=note, variant=kind,
                         once=once, loaded=loaded)
 
@@ -131,9 +132,9 @@ def best_sum(problem: Problem, costs: dict, workers: int,
              taps: bool | None = None) -> tuple[float, str, str]:
     """The cheapest of the direct sums: ``(compute seconds, kind, note)``.
 
-    ``taps``: whether the tap-by-tap numpy sum (kind ``'taps'``, :mod:`._taps`) competes;
-    by default while compiled code has its loading to pay (:func:`jit.pending`), whose
-    cost the caller adds to the compiled kinds.
+    ``taps=False`` leaves out the tap-by-tap numpy sum (kind ``'taps'``, :mod:`._taps`),
+    which otherwise competes while compiled code has its loading to pay
+    (:func:`jit.pending`), whose cost the caller adds to the compiled kinds.
 
     Kinds: ``'axpy'`` (:mod:`._direct_kernel`, any problem, zero taps skipped),
     ``'dense'`` (:mod:`._small_kernel`'s register-blocked sum over every tap of a kernel
@@ -152,14 +153,22 @@ def best_sum(problem: Problem, costs: dict, workers: int,
                              direct_rate(costs, problem.compute_dtype), axpy=True),
             "axpy", f"{macs:.3g} multiply-adds")
     compiled = _best_compiled(problem, costs, workers, best)
-    if taps is None:
-        taps = jit.pending()
-    if taps:
-        from . import _taps
+    return _stand_in(problem, costs, compiled) if taps is not False else compiled
 
-        t = _taps.seconds(problem, costs)
-        if t < compiled[0] + jit.load_seconds(costs):
-            return t, "taps", f"{macs:.3g} multiply-adds, tap by tap in numpy"
+
+def _stand_in(problem: Problem, costs: dict,
+              compiled: tuple[float, str, str]) -> tuple[float, str, str]:
+    """The tap-by-tap numpy sum where it costs less than the ``compiled`` one with its
+    loading (:func:`jit.load_seconds`: none once compiled code is loaded), else
+    ``compiled``."""
+    load = jit.load_seconds(costs)
+    if not load:
+        return compiled
+    from . import _taps
+
+    t = _taps.seconds(problem, costs)
+    if t < compiled[0] + load:
+        return t, "taps", f"{problem.macs:.3g} multiply-adds, tap by tap in numpy"
     return compiled
 
 
