@@ -187,10 +187,21 @@ def crossover(shapes: Sequence[tuple[int, ...]], kernels: Sequence[int], *,
     CrossoverResult
         ``rows`` (times per method, fastest, auto's pick and regret), ``table()`` and
         ``crossovers()``.
+
+    Notes
+    -----
+    Compiled code is loaded first, so the table is of a process in its steady state. In a
+    fresh process, small direct sums run on numpy until compiled code is worth loading
+    (docs/planner.md, "Short-lived processes"), and the timings would measure that
+    stand-in and the switch away from it instead.
     """
     from tqdm import tqdm
 
     import fftconv
+
+    from ._machine.jit import import_numba
+
+    import_numba()
 
     result = CrossoverResult(dtype=str(np.dtype(dtype)))
     rng = np.random.default_rng(0)

@@ -214,3 +214,20 @@ def test_a_fresh_process_first_small_call_never_imports_numba():
     assert float(inner) == x[9:12, 9:12].sum()
     assert float(corner) == x[:2, :2].sum()
     assert out.stderr == ""
+
+
+CROSSOVER = """
+import sys
+from fftconv.benchmark import crossover
+result = crossover([(64, 64)], [3], references=False, repeat=1)
+print("numba" in sys.modules, len(result.rows))
+"""
+
+
+def test_the_crossover_measures_compiled_code_not_the_stand_in():
+    """fftconv.benchmark.crossover times a process in its steady state: in a fresh one,
+    the direct sum it times is the compiled one."""
+    env = {**os.environ, "FFTCONV_CACHE_DIR": os.environ["FFTCONV_CACHE_DIR"]}
+    out = subprocess.run([sys.executable, "-c", CROSSOVER], capture_output=True, text=True,
+                         check=True, env=env, timeout=300)
+    assert out.stdout.split() == ["True", "1"], out.stderr
