@@ -129,7 +129,7 @@ def _compute_seconds(problem: Problem, costs: dict, workers: int, macs: int,
 
 
 def best_sum(problem: Problem, costs: dict, workers: int,
-             taps: bool | None = None) -> tuple[float, str, str]:
+             taps: bool = True) -> tuple[float, str, str]:
     """The cheapest of the direct sums: ``(compute seconds, kind, note)``.
 
     ``taps=False`` leaves out the tap-by-tap numpy sum (kind ``'taps'``, :mod:`._taps`),
@@ -153,7 +153,7 @@ def best_sum(problem: Problem, costs: dict, workers: int,
                              direct_rate(costs, problem.compute_dtype), axpy=True),
             "axpy", f"{macs:.3g} multiply-adds")
     compiled = _best_compiled(problem, costs, workers, best)
-    return _stand_in(problem, costs, compiled) if taps is not False else compiled
+    return _stand_in(problem, costs, compiled) if taps else compiled
 
 
 def _stand_in(problem: Problem, costs: dict,
