@@ -17,6 +17,7 @@ that combination only (and cached on disk).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -80,35 +81,36 @@ def symmetry(w: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def blocked_rows(xb, ob, fillrow, w, tw, index, lo, kh, kw, per_kernel, shape, b0,
-                 b1):  # pragma: no cover - compiled
+def blocked_rows(xb, ob, fillrow, w, tw, index, lo, kh, kw, per_kernel, shape, iscr, ebuf,
+                 scratch, b0, b1):  # pragma: no cover - compiled
     """Blocks ``b0 .. b1-1`` of the valid correlation of ``x~`` with the ``kh`` x ``kw`` ``w``
     (``kd`` x ``kh`` x ``kw`` for a ``shape`` of ``kd`` planes).
 
-    ``xb`` (any shape) holds the rows of ``x``, ``(R, n)`` in C order, ``ob`` those of the
-    output, ``(R_out, L)``; ``index`` is :func:`_index`'s packing of the integer arrays
-    below. Output row ``r`` reads rows ``base[r] + a`` of ``x~``'s row grid, which are
-    ``xrows[rowmap[e]]`` or, where ``rowmap[e] < 0``, ``fillrow``, and on the kernel's
-    plane ``d`` rows ``base[r] + d * plane + a``; ``w`` is ``(Bk, kd * kh, kw)``,
-    and the block starting at output row ``r0`` uses ``w[r0 // per_kernel]`` (every block
-    lies in one kernel's rows). Column ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``:
-    the fill), ``c - lo`` in the interior. Block ``k`` is the ``blk_n[k]`` rows from
-    ``blk_row[k]``; with ``kh > 1`` they are consecutive rows of one image. A sparse
-    ``shape`` (see :func:`._small_simd.tag`) sums the taps ``taps`` ``(2, T)`` (row, column)
-    with weights ``tw`` instead, within a ``kh`` x ``kw`` box.
+    ``xb`` holds the rows of ``x``, ``(R, n)`` in C order, ``ob`` those of the output,
+    ``(R_out, L)`` (2-d whatever the problem's rank: the rank is no part of the compiled
+    code, and numba reshaping an array of any rank costs compile time); ``index`` is
+    :func:`_index`'s packing of the integer arrays below. Output row ``r`` reads rows
+    ``base[r] + a`` of ``x~``'s row grid, which are ``xrows[rowmap[e]]`` or, where
+    ``rowmap[e] < 0``, ``fillrow``, and on the kernel's plane ``d`` rows ``base[r] + d *
+    plane + a``; ``w`` is ``(Bk, kd * kh, kw)``, and the block starting at output row
+    ``r0`` uses ``w[r0 // per_kernel]`` (every block lies in one kernel's rows). Column
+    ``c`` of ``x~`` is ``colmap[c]`` of ``x`` (``-1``: the fill), ``c - lo`` in the
+    interior. Block ``k`` is the ``blk_n[k]`` rows from ``blk_row[k]``; with ``kh > 1``
+    they are consecutive rows of one image. A sparse ``shape`` (see
+    :func:`._small_simd.tag`) sums the taps ``taps`` ``(2, T)`` (row, column)
+    with weights ``tw`` instead, within a ``kh`` x ``kw`` box. ``iscr``, ``ebuf`` and
+    ``scratch`` are the calling thread's scratch (:func:`_scratch_for`).
     """
-    rowmap = index[index[0]:index[1]]
-    colmap = index[index[1]:index[2]]
-    base = index[index[2]:index[3]]
-    blk_row = index[index[3]:index[4]]
-    blk_n = index[index[4]:index[5]]
-    trow = index[index[5]:index[6]]
-    tcol = index[index[6]:index[7]]
-    n1 = index[8]
-    L1 = index[9]
+    o_row = index[0]  # where each packed array starts (see _index)
+    o_col = index[1]
+    o_base = index[2]
+    o_blk_row = index[3]
+    o_blk_n = index[4]
     plane = index[10]  # rows of x~'s grid from one plane to the next (3-d)
-    xrows = xb.reshape((xb.size // n1, n1))
-    out = ob.reshape((ob.size // L1, L1))
+    trow = index[index[5]:index[6]]  # the sparse sum's taps
+    tcol = index[index[6]:index[7]]
+    xrows = xb
+    out = ob
     R = len(shape[0])
     KD = len(shape[5])
     KH = kh
@@ -122,12 +124,10 @@ def blocked_rows(xb, ob, fillrow, w, tw, index, lo, kh, kw, per_kernel, shape, b
     span = R + KH - 1  # input rows of a block per plane
     nin = KD * span
     fill = fillrow[0]
-    src = np.empty(nin, np.intp)
-    xaddr = np.empty(nin, np.intp)
-    oaddr = np.empty(R, np.intp)
-    orow = np.empty(R, np.intp)
-    scratch = np.empty(L + 1, out.dtype)  # the outputs of a short block's missing rows
-    ebuf = np.empty((nin, max(a, L - b) + KW - 1), xrows.dtype)
+    src = iscr[0]  # the block's input rows
+    xaddr = iscr[1]  # their addresses, as the stencil reads them
+    oaddr = iscr[2]  # the output rows' addresses (a short block's missing rows: scratch)
+    orow = iscr[3]
     x0 = xrows.ctypes.data
     xs = xrows.strides[0]
     o0 = out.ctypes.data
@@ -137,16 +137,16 @@ def blocked_rows(xb, ob, fillrow, w, tw, index, lo, kh, kw, per_kernel, shape, b
     es = ebuf.strides[0]
     s0 = scratch.ctypes.data
     for k in range(b0, b1):
-        r0 = blk_row[k]
-        m = blk_n[k]
+        r0 = index[o_blk_row + k]
+        m = index[o_blk_n + k]
         wk = w[r0 // per_kernel]
         for i in range(nin):
             d, ii = divmod(i, span)
             if KH == 1:
-                e = base[r0 + min(ii, m - 1)] + d * plane
+                e = index[o_base + r0 + min(ii, m - 1)] + d * plane
             else:
-                e = base[r0] + d * plane + min(ii, m + KH - 2)
-            src[i] = rowmap[e]
+                e = index[o_base + r0] + d * plane + min(ii, m + KH - 2)
+            src[i] = index[o_row + e]
         for r in range(R):
             orow[r] = o0 + (r0 + r) * os_ if r < m else -1
         for seg in range(3):  # left edge, interior, right edge: one call site
@@ -160,7 +160,7 @@ def blocked_rows(xb, ob, fillrow, w, tw, index, lo, kh, kw, per_kernel, shape, b
                     xaddr[i] = x0 + s * xs + (a - lo) * item if s >= 0 else f0
                     continue
                 for jj in range(q - p + KW - 1):
-                    c = colmap[p + jj]
+                    c = index[o_col + p + jj]
                     ebuf[i, jj] = xrows[s, c] if s >= 0 and c >= 0 else fill
                 xaddr[i] = e0 + i * es
             for r in range(R):
@@ -222,6 +222,30 @@ def _dense_layout(B: int, n: tuple[int, ...], L: tuple[int, ...],
 #: :func:`blocked_rows`'s compiled entry points, by the argument types that select one
 #: (shared by every plan: a new kernel's plan types nothing).
 _ENTRIES: dict[tuple, Callable[..., None]] = {}
+
+
+#: Each thread's scratch for :func:`blocked_rows`, by (input dtype, output dtype).
+_scratch = threading.local()
+
+
+def _scratch_for(xdt: np.dtype, odt: np.dtype, nin: int, edge: int,
+                 row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This thread's scratch for :func:`blocked_rows`: the row and address lists ``(4, >=
+    nin)`` (intp), the edge-column buffer ``(>= nin, >= edge)`` of ``xdt`` and a spare
+    output row of ``>= row`` elements of ``odt``; grown when a call needs more, never shrunk.
+
+    Allocated here rather than in the compiled code: numba compiles ``np.empty`` once per
+    argument type, a fifth of a first compilation of :func:`blocked_rows`.
+    """
+    pool: dict = _scratch.__dict__.setdefault("pool", {})
+    have = pool.get((xdt, odt))
+    if have is None or have[0].shape[1] < nin or have[1].shape[1] < edge or have[2].size < row:
+        if have is not None:
+            nin, edge, row = (max(nin, have[0].shape[1]), max(edge, have[1].shape[1]),
+                              max(row, have[2].size))
+        have = (np.empty((4, nin), np.intp), np.empty((nin, edge), xdt), np.empty(row, odt))
+        pool[xdt, odt] = have
+    return have
 
 
 #: Integer inputs read as they are (no int64 copy) when the sum provably stays exact.
@@ -306,6 +330,11 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     nparts = 1 if threads == 1 else min(nblk, 4 * threads)
     bounds = [nblk * i // nparts for i in range(nparts + 1)]
     lo = pad[2][0]
+    x_rows, o_rows = (B * n[0] * n[1], n[2]), (B * L[0] * L[1], L[2])  # blocked_rows' views
+    # its scratch: input rows per block, and the edge columns it gathers (as it finds them)
+    nin = kd * (ROWS + kh - 1)
+    a = min(max(lo, 0), L[2])
+    edge = max(a, L[2] - max(a, min(L[2], n[2] - kw + 1 + lo))) + kw - 1
     xdt = np.dtype(x_dtype) if x_dtype is not None else None  # type: ignore[call-overload]
     vector = bits or vector_bits()
 
@@ -348,14 +377,20 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
                 xf = xb.flags
             taken = narrow if native is not None and xb.dtype == native else wide
             fr, ww, tww = taken
-            args = (xb, out, fr, ww, tww, index, lo, kh, kw, per_kernel, shape)
-            key = (xb.dtype, xf.writeable, xf.aligned, xb.ndim, out.dtype, of.aligned,
-                   out.ndim, fixed[id(taken)])
+            args = (xb.reshape(x_rows), out.reshape(o_rows), fr, ww, tww, index, lo, kh, kw,
+                    per_kernel, shape)
+            key = (xb.dtype, xf.writeable, xf.aligned, out.dtype, of.aligned, fixed[id(taken)])
             fn = _ENTRIES.get(key)
             if fn is None:
-                blocked_rows(*args, 0, 0)  # compile or load, then call the entry directly
-                fn = _ENTRIES[key] = _entry(args)
-            run_ranges(fn, args, bounds, workers, seconds)
+                scratch = _scratch_for(xb.dtype, out.dtype, nin, edge, L[2] + 1)
+                blocked_rows(*args, *scratch, 0, 0)  # compile or load, then call the entry
+                fn = _ENTRIES[key] = _entry(args + scratch)
+            dts = (xb.dtype, out.dtype)
+
+            def part(b0: int, b1: int) -> None:  # in the thread that runs it
+                fn(*args, *_scratch_for(*dts, nin, edge, L[2] + 1), b0, b1)
+
+            run_ranges(part, (), bounds, workers, seconds)
 
         run.exact_inputs = (native,) if native is not None else ()  # type: ignore[attr-defined]
         if not sparse:  # a sparse kernel's layout follows its non-zero taps
