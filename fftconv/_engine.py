@@ -249,11 +249,11 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         if key is not None:
             kinds.put(kind_key, checked, 0)
     assert isinstance(checked, _Checked)
-    problem, prepared = with_kernel(checked.kind, ka)
-    if math.prod(problem.out_shape) == 0:
-        return np.zeros(problem.out_shape, problem.result_dtype)
     last = checked.last[0]
     old = last() if last is not None else None
+    problem, prepared = with_kernel(checked.kind, ka, old.problem if old is not None else None)
+    if math.prod(problem.out_shape) == 0:
+        return np.zeros(problem.out_shape, problem.result_dtype)
     new = rebound(old, problem, prepared) if old is not None else None
     if new is None:
         built = clock()()

@@ -6,6 +6,7 @@ are worded by :func:`fftconv._errors.invalid_option`.
 
 from __future__ import annotations
 
+import cmath
 import math
 import numbers
 import operator
@@ -271,7 +272,7 @@ def _kernel_facts(prepared: np.ndarray, compute: np.dtype, cval: complex,
         raise ValueError("kernel contains non-finite values (nan_policy='raise'); use "
                          "nan_policy='propagate' to accept them")
     if uses_cval and compute.kind in "fc":
-        finite = finite and bool(np.isfinite(cval))
+        finite = finite and cmath.isfinite(cval)  # a float or a complex (see _cval)
         if nan_policy == "raise" and not finite:
             raise ValueError(f"cval={cval!r} is not finite and the boundary uses it "
                              "(nan_policy='raise'); use nan_policy='propagate' to accept it")
@@ -350,14 +351,19 @@ def make_kind(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel_shape: tuple[i
     return Kind(fields, boundary_c == "constant" and any([p != (0, 0) for p in pad]))
 
 
-def with_kernel(kind: Kind, kernel: np.ndarray) -> tuple[Problem, np.ndarray]:
+def with_kernel(kind: Kind, kernel: np.ndarray,
+                like: Problem | None = None) -> tuple[Problem, np.ndarray]:
     """The complete problem for ``kernel``'s values (its facts found once), and the
-    prepared kernel the plan owns (see :func:`_prepare_kernel`)."""
+    prepared kernel the plan owns (see :func:`_prepare_kernel`). ``like``, a problem of
+    the same kind, is returned itself when the facts are its own (they are all a problem
+    knows of the values)."""
     f = kind.fields
     compute = f["compute_dtype"]
     prepared = _prepare_kernel(kernel, f["kernel_shape"], f["x_shape"], f["axes"],
                                f["kernel_batched"], f["flip"], f["conjugate"], compute)
     facts = _kernel_facts(prepared, compute, f["cval"], kind.uses_cval, f["nan_policy"])
+    if like is not None and like.kernel == facts:
+        return like, prepared
     return Problem(**f, kernel=facts), prepared
 
 

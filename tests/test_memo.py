@@ -312,6 +312,32 @@ def test_a_kernel_with_other_facts_is_planned_again(monkeypatch):
     assert len(built) == 3
 
 
+def test_a_kernel_with_the_same_facts_shares_the_problem_and_other_facts_get_their_own(
+        monkeypatch):
+    """A new kernel whose facts are the last plan's reuses that plan's problem (no second
+    one is built); one with other facts gets a problem of its own, with its facts."""
+    made = []
+    real = _validate.Problem
+
+    def counting(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(_validate, "Problem", counting)
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((40, 44))
+    first, second = rng.standard_normal((5, 5)), rng.standard_normal((5, 5))
+    holes = second.copy()
+    holes[1, 3] = 0.0
+    for kernel in (first, second):
+        got = fftconv.convolve(x, kernel, "same", method="direct")
+        assert_close(got, naive(x, kernel, "same"), x, kernel)
+    assert len(made) == 1
+    got = fftconv.convolve(x, holes, "same", method="direct")
+    assert_close(got, naive(x, holes, "same"), x, holes)
+    assert len(made) == 2 and made[1].kernel_nonzero == 24 and made[0].kernel_nonzero == 25
+
+
 def test_a_rebound_plan_takes_missing_data_with_its_own_kernel():
     rng = np.random.default_rng(14)
     x = rng.standard_normal((40, 44))

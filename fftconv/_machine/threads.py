@@ -69,8 +69,10 @@ _probe_fd: int | None = None
 _probe_failed = False
 _probe: Callable[[], int | None] | None = None  # a replacement reading (tests)
 _cpus = os.cpu_count() or 1
-#: A reading is reused for this long (a call both splits its work and times itself).
-_PROBE_SECONDS = 1e-3
+#: A reading is reused for this long: a call both splits its work and times itself, and a
+#: loop of millisecond calls reads the files every few calls, not on each (a reading costs
+#: 10-50 us). Short beside the running mean's :data:`_HOLD_SECONDS`.
+_PROBE_SECONDS = 5e-3
 _last: tuple[float, int] = (-1.0, 0)
 _helpers_out = 0  # pool threads handed a job and not yet back (see _Job.helper)
 #: Time constant of the running mean of the readings (see :class:`Occupancy`).
