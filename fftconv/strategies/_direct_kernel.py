@@ -55,28 +55,13 @@ def _accumulate(o, rows, src, live, nl, w, tcol, s0):  # pragma: no cover - comp
         for j in range(n):
             o[j] += (w0 * x0[j] + w1 * x1[j]) + (w2 * x2[j] + w3 * x3[j])
         k += 4
-    rest = nl - k  # the last 1-3 taps, also in a single pass
-    if rest == 3:
-        g0, g1, g2 = live[k], live[k + 1], live[k + 2]
-        x0 = rows[src[k], s0 + tcol[g0]:s0 + tcol[g0] + n]
-        x1 = rows[src[k + 1], s0 + tcol[g1]:s0 + tcol[g1] + n]
-        x2 = rows[src[k + 2], s0 + tcol[g2]:s0 + tcol[g2] + n]
-        w0, w1, w2 = w[g0], w[g1], w[g2]
-        for j in range(n):
-            o[j] += (w0 * x0[j] + w1 * x1[j]) + w2 * x2[j]
-    elif rest == 2:
-        g0, g1 = live[k], live[k + 1]
-        x0 = rows[src[k], s0 + tcol[g0]:s0 + tcol[g0] + n]
-        x1 = rows[src[k + 1], s0 + tcol[g1]:s0 + tcol[g1] + n]
-        w0, w1 = w[g0], w[g1]
-        for j in range(n):
-            o[j] += w0 * x0[j] + w1 * x1[j]
-    elif rest == 1:
+    while k < nl:  # the last 1-3 taps, one pass each (one loop to compile, not three)
         g0 = live[k]
         x0 = rows[src[k], s0 + tcol[g0]:s0 + tcol[g0] + n]
         w0 = w[g0]
         for j in range(n):
             o[j] += w0 * x0[j]
+        k += 1
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
@@ -102,8 +87,8 @@ def _rows_from_ring(xrows, fill, rowmap, colmap, lo, span, ring, base, trow, tco
                 if s < 0:
                     rows[i, :] = fill
                 else:
-                    if inner > 0:
-                        rows[i, lo:lo + inner] = xrows[s, :inner]
+                    for j in range(inner):  # a loop, not a slice assignment: numba
+                        rows[i, lo + j] = xrows[s, j]  # compiles shape errors' text (3 s)
                     for j in range(min(lo, width)):
                         c = colmap[j]
                         rows[i, j] = xrows[s, c] if c >= 0 else fill
