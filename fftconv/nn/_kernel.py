@@ -190,7 +190,9 @@ def direct_sum(x, size, toff, w, og, group_step, rows, segs, strip, rnd, out, t0
     """
     nseg = segs.shape[0]
     no = w.shape[0]
-    tmax = toff.max()
+    tmax = toff[0]  # a loop: numba compiles ``toff.max()`` for 0.7 s
+    for t in range(1, toff.shape[0]):
+        tmax = toff[t] if toff[t] > tmax else tmax
     acc = np.empty((OUT_BLOCK, strip + rnd), out.dtype)
     part = np.empty((OUT_BLOCK, strip + rnd), out.dtype)
     for task in range(t0, t1):
