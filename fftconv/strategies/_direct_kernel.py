@@ -20,7 +20,7 @@ from .._machine.threads import ELEMENT_MACS, piece_count, run_ranges
 from .._numerics.boundary import index_map
 from .direct import sum_threads
 
-__all__ = ["correlate_rows", "prepare"]
+__all__ = ["correlate_rows", "prepare", "ring_rows"]
 
 #: Output columns per task: a chunk of the output row stays in L1 cache.
 CHUNK = 2048
@@ -65,11 +65,19 @@ def _accumulate(o, rows, src, live, nl, w, tcol, s0):  # pragma: no cover - comp
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def _rows_from_ring(xrows, fill, rowmap, colmap, lo, span, ring, base, trow, tcol, tw,
-                    rows_per_kernel, out, t0, t1, live, slot):  # pragma: no cover - compiled
-    """Output rows ``t0 .. t1-1`` from a ring of ``x~``'s rows (see :func:`correlate_rows`)."""
+def ring_rows(xrows, cval, rowmap, colmap, lo, span, ring, base, trow, tcol, tw,
+              rows_per_kernel, out, t0, t1):  # pragma: no cover - compiled
+    """Output rows ``t0 .. t1-1`` of :func:`correlate_rows`'s sum (its arguments) from a
+    ring of ``x~``'s rows: for rows of one chunk with edge columns, where ``ring`` (a power
+    of two, at least ``max(trow) + 1``) is not 0. The rows of ``x~`` are built once each,
+    through the maps, in a ring of ``ring`` rows that consecutive output rows share (row
+    ``e`` in slot ``e % ring``). A function of its own, chosen by :func:`prepare`: a
+    problem compiles only the one of the two it runs."""
     L = out.shape[1]
     T = trow.shape[0]
+    fill = cval[0]
+    live = np.empty(T, np.intp)
+    slot = np.empty(T, np.intp)
     n_x = xrows.shape[1]
     width = L + span - 1
     inner = min(n_x, width - lo)  # x's columns that land inside the ring row
@@ -101,8 +109,8 @@ def _rows_from_ring(xrows, fill, rowmap, colmap, lo, span, ring, base, trow, tco
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def correlate_rows(xrows, cval, rowmap, colmap, lo, span, slots, ring, base, trow, tcol,
-                   tw, rows_per_kernel, out, chunk, t0, t1):  # pragma: no cover - compiled
+def correlate_rows(xrows, cval, rowmap, colmap, lo, span, slots, base, trow, tcol, tw,
+                   rows_per_kernel, out, chunk, t0, t1):  # pragma: no cover - compiled
     """Tasks ``t0 .. t1-1`` of the valid correlation of ``x~``, in fused "row-axpy" form.
 
     ``xrows`` are the rows of ``x`` ``(R, n)``; ``out`` is ``(R_out, L)``; ``cval`` holds
@@ -114,13 +122,10 @@ def correlate_rows(xrows, cval, rowmap, colmap, lo, span, slots, ring, base, tro
     use at most ``slots`` distinct rows.
 
     A task is one chunk of ``chunk`` columns of one output row; taps are accumulated by
-    :func:`_accumulate`. When a row is one chunk with edge columns and ``ring`` (a power of
-    two, at least ``max(trow) + 1``) is not 0, the rows of ``x~`` are built once each,
-    through the maps, in a ring of ``ring`` rows that the consecutive output rows share
-    (row ``e`` in slot ``e % ring``). Otherwise taps on a ``cval`` row add a constant, the
-    interior columns read the rows of ``x`` in place, and only for the few edge columns,
-    whose window leaves the row, are the samples gathered through ``colmap`` into a small
-    buffer.
+    :func:`_accumulate`. Taps on a ``cval`` row add a constant, the interior columns read
+    the rows of ``x`` in place, and only for the few edge columns, whose window leaves the
+    row, are the samples gathered through ``colmap`` into a small buffer. (Rows of one
+    chunk with edge columns are :func:`ring_rows`' instead.)
     """
     L = out.shape[1]
     T = trow.shape[0]
@@ -131,10 +136,6 @@ def correlate_rows(xrows, cval, rowmap, colmap, lo, span, slots, ring, base, tro
     live = np.empty(T, np.intp)  # the taps on rows of x, their row, their edge-buffer row
     src = np.empty(T, np.intp)
     slot = np.empty(T, np.intp)
-    if nch == 1 and ring and (a > 0 or b < L):
-        _rows_from_ring(xrows, fill, rowmap, colmap, lo, span, ring, base, trow, tcol, tw,
-                        rows_per_kernel, out, t0, t1, live, src)
-        return
     edge = np.empty((slots, min(chunk, max(a, L - b)) + span - 1), xrows.dtype)
     for task in range(t0, t1):
         r = task // nch
@@ -242,10 +243,19 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     nparts = piece_count(seconds, threads, ntasks)
     bounds = [ntasks * i // nparts for i in range(nparts + 1)]
     lo = pad[-1][0]
+    a = min(max(lo, 0), L[-1])  # interior output columns [a, b), as correlate_rows finds them
+    b = max(a, min(L[-1], n[-1] - span + 1 + lo))
+    ringed = bool(ring) and L[-1] <= chunk and (a > 0 or b < L[-1])  # a task is a row
 
     def run(xb: np.ndarray, out: np.ndarray) -> None:
-        args = (xb.reshape(-1, n[-1]), fill, rowmap, colmap, lo, span, slots, ring, base, trow, tcol, tw,
-                rows_per_kernel, out.reshape(-1, L[-1]), chunk)
+        xrows, orows = xb.reshape(-1, n[-1]), out.reshape(-1, L[-1])
+        if ringed:
+            args: tuple = (xrows, fill, rowmap, colmap, lo, span, ring, base, trow, tcol, tw,
+                           rows_per_kernel, orows)
+            run_ranges(ring_rows, args, bounds, threads, seconds)
+            return
+        args = (xrows, fill, rowmap, colmap, lo, span, slots, base, trow, tcol, tw,
+                rows_per_kernel, orows, chunk)
         run_ranges(correlate_rows, args, bounds, threads, seconds)
 
     return run
