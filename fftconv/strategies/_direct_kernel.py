@@ -82,7 +82,9 @@ def ring_rows(xrows, cval, rowmap, colmap, lo, span, ring, base, trow, tcol, tw,
     width = L + span - 1
     inner = min(n_x, width - lo)  # x's columns that land inside the ring row
     rows = np.empty((ring, width), xrows.dtype)
-    tags = np.full(ring, -1, np.intp)
+    tags = np.empty(ring, np.intp)  # the x~ row in each slot (np.full: 0.2 s more to compile)
+    for i in range(ring):
+        tags[i] = -1
     for g in range(T):
         live[g] = g
     for r in range(t0, t1):
