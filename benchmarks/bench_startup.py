@@ -13,6 +13,9 @@ outside, interpreter start-up included), except the last, taken in one warm proc
   directory, i.e. the first-ever use of float32 (target <= 2 s);
 - ``first compiled call (empty cache)``: the first compiled call so, i.e. the first-ever
   compiled use of float32, what a first call that needs compiled code costs;
+- ``first direct 13x13 call`` and ``first separable 15x15 call`` (empty cache): the
+  first-ever use of the other two compiled sums a call can need (the row-axpy sum, for
+  kernels over 9 taps a side, which the separable passes use too);
 - ``read-only cache``: that call with ``NUMBA_CACHE_DIR`` unwritable: must work and print
   nothing on stderr;
 - ``new kernel``: in a warm process, a one-shot 512x512 float64 call with a *new* 7x7
@@ -49,6 +52,16 @@ FIRST_CALL = ("import numpy as np, fftconv\n"
 #: compiled sum without its loading): what the first compiled call of a dtype costs.
 COMPILED_CALL = FIRST_CALL.replace(
     "fftconv\n", "fftconv\nfrom fftconv._machine import jit; jit.import_numba()\n", 1)
+
+#: The first direct sum of a kernel too large for the blocked sum (13x13: the row-axpy sum)
+#: and the first separable call (a 15x15 Gaussian), compiled code forced.
+AXPY_CALL = COMPILED_CALL.replace("np.ones((64, 64), np.float32), np.ones((3, 3), np.float32)",
+                                  "np.ones((256, 256), np.float32), np.ones((13, 13), np.float32)"
+                                  ).replace("'same')", "'same', method='direct')")
+SEPARABLE_CALL = COMPILED_CALL.replace(
+    "np.ones((3, 3), np.float32)",
+    "np.outer(np.hanning(17)[1:-1], np.hanning(17)[1:-1]).astype(np.float32)").replace(
+    "'same')", "'same', method='separable')")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -148,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
             ("first compiled call (compiled code cached)", [py, "-c", COMPILED_CALL], {},
              "none"),
             ("first compiled call (empty cache)", [py, "-c", COMPILED_CALL], None, "2 s"),
+            ("first direct 13x13 call (row-axpy, empty cache)", [py, "-c", AXPY_CALL], None,
+             "2 s"),
+            ("first separable 15x15 call (empty cache)", [py, "-c", SEPARABLE_CALL], None,
+             "2 s"),
             ("read-only compiled-code cache", [py, "-c", COMPILED_CALL],
              {"NUMBA_CACHE_DIR": str(ro / "cache")}, "quiet"),
         ]
