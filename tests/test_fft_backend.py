@@ -8,7 +8,13 @@ import scipy.signal
 
 import fftconv
 from fftconv._machine import fft as _fft
-from fftconv._numerics.fftsize import best_size, size_cost, smooth_numbers
+from fftconv._numerics.fftsize import (
+    best_size,
+    capped_lengths,
+    log_factor,
+    size_cost,
+    smooth_numbers,
+)
 
 
 @pytest.fixture
@@ -65,3 +71,52 @@ def test_real_transforms_avoid_odd_last_axis():
     weights = {"2": 1.0, "3": 1.0, "5": 1.0, "7": 1.0, "odd_real": 2.0}
     assert best_size(125, weights, real_last=True) % 2 == 0
     assert best_size(125, weights, real_last=False) == 125
+
+
+@pytest.mark.parametrize("real", [False, True])
+@pytest.mark.parametrize("least, top", [(1, 1), (13, 525), (129, 4000), (61, 60)])
+def test_capped_lengths_are_the_capped_best_sizes_with_their_log_factor_terms(least, top, real):
+    weights = fftconv._machine.costs.machine_costs()["prime_weight"]
+    edges = (32, 64, 128, 256, 512, 1024, 2048)
+    lengths, terms = capped_lengths(edges, least, top, weights, real)
+    assert lengths == tuple(min(best_size(max(e, least), weights, real), top) for e in edges)
+    assert terms == tuple(size_cost(n, weights, real) / n for n in lengths)
+    # summed axis by axis, the terms are log_factor exactly (the overlap search relies on it)
+    other = capped_lengths(edges, 7, 300, weights, False)
+    for j in range(len(edges)):
+        assert other[1][j] + terms[j] == log_factor((other[0][j], lengths[j]), weights, real)
+    assert capped_lengths(edges, least, top, weights, real) is not None
+
+
+@pytest.mark.parametrize("shape, kshape, dtype, max_memory, workers", [
+    ((512, 512), (7, 7), "float64", None, 2), ((300, 700), (77, 77), "float64", None, 1),
+    ((2048, 2048), (17, 17), "float32", 1 << 20, 2), ((4096,), (63,), "complex128", None, 2),
+    ((37, 1001), (9, 129), "float32", 1 << 20, 1), ((64, 64, 64), (5, 5, 5), "float64", None, 2)])
+def test_overlap_picks_the_cheapest_block_that_fits(shape, kshape, dtype, max_memory, workers):
+    """The block search against its statement: over the edges, the fast lengths holding the
+    edge and the kernel, capped at the whole output, priced one by one; the cheapest that
+    fits wins (the first of equals), and the search stops at the block covering the array."""
+    from fftconv._machine.costs import machine_costs
+    from fftconv.strategies import overlap
+
+    plan = fftconv.plan_convolve(shape, np.ones(kshape), x_dtype=dtype, method="overlap",
+                                 max_memory=max_memory, workers=workers)
+    problem, costs = plan.problem, machine_costs()
+    w, real = costs["prime_weight"], np.dtype(dtype).kind != "c"
+    whole = overlap.fft_lengths(problem, costs)[1]
+    prices = overlap._Prices(problem, costs)
+    last = problem.ndim - 1
+    best = None
+    for edge in overlap._EDGES:
+        block = tuple(min(best_size(max(edge, 2 * k - 1), w, real and i == last),
+                          best_size(k - 1 + n, w, real and i == last))
+                      for i, (k, n) in enumerate(zip(problem.k, problem.out_len)))
+        seconds, memory, _, _ = prices.cost(block, log_factor(block, w, real), workers)
+        fits = memory <= problem.max_memory
+        if best is None or (fits and not best[2]) or (fits == best[2] and seconds < best[1]):
+            best = (block, seconds, fits)
+        if all(f >= m for f, m in zip(block, whole)):
+            break
+    estimate = overlap.OverlapSave().estimate(problem, costs, workers)
+    assert estimate.fft_shape == best[0]
+    assert estimate.seconds == best[1]

@@ -138,7 +138,7 @@ def fft_rate(costs: dict[str, Any], dtype: np.dtype, points: int | None = None) 
     _, name, xs, rs, last = entry
     if last < 0 or points is None:
         return costs["fft_per_nlogn"][name]
-    x = math.log2(max(points, 2))
+    x = math.log2(points if points > 2 else 2)  # (not max(): priced a dozen times a plan)
     if last and x > xs[last]:  # beyond the largest measured size: the rate keeps growing
         x0, r0, x1, r1 = xs[-2], rs[-2], xs[-1], rs[-1]  # (memory-bound passes)
         return r1 + max(r1 - r0, 0.0) / (x1 - x0) * (x - x1)

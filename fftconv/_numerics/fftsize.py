@@ -6,7 +6,7 @@ import bisect
 import math
 from functools import lru_cache
 
-__all__ = ["smooth_numbers", "size_cost", "best_size", "log_factor"]
+__all__ = ["smooth_numbers", "size_cost", "best_size", "capped_lengths", "log_factor"]
 
 _LIMIT = 1 << 31
 
@@ -80,6 +80,30 @@ def best_size(m: int, weights: dict[str, float], real_last: bool = False) -> int
     if size is None:
         size = memo[key] = _best(int(m), tuple(sorted(weights.items())), bool(real_last))
     return size
+
+
+#: The weights the memo below was made with, and ``(edges, least, top, real) -> lengths``.
+_CAPPED: tuple[dict[str, float] | None,
+               dict[tuple, tuple[tuple[int, ...], tuple[float, ...]]]] = (None, {})
+
+
+def capped_lengths(edges: tuple[int, ...], least: int, top: int, weights: dict[str, float],
+                   real: bool = False) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Per edge ``e`` of ``edges``: the cheapest length ``>= max(e, least)``
+    (:func:`best_size`), at most ``top``; and each length's ``size_cost / length``, its
+    term of :func:`log_factor` (``real``: a real transform's last axis). Remembered per
+    arguments and weights."""
+    global _CAPPED
+    owner, memo = _CAPPED
+    if owner is not weights:
+        owner, memo = weights, {}
+        _CAPPED = (owner, memo)
+    key = (edges, least, top, real)
+    got = memo.get(key)
+    if got is None:
+        lengths = tuple([min(best_size(max(e, least), weights, real), top) for e in edges])
+        got = memo[key] = (lengths, tuple([size_cost(n, weights, real) / n for n in lengths]))
+    return got
 
 
 #: The weights the memo below was made with, and ``(shape, real) -> log factor``.

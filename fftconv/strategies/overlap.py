@@ -11,7 +11,7 @@ import numpy as np
 
 from .._machine import progress
 from .._machine import slabs as _slabs
-from .._machine.costs import machine_costs, threads_speedup
+from .._machine.costs import fft_rate, machine_costs
 from .._machine.fft import TransformPair, kernel_spectrum
 from .._machine.threads import (
     PIECE_SECONDS,
@@ -22,7 +22,7 @@ from .._machine.threads import (
 from .._numerics import blockhook as _blockhook
 from .._numerics.boundary import gather, index_map
 from .._numerics.dtypes import fft_dtypes
-from .._numerics.fftsize import best_size
+from .._numerics.fftsize import best_size, capped_lengths, log_factor
 from .._numerics.scaling import all_finite, exponent, peak, scale
 from .._problem import Problem
 from . import Estimate, Executor, register
@@ -57,37 +57,51 @@ class _Prices:
         self.kernels = problem.kernel_batch
         self.overhead = costs["overhead"]
         self.parallel = self.overhead.get("parallel", 0.0)  # waking the pool
+        self.efficiency = costs["parallel_efficiency"]["overlap"]  # see threads_speedup
 
-    def cost(self, fft_block: tuple[int, ...], workers: int) -> tuple[float, int, int, int]:
+    def cost(self, fft_block: tuple[int, ...], factor: float,
+             workers: int) -> tuple[float, int, int, int]:
         """(seconds, scratch bytes, blocks per batched transform, threads) for transform
-        size ``fft_block``: on ``workers`` threads, or on one when the job on one thread
-        is predicted shorter than :data:`_PARALLEL_MIN_SECONDS`."""
-        problem, costs, kernels = self.problem, self.costs, self.kernels
+        size ``fft_block`` (``factor``: its :func:`~fftconv._numerics.fftsize.log_factor`):
+        on ``workers`` threads, or on one when the job on one thread is predicted shorter
+        than :data:`_PARALLEL_MIN_SECONDS`.
+
+        Priced a dozen times per problem, so in plain arithmetic: conditional expressions
+        for ``min`` and ``max``, and inline the block counts (:func:`_blocks`), the
+        transform's time (:func:`~fftconv.strategies.fft.transform_seconds`) and the
+        threads' speed-up (:func:`~fftconv._machine.costs.threads_speedup`).
+        """
+        problem, costs, kernels, overhead = self.problem, self.costs, self.kernels, self.overhead
         rdt, cdt, real = self.dtypes
-        counts = _blocks(problem, fft_block)[1]
-        nblocks = problem.batch * math.prod(counts)
-        nf = math.prod(fft_block)
+        nblocks, nf = problem.batch, 1
+        for f, k, n in zip(fft_block, problem.k, problem.out_len):
+            b = f - k + 1
+            b = n if b > n else b
+            nblocks *= -(-n // (b if b > 1 else 1))
+            nf *= f
         buf = nf * (2 * rdt.itemsize + cdt.itemsize // (2 if real else 1))
         spec = kernels * nf * cdt.itemsize // (2 if real else 1)
-        overhead = self.overhead
-        one = transform_seconds(fft_block, 1, rdt, costs, real)  # one transform
+        one = fft_rate(costs, rdt, nf) * nf * factor if nf > 1 else 0.0  # one transform
         per_block = (2 * one
                      # four buffer passes and the finiteness check of the result
                      + 5 * nf * rdt.itemsize * costs["memory_per_byte"] + overhead["block"])
         fixed = overhead["fft"] + kernels * one
-        most = max(nblocks, 1)  # blocks that can run at once
-        per_batch = _BATCH_POINTS // max(nf, 1)
+        most = nblocks if nblocks > 1 else 1  # blocks that can run at once
+        per_batch = _BATCH_POINTS // nf
+        budget = problem.max_memory - spec
 
         def on(threads: int) -> tuple[float, int, int, int]:
-            par = min(threads, most)
-            room = (problem.max_memory - spec) // max(par * buf, 1)
+            par = threads if threads < most else most
             # Blocks transformed together: about 2^16 points per batch, and several batches
             # per thread, so that a thread the OS deschedules holds back little.
             share = nblocks if threads <= 1 else -(-nblocks // (PIECES_PER_THREAD * threads))
-            batch = max(1, min(per_batch, share, room))
+            batch = per_batch if per_batch < share else share
+            room = budget // (par * buf)
+            batch = room if room < batch else batch
+            batch = batch if batch > 1 else 1
             seconds = (fixed + (self.parallel if par > 1 else 0.0)
                        + (nblocks * per_block + -(-nblocks // batch) * overhead["call"])
-                       / (threads_speedup(costs, "overlap", par) if par > 1 else 1.0))
+                       / (1.0 + (par - 1) * self.efficiency if par > 1 else 1.0))
             return seconds, par * batch * buf + spec, batch, threads
 
         alone = on(1)
@@ -114,7 +128,8 @@ class OverlapSave:
                  workers: int) -> int:
         """Threads for the blocks: one when the job is too short to wake the pool for
         (the estimate and the executor agree on it)."""
-        return _Prices(problem, costs).cost(fft_block, workers)[3]
+        factor = log_factor(fft_block, costs["prime_weight"], fft_dtypes(problem.compute_dtype)[2])
+        return _Prices(problem, costs).cost(fft_block, factor, workers)[3]
 
     def estimate(self, problem: Problem, costs: dict, workers: int) -> Estimate:
         prices = _Prices(problem, costs)
@@ -122,31 +137,35 @@ class OverlapSave:
         w = costs["prime_weight"]
         whole = fft_lengths(problem, costs)[1]
         last = len(whole) - 1
-        # Per axis: the transform that holds the whole output in one block (the largest
-        # worth trying), and the shortest that holds the kernel.
-        top = [best_size(k - 1 + n, w, real and i == last)
-               for i, (k, n) in enumerate(zip(problem.k, problem.out_len))]
+        # Per axis and edge: the fast length that holds the edge and the kernel, at most the
+        # one that holds the whole output in one block (the largest worth trying); with
+        # each length's term of the transform's log factor.
+        lengths, terms = zip(*[capped_lengths(_EDGES, 2 * k - 1,
+                                              best_size(k - 1 + n, w, real and i == last),
+                                              w, real and i == last)
+                               for i, (k, n) in enumerate(zip(problem.k, problem.out_len))])
         best = tried = None
-        for edge in _EDGES:
-            fft_block = tuple([min(best_size(max(edge, 2 * k - 1), w, real and i == last), top[i])
-                        for i, k in enumerate(problem.k)])
+        for fft_block, factor_terms in zip(zip(*lengths), zip(*terms)):
             if fft_block == tried:  # the last edge's transform (a long kernel): priced, and
                 continue  # neither better than itself nor large enough to stop
             tried = fft_block
-            seconds, memory, batch, _ = prices.cost(fft_block, workers)
+            seconds, memory, batch, _ = prices.cost(fft_block, sum(factor_terms), workers)
             fits = memory <= problem.max_memory
             if best is None or (fits, -seconds) > (best[3], -best[0]):
                 best = (seconds, memory, fft_block, fits, batch)
-            if all([f >= m for f, m in zip(fft_block, whole)]):
+            for f, m in zip(fft_block, whole):
+                if f < m:
+                    break
+            else:  # one block holds the whole array
                 break
         assert best is not None
         seconds, memory, fft_block, _, batch = best
         out_block, counts = _blocks(problem, fft_block)
+        count = math.prod(counts)
         return Estimate(seconds=seconds, memory=memory, fft_shape=fft_block, block_shape=out_block,
                         batch=batch,
-                        note=f"{math.prod(counts)} block{'s' if math.prod(counts) != 1 else ''} of "
-                        + "x".join(map(str, out_block))
-                        + " via " + "x".join(map(str, fft_block)))
+                        note=f"{count} block{'s' if count != 1 else ''} of "
+                        + "x".join(map(str, out_block)) + " via " + "x".join(map(str, fft_block)))
 
     def build(self, problem: Problem, kernel: np.ndarray, estimate: Estimate,
               workers: int, effort: str = "estimate") -> Executor:
