@@ -23,6 +23,7 @@ short), and propagates, leaving the library usable. Pieces should last at most a
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import threading
@@ -272,28 +273,23 @@ class _Job:
 
     def __init__(self, fn: Callable[[_T], None], items: Sequence[_T]) -> None:
         self.fn, self.items = fn, items
-        self.next = 0
+        # The next piece's index: ``next`` on an itertools counter is one step under the
+        # GIL, so threads take pieces without a lock.
+        self.next = itertools.count()
         self.closed = False  # no piece will be handed out any more
         self.running = 0  # helper threads inside the job
         self.error: BaseException | None = None
         self.cond = threading.Condition(threading.Lock())
 
-    def take(self) -> int | None:
-        with self.cond:
-            if self.closed or self.next >= len(self.items):
-                self.closed = True
-                return None
-            i = self.next
-            self.next += 1
-            return i
-
     def work(self) -> None:
         """Run pieces until none is left (or the job is cancelled)."""
-        while True:
-            i = self.take()
-            if i is None:
+        fn, items, pieces, count = self.fn, self.items, self.next, len(self.items)
+        while not self.closed:
+            i = next(pieces)
+            if i >= count:
+                self.closed = True
                 return
-            self.fn(self.items[i])
+            fn(items[i])
 
     def helper(self) -> None:
         global _helpers_out
