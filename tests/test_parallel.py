@@ -361,9 +361,9 @@ def test_own_pool_threads_are_never_counted_as_other_work(monkeypatch):
         time.sleep(0.001)
     assert threads._own and all(fd >= 0 for fd in threads._own.values())
     assert threads._own_runnable() in range(len(threads._own) + 1)
-    release = threading.Event()
+    release, left = threading.Event(), threading.Event()
     pool = threads._get_pool(1)
-    spinning = pool.submit(lambda: (threads._enrol(), [0 for _ in iter(release.is_set, True)]))
+    pool.submit(lambda: (threads._enrol(), [0 for _ in iter(release.is_set, True)], left.set()))
     try:
         deadline = time.perf_counter() + 5
         while threads._own_runnable() == 0 and time.perf_counter() < deadline:
@@ -371,7 +371,7 @@ def test_own_pool_threads_are_never_counted_as_other_work(monkeypatch):
         assert threads._own_runnable() >= 1  # a pool thread spinning: runnable, and ours
     finally:
         release.set()
-        spinning.result()
+        assert left.wait(10)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")

@@ -26,10 +26,10 @@ import contextlib
 import itertools
 import math
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from .workers import _cpu_count
@@ -231,7 +231,7 @@ def reduced() -> bool:
 
 
 _T = TypeVar("_T")
-_pool: ThreadPoolExecutor | None = None
+_pool: _Pool | None = None
 _pool_size = 0
 _lock = threading.Lock()
 _inside = threading.local()
@@ -254,7 +254,35 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def _get_pool(helpers: int) -> ThreadPoolExecutor:
+class _Pool:
+    """Helper threads, each running what it takes from one shared queue (``None`` makes
+    one leave). Lighter than a ``ThreadPoolExecutor``: a job hands its helpers over with
+    one ``put`` each and waits for them itself (see :class:`_Job`), so no futures."""
+
+    def __init__(self, size: int) -> None:
+        self.queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self.size = size
+        for i in range(size):
+            threading.Thread(target=self._serve, name=f"fftconv_{i}", daemon=True).start()
+
+    def _serve(self) -> None:
+        take = self.queue.get
+        while (fn := take()) is not None:
+            try:
+                fn()  # _Job.helper: it keeps what its pieces raise for the job's caller
+            except Exception:  # anything else must not cost the pool a thread
+                continue
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        self.queue.put(fn)
+
+    def shutdown(self) -> None:
+        """Each thread leaves once it has done what was queued before."""
+        for _ in range(self.size):
+            self.queue.put(None)
+
+
+def _get_pool(helpers: int) -> _Pool:
     """The shared pool, grown to at least ``helpers`` threads."""
     global _pool, _pool_size
     with _lock:
@@ -262,9 +290,9 @@ def _get_pool(helpers: int) -> ThreadPoolExecutor:
             # an old pool's threads finish their work and exit once idle
             old = _pool
             _pool_size = max(helpers, _cpu_count() - 1, 1)
-            _pool = ThreadPoolExecutor(_pool_size, thread_name_prefix="fftconv")
+            _pool = _Pool(_pool_size)
             if old is not None:
-                old.shutdown(wait=False)
+                old.shutdown()
         return _pool
 
 
@@ -279,7 +307,11 @@ class _Job:
         self.closed = False  # no piece will be handed out any more
         self.running = 0  # helper threads inside the job
         self.error: BaseException | None = None
-        self.cond = threading.Condition(threading.Lock())
+        self.lock = threading.Lock()  # guards closed (when set from outside), running, waiting
+        # Held until the last running helper leaves a job whose caller waits (finish).
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.waiting = False
 
     def work(self) -> None:
         """Run pieces until none is left (or the job is cancelled)."""
@@ -301,7 +333,7 @@ class _Job:
                 _helpers_out -= 1
 
     def _help(self) -> None:
-        with self.cond:
+        with self.lock:
             if self.closed:  # started too late (the pool was busy): nothing to do
                 return
             self.running += 1
@@ -309,21 +341,24 @@ class _Job:
         try:
             self.work()
         except BaseException as exc:
-            with self.cond:
+            with self.lock:
                 self.error = self.error or exc
                 self.closed = True
         finally:
             _inside.active = False
-            with self.cond:
+            with self.lock:
                 self.running -= 1
-                self.cond.notify_all()
+                if not self.running and self.waiting:  # once: none enters a closed job
+                    self.done.release()
 
     def finish(self) -> None:
         """Close the queue and wait for the helpers' running pieces."""
-        with self.cond:
+        with self.lock:
             self.closed = True
-            while self.running:
-                self.cond.wait(0.05)
+            self.waiting = self.running > 0
+        if self.waiting:
+            while not self.done.acquire(timeout=0.05):  # (interruptible, in slices)
+                pass
 
 
 def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int,
@@ -361,7 +396,7 @@ def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int,
     try:
         job.work()
     except BaseException:
-        with job.cond:
+        with job.lock:
             job.closed = True
         try:
             job.finish()
