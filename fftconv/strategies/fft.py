@@ -69,8 +69,17 @@ def transform_seconds(shape: tuple[int, ...], count: float, dtype: np.dtype, cos
     return count * fft_rate(costs, dtype, n) * n * log_factor(shape, costs["prime_weight"], real)
 
 
+#: The last :func:`fft_lengths` asked for: (problem, costs, answer). The fft and overlap
+#: estimates of one planning both need it.
+_LAST_LENGTHS: tuple[object, object, tuple[tuple[int, ...], tuple[int, ...]]] = (None, None, ((), ()))
+
+
 def fft_lengths(problem: Problem, costs: dict) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(minimum lengths, chosen fast lengths) of the whole-array transform."""
+    global _LAST_LENGTHS
+    last_problem, last_costs, answer = _LAST_LENGTHS
+    if last_problem is problem and last_costs is costs:
+        return answer
     real = fft_dtypes(problem.compute_dtype)[2]
     mins = []
     for n, k, length, (lo, hi) in zip(problem.n, problem.k, problem.out_len, problem.pad):
@@ -81,7 +90,9 @@ def fft_lengths(problem: Problem, costs: dict) -> tuple[tuple[int, ...], tuple[i
     w = costs["prime_weight"]
     last = len(mins) - 1
     chosen = tuple([best_size(m, w, real and i == last) for i, m in enumerate(mins)])
-    return tuple(mins), chosen
+    answer = tuple(mins), chosen
+    _LAST_LENGTHS = (problem, costs, answer)
+    return answer
 
 
 def fft_threads(size: int, costs: dict, workers: int) -> int:
