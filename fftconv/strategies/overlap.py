@@ -90,7 +90,9 @@ class _Prices:
         per_batch = _BATCH_POINTS // nf
         budget = problem.max_memory - spec
 
-        def on(threads: int) -> tuple[float, int, int, int]:
+        # On one thread; then on ``workers``, unless one is all it may use or the job is
+        # too short to wake the pool for.
+        for threads in (1, workers):
             par = threads if threads < most else most
             # Blocks transformed together: about 2^16 points per batch, and several batches
             # per thread, so that a thread the OS deschedules holds back little.
@@ -102,12 +104,9 @@ class _Prices:
             seconds = (fixed + (self.parallel if par > 1 else 0.0)
                        + (nblocks * per_block + -(-nblocks // batch) * overhead["call"])
                        / (1.0 + (par - 1) * self.efficiency if par > 1 else 1.0))
-            return seconds, par * batch * buf + spec, batch, threads
-
-        alone = on(1)
-        if workers <= 1 or alone[0] <= _PARALLEL_MIN_SECONDS:
-            return alone
-        return on(workers)
+            if workers <= 1 or seconds <= _PARALLEL_MIN_SECONDS:
+                break
+        return seconds, par * batch * buf + spec, batch, threads
 
 
 class OverlapSave:
