@@ -9,7 +9,7 @@ same kind (the planner's decision is remembered) and for a repeated call (the ca
 
 Targets (issue 10): at most 555 calls and at most 12 fftconv files for the first call.
 Before the engine rework this script counted 2138 calls (930 to Python functions) in 19
-fftconv files for the first call.
+fftconv files for the first call; docs/architecture.md has the figures since.
 
     python benchmarks/bench_calls.py [--quick] [--out results.md]
 
