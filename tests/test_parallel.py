@@ -363,7 +363,7 @@ def test_own_pool_threads_are_never_counted_as_other_work(monkeypatch):
     assert threads._own_runnable() in range(len(threads._own) + 1)
     release, left = threading.Event(), threading.Event()
     pool = threads._get_pool(1)
-    pool.submit(lambda: (threads._enrol(), [0 for _ in iter(release.is_set, True)], left.set()))
+    pool.queue.put(lambda: (threads._enrol(), [0 for _ in iter(release.is_set, True)], left.set()))
     try:
         deadline = time.perf_counter() + 5
         while threads._own_runnable() == 0 and time.perf_counter() < deadline:

@@ -26,12 +26,12 @@ import contextlib
 import itertools
 import math
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from .pool import Pool
 from .workers import _cpu_count
 
 __all__ = ["PARALLEL_MIN_MACS", "PIECE_SECONDS", "crowded", "free_threads", "loaded",
@@ -231,7 +231,7 @@ def reduced() -> bool:
 
 
 _T = TypeVar("_T")
-_pool: _Pool | None = None
+_pool: Pool | None = None
 _pool_size = 0
 _lock = threading.Lock()
 _inside = threading.local()
@@ -254,35 +254,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-class _Pool:
-    """Helper threads, each running what it takes from one shared queue (``None`` makes
-    one leave). Lighter than a ``ThreadPoolExecutor``: a job hands its helpers over with
-    one ``put`` each and waits for them itself (see :class:`_Job`), so no futures."""
-
-    def __init__(self, size: int) -> None:
-        self.queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self.size = size
-        for i in range(size):
-            threading.Thread(target=self._serve, name=f"fftconv_{i}", daemon=True).start()
-
-    def _serve(self) -> None:
-        take = self.queue.get
-        while (fn := take()) is not None:
-            try:
-                fn()  # _Job.helper: it keeps what its pieces raise for the job's caller
-            except Exception:  # anything else must not cost the pool a thread
-                continue
-
-    def submit(self, fn: Callable[[], None]) -> None:
-        self.queue.put(fn)
-
-    def shutdown(self) -> None:
-        """Each thread leaves once it has done what was queued before."""
-        for _ in range(self.size):
-            self.queue.put(None)
-
-
-def _get_pool(helpers: int) -> _Pool:
+def _get_pool(helpers: int) -> Pool:
     """The shared pool, grown to at least ``helpers`` threads."""
     global _pool, _pool_size
     with _lock:
@@ -290,7 +262,7 @@ def _get_pool(helpers: int) -> _Pool:
             # an old pool's threads finish their work and exit once idle
             old = _pool
             _pool_size = max(helpers, _cpu_count() - 1, 1)
-            _pool = _Pool(_pool_size)
+            _pool = Pool(_pool_size)
             if old is not None:
                 old.shutdown()
         return _pool
@@ -391,7 +363,7 @@ def parallel_map(fn: Callable[[_T], None], items: Sequence[_T], workers: int,
     with _lock:
         _helpers_out += n - 1
     for _ in range(n - 1):
-        pool.submit(job.helper)
+        pool.queue.put(job.helper)
     _inside.active = True
     try:
         job.work()
