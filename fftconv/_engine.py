@@ -233,7 +233,7 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         # count has its own memo entry and plan
         workers = free_threads(workers)
     key = _call_key(flip, xa, ka, workers, options)
-    checked = None
+    checked = found = None
     if key is not None:
         found = calls.get(key)
         if isinstance(found, Plan) and (found.__dict__.get("_stamp") in (None, stamp())
@@ -263,6 +263,8 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
             checked.last[0] = weakref.ref(new)
         if key is None or not calls.keeps(new.nbytes):  # made for this call alone: the
             new.__dict__["_learn_once"] = built  # planner learns what such a call costs
+    if found is not None:  # it replaces a remembered plan auto no longer chooses
+        new.__dict__["_switched"] = True
     result = new(x) if masked else new._oneshot(xa)
     if key is not None:  # stored after the call: what a first call sets up is counted
         calls.put(key, new, new.nbytes)

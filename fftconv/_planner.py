@@ -10,20 +10,17 @@ does), and is kept in the cache directory for other processes.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ._machine import jit as _jit
 from ._machine import learning as _learning
-from ._machine.cache import read_json, write_json
-from ._machine.schema import DECISIONS
+from ._machine import measured as _measured
 from ._machine.costs import dtype_name, machine_costs
 from ._plan import Candidate, LazyExecutor, Plan, PlanReport, needs_finite_check
 from ._problem import Problem
@@ -64,45 +61,12 @@ class Decision:
 #: code's loading to pay).
 _decisions: dict[tuple[Problem, int, bool, bool], Decision] = {}
 _DECISIONS_MAX = 1024
-#: Decisions of ``effort='measure'``, by stable problem key; loaded from the cache directory.
-_measured: dict[str, tuple[str, dict[str, float]]] | None = None
-_measured_lock = threading.Lock()
-_DECISIONS_FILE = "decisions.json"
 
 
 def clear_decisions() -> None:
     """Forget this process's decisions and the loaded copy of the measured ones."""
-    global _measured
     _decisions.clear()
-    with _measured_lock:
-        _measured = None
-
-
-def _decision_key(problem: Problem, workers: int) -> str:
-    """Stable across processes: the memory budget (which follows free memory) is left out;
-    a remembered choice the budget now rejects is measured again."""
-    return hashlib.sha1(repr((replace(problem, max_memory=0), workers)).encode()).hexdigest()
-
-
-def _recall(key: str) -> tuple[str, dict[str, float]] | None:
-    """A measured decision from this process or an earlier one."""
-    global _measured
-    with _measured_lock:
-        if _measured is None:
-            saved = read_json(_DECISIONS_FILE, DECISIONS) or {}
-            _measured = {k: (v[0], dict(v[1])) for k, v in saved.items()
-                         if isinstance(v, list) and len(v) == 2}
-        return _measured.get(key)
-
-
-def _remember(key: str, decision: tuple[str, dict[str, float]]) -> None:
-    """Keep a decision in memory and in the cache directory (merged, written atomically)."""
-    with _measured_lock:
-        assert _measured is not None
-        _measured[key] = decision
-        saved = read_json(_DECISIONS_FILE, DECISIONS) or {}
-        saved[key] = [decision[0], decision[1]]
-        write_json(_DECISIONS_FILE, saved)  # a warning, not an error, when it cannot
+    _measured.forget()
 
 
 def candidates(problem: Problem, workers: int, busy: bool = False) -> tuple[Candidate, ...]:
@@ -182,10 +146,29 @@ def still_chosen(plan: Plan) -> bool:
     if plan.estimate.variant == "taps" and not _jit.pending():
         return False  # the numpy stand-in served until compiled code was worth loading
     decision = decide(plan.problem, "auto", "estimate", plan.workers, None)
-    if not plan._explicit and decision.best != plan.method:
+    if (not plan._explicit and decision.best != plan.method
+            and not (plan.__dict__.get("_switched") and _close(decision, plan.method))):
         return False
     plan.__dict__["_stamp"] = now
     return True
+
+
+#: A remembered plan that already replaced another (``_switched``) stands while its
+#: strategy's estimate is within this fraction above the new best's: two strategies priced
+#: this close trade places on every move of their corrections, and each trade costs a new
+#: plan's FFTW plans and spectra (3-190 ms for a 1024² image and a 127² kernel, several of
+#: its calls), which a loop of calls would pay again and again.
+KEEP_MARGIN = 0.25
+
+
+def _close(decision: Decision, method: str) -> bool:
+    """Whether ``method`` still applies and its estimate is within :data:`KEEP_MARGIN`
+    of the decision's best."""
+    seconds = {c.name: c.estimate.seconds for c in decision.candidates
+               if c.rejected is None and c.estimate is not None}
+    best = seconds.get(decision.best) if decision.best is not None else None
+    mine = seconds.get(method)
+    return best is not None and mine is not None and mine <= best * (1 + KEEP_MARGIN)
 
 
 _learning.on_change(_forget_decisions)
@@ -231,11 +214,11 @@ def decide(problem: Problem, method: str, effort: str, workers: int,
     if (effort == "measure" and method == "auto" and not decision.measured
             and decision.best is not None and kernel is not None):
         usable = {c.name for c in decision.candidates if c.rejected is None}
-        stable = _decision_key(problem, workers)
-        memo = _recall(stable)
+        stable = _measured.key(problem, workers)
+        memo = _measured.recall(stable)
         if memo is None or memo[0] not in usable:
             memo = _measure(problem, kernel, list(decision.candidates), workers, dtype)
-            _remember(stable, memo)
+            _measured.remember(stable, memo)
         decision = Decision(decision.candidates, memo[0], dict(memo[1]), busy)
     if len(_decisions) >= _DECISIONS_MAX:
         _decisions.clear()

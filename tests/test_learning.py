@@ -238,6 +238,48 @@ def test_a_remembered_plan_still_chosen_survives_a_correction_move(learn):
     assert before.__dict__["_stamp"] == fftconv._planner.stamp()
 
 
+def test_a_plan_that_replaced_another_stands_against_a_rival_a_little_cheaper(learn,
+                                                                            monkeypatch):
+    """After a correction move, a remembered one-shot plan auto no longer chooses is
+    replaced. The replacement is replaced in turn only when another strategy's estimate
+    beats its own by more than the planner's keep margin: two FFT strategies priced this
+    close would otherwise trade places, and the one-shot path rebuild FFTW plans and
+    spectra, on every move of their corrections."""
+    from dataclasses import replace
+
+    x, k = np.ones(SHAPE), KERNEL
+    fftconv.correlate(x, k, "same")
+    ((first, _),) = fftconv._engine.calls._data.values()
+    assert first.method in {"fft", "overlap"}
+    rival = "overlap" if first.method == "fft" else "fft"
+    real = fftconv._planner.candidates
+
+    def priced(cheaper, than, factor):
+        """The true candidates with ``cheaper``'s estimate ``than``'s over ``factor``."""
+        def candidates(problem, workers, busy=False):
+            out = real(problem, workers, busy)
+            other = next(c.estimate.seconds for c in out if c.name == than)
+            return tuple(replace(c, estimate=replace(c.estimate, seconds=other / factor))
+                         if c.name == cheaper else c for c in out)
+        return candidates
+
+    def moved(cheaper, than, factor):
+        """A correction move after which ``cheaper`` is estimated ``factor`` times cheaper."""
+        monkeypatch.setattr(fftconv._planner, "candidates", priced(cheaper, than, factor))
+        fftconv._planner._forget_decisions()
+        fftconv.correlate(x, k, "same")
+        ((now, _),) = fftconv._engine.calls._data.values()
+        return now
+
+    margin = fftconv._planner.KEEP_MARGIN
+    second = moved(rival, first.method, 1 + margin / 2)  # the first plan had not switched
+    assert second is not first and second.method == rival
+    assert moved(first.method, rival, 1 + margin / 2) is second  # within the margin: stands
+    assert fftconv.plan_correlate(SHAPE, k, "same").method == first.method  # (a new plan
+    third = moved(first.method, rival, 1 + 2 * margin)                      # takes the best)
+    assert third is not second and third.method == first.method  # beyond it: replaced
+
+
 def test_each_branch_of_a_cost_model_learns_its_own_correction(learn):
     """The row-axpy and register-blocked direct sums run at their own rates: a wrong rate
     for one is corrected without moving the other (nor another dtype's)."""

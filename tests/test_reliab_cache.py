@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 import fftconv
-from fftconv import _planner
 from fftconv._cli import main
 from fftconv._engine import clear_caches
 from fftconv._machine import cache as _cache
 from fftconv._machine import calibration as _calibration
 from fftconv._machine import costs as _costs
 from fftconv._machine import fft as _fft
+from fftconv._machine import measured as _measured
 from fftconv._machine import schema as _schema
 
 W = fftconv.FFTConvWarning
@@ -26,7 +26,7 @@ def fresh(monkeypatch):
     """Forget every in-memory copy of the cache directory's contents."""
     _costs.reload()
     clear_caches()
-    monkeypatch.setattr(_planner, "_measured", None)
+    monkeypatch.setattr(_measured, "_measured", None)
     monkeypatch.setattr(_fft, "_stored_wisdom", None)
     yield
     _costs.reload()
