@@ -341,6 +341,36 @@ def test_a_thread_pool_sleeping_between_jobs_still_counts():
     assert [occ.update(0.002 * i, 1) for i in range(1, 50)][-1] == 1
 
 
+def test_a_reading_above_the_mean_is_confirmed_before_it_counts():
+    """Readings far apart (one per long call) each carry the mean with them: a thread
+    seen in passing (a helper on its way back, another library's pool spinning after its
+    job) is read again before it counts, and a neighbour holding a CPU is in every
+    reading; a reading the mean already holds is not read again."""
+    from fftconv._machine import occupancy
+
+    occ = threads.Occupancy(tau=0.1)
+    reads = []
+
+    def passing():
+        reads.append(0)
+        return 0
+
+    assert [occ.update(0.05 * i, 1, passing) for i in range(1, 20)] == [0] * 19
+    assert len(reads) == 19 and occ.mean == 0.0  # one more reading each, then no more
+    held, reads = threads.Occupancy(tau=0.1), []
+
+    def holding():
+        reads.append(1)
+        return 1
+
+    assert [held.update(0.05 * i, 1, holding) for i in range(1, 10)] == [1] * 9
+    assert occupancy.CONFIRM_READS <= len(reads) <= 3 * occupancy.CONFIRM_READS
+    confirmed = len(reads)  # read again until the mean holds it, then no more
+    assert [held.update(0.05 * i, 1, holding) for i in range(10, 20)] == [1] * 10
+    assert len(reads) == confirmed
+    assert held.update(1.0, 2, lambda: None) == 2  # no fresh reading: the first stands
+
+
 def test_a_neighbour_that_stops_is_forgotten_within_a_few_time_constants():
     occ = threads.Occupancy(tau=0.1)
     for i in range(1, 100):
@@ -360,15 +390,15 @@ def test_own_pool_threads_are_never_counted_as_other_work(monkeypatch):
     while not threads._own and time.perf_counter() < deadline:  # may be after the map
         time.sleep(0.001)
     assert threads._own and all(fd >= 0 for fd in threads._own.values())
-    assert threads._own_runnable() in range(len(threads._own) + 1)
+    assert len(threads._own_running()) in range(len(threads._own) + 1)
     release, left = threading.Event(), threading.Event()
     pool = threads._get_pool(1)
     pool.queue.put(lambda: (threads._enrol(), [0 for _ in iter(release.is_set, True)], left.set()))
     try:
         deadline = time.perf_counter() + 5
-        while threads._own_runnable() == 0 and time.perf_counter() < deadline:
+        while not threads._own_running() and time.perf_counter() < deadline:
             time.sleep(0.001)
-        assert threads._own_runnable() >= 1  # a pool thread spinning: runnable, and ours
+        assert len(threads._own_running()) >= 1  # a pool thread spinning: runnable, and ours
     finally:
         release.set()
         assert left.wait(10)

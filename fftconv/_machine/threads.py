@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from .occupancy import Occupancy
 from .pool import Pool
 from .workers import _cpu_count
 
@@ -72,38 +73,10 @@ _probe: Callable[[], int | None] | None = None  # a replacement reading (tests)
 _cpus = os.cpu_count() or 1
 #: A reading is reused for this long: a call both splits its work and times itself, and a
 #: loop of millisecond calls reads the files every few calls, not on each (a reading costs
-#: 10-50 us). Short beside the running mean's :data:`_HOLD_SECONDS`.
+#: 10-50 us). Short beside the running mean's ``occupancy.HOLD_SECONDS``.
 _PROBE_SECONDS = 5e-3
 _last: tuple[float, int] = (-1.0, 0)
 _helpers_out = 0  # pool threads handed a job and not yet back (see _Job.helper)
-#: Time constant of the running mean of the readings (see :class:`Occupancy`).
-_HOLD_SECONDS = 0.1
-
-
-class Occupancy:
-    """Other runnable threads, as a time-weighted running mean of instantaneous readings.
-
-    One reading alone misleads both ways. A neighbour's thread pool sleeps between its
-    jobs, so a reading can miss it; and a kernel worker or a daemon's thread is runnable
-    now and then on any idle machine, so a reading can see a neighbour that is not there.
-    The mean over the last :data:`_HOLD_SECONDS` (an exponential weight by age) counts a
-    neighbour that holds a CPU most of the time and not one seen in passing. The value is
-    the larger of the mean (rounded) and the reading now: a thread that holds a CPU at
-    this moment is not run over.
-    """
-
-    def __init__(self, tau: float = _HOLD_SECONDS) -> None:
-        self.tau = tau
-        self.mean = 0.0
-        self.at: float | None = None
-
-    def update(self, now: float, reading: int) -> int:
-        """Fold in ``reading`` taken at ``now`` (seconds); the count to believe."""
-        if self.at is not None:  # the first reading counts as it is, and enters the mean
-            weight = 1.0 - math.exp(-max(now - self.at, 0.0) / self.tau)  # by its age
-            self.mean += weight * (reading - self.mean)
-        self.at = now
-        return max(reading, int(self.mean + 0.5))
 
 
 _occupancy = Occupancy()
@@ -124,15 +97,14 @@ def _enrol() -> None:
             _own[tid] = -1
 
 
-def _own_runnable() -> int | None:
-    """This process's pool threads runnable now, or None where that is unknown.
+def _own_running() -> set[int] | None:
+    """The ids of this process's pool threads runnable now, or None where unknown.
 
     A helper that has just finished its piece is still runnable for a moment on its way
-    back to the pool: counted as another process's thread, it would make every call right
-    after a two-thread call run on one thread (and go unlearned, as if the machine were
-    busy).
+    back to the pool: counted as another process's, it would make every call right after
+    a two-thread call run on one thread (and go unlearned, as if the machine were busy).
     """
-    n = 0
+    running = set()
     for tid, fd in list(_own.items()):
         if fd < 0:
             return None
@@ -147,8 +119,9 @@ def _own_runnable() -> int | None:
                     os.close(fd)
             continue
         end = text.rfind(b")")
-        n += text[end + 2:end + 3] == b"R"
-    return n
+        if text[end + 2:end + 3] == b"R":
+            running.add(tid)
+    return running
 
 
 def _runnable_others() -> int | None:
@@ -158,7 +131,7 @@ def _runnable_others() -> int | None:
     scheduling entities, the caller included (read with ``pread`` on a kept descriptor:
     the kernel regenerates the text on every read).
     """
-    global _probe_fd, _probe_failed, _last
+    global _probe_failed, _last
     if _probe is not None:
         return _probe()
     if _probe_failed:
@@ -166,19 +139,30 @@ def _runnable_others() -> int | None:
     now = time.perf_counter()
     if now - _last[0] < _PROBE_SECONDS:
         return _last[1]
+    others = _count()
+    if others is None:
+        _probe_failed = True
+        return None
+    _last = (now, _occupancy.update(now, others, _count))  # reused within _PROBE_SECONDS
+    return _last[1]
+
+
+def _count() -> int | None:
+    """One reading: runnable threads besides the caller and this process's pool threads
+    (running, or just leaving a job), or None without procfs (macOS, Windows)."""
+    global _probe_fd
+    known = len(_own) >= _pool_size  # read before and after the count: a helper can be
+    before = _own_running() if known else None  # runnable in it, asleep a moment later
     try:
         if _probe_fd is None:
             _probe_fd = os.open(_LOADAVG, os.O_RDONLY)
         text = os.pread(_probe_fd, 128, 0)
         others = max(int(text.split()[3].split(b"/")[0]) - 1, 0)
-    except (OSError, ValueError, IndexError, AttributeError):  # no procfs (macOS, Windows)
-        _probe_failed = True
+    except (OSError, ValueError, IndexError, AttributeError):
         return None
-    # this process's own pool threads, still running or just leaving a job, are not others
-    own = _own_runnable() if len(_own) >= _pool_size else None
-    others = max(others - (_helpers_out if own is None else own), 0)
-    _last = (now, _occupancy.update(now, others))  # reused within _PROBE_SECONDS
-    return _last[1]
+    after = _own_running() if known else None
+    own = None if before is None or after is None else len(before | after)
+    return max(others - (_helpers_out if own is None else own), 0)
 
 
 def set_probe(fn: Callable[[], int | None] | None) -> Callable[[], int | None] | None:
@@ -211,7 +195,7 @@ def crowded() -> bool:
 
 def loaded() -> bool:
     """Whether other runnable threads have held half the CPUs or more over the last
-    :data:`_HOLD_SECONDS` (their running mean, not the reading now, so that work seen in
+    ``occupancy.HOLD_SECONDS`` (their running mean, not the reading now, so that work seen in
     passing does not count): then timings measure the machine under load, and the
     planner prices plans by what such timings taught it."""
     others = _runnable_others()
