@@ -179,3 +179,43 @@ def test_zero_dimensional_plans_are_a_clear_error(call):
 
 def test_two_scalars_still_convolve():
     assert fftconv.convolve(3.0, 2.0) == 6.0
+
+
+@pytest.mark.parametrize("a", [
+    np.random.default_rng(0).standard_normal(100_000),
+    np.random.default_rng(1).standard_normal((30, 40)).astype(np.float32),
+    np.random.default_rng(2).integers(0, 256, (64, 64)).astype(np.uint8),
+    np.random.default_rng(3).integers(-2**40, 2**40, 1000),
+    np.random.default_rng(4).integers(0, 2**63, 100, dtype=np.uint64),
+    (np.arange(500) * (1 + 2j)).astype(np.complex64),
+    np.random.default_rng(5).standard_normal((50, 60))[:, ::2],
+    np.array([True, False, True]),
+], ids=["f64", "f32", "u8", "i64", "u64", "c64", "strided", "bool"])
+def test_the_blas_free_norm_is_numpys(a):
+    from fftconv._numerics.norm import norm2
+
+    wide = np.complex128 if a.dtype.kind == "c" else np.float64
+    want = np.linalg.norm(a.astype(wide).ravel())
+    assert norm2(a) == pytest.approx(want, rel=1e-14)
+
+
+def test_new_kernels_and_exact_integer_ffts_do_not_wake_the_blas(monkeypatch):
+    """The kernel's rank (every new kernel) and the exactness bound of an integer FFT
+    (every call) are found without the BLAS, whose threads would spin beside the
+    transforms that follow: numpy's norm is not called, and the results stand."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (300, 300)).astype(np.uint8)
+    ks = [rng.integers(0, 3, (n, n)).astype(np.uint8) for n in (31, 70, 127)]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("np.linalg.norm called")
+
+    want = [fftconv.correlate(x.astype(np.int64), k.astype(np.int64), "same", method="direct")
+            for k in ks]
+    monkeypatch.setattr(np.linalg, "norm", refuse)
+    for k, w in zip(ks, want):
+        fftconv._engine.clear_caches()
+        got = fftconv.correlate(x, k, "same", method="fft")
+        np.testing.assert_array_equal(got, w)
+        plan = fftconv.plan_correlate(x.shape, k.astype(np.float64), "same")
+        assert plan.problem.kernel.rank is None  # full rank, also by the sketch (127)

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .norm import norm2
+
 __all__ = ["factorize", "separable_rank", "singular_values", "small_facts"]
 
 Terms = tuple[tuple[np.ndarray, ...], ...]
@@ -68,7 +70,7 @@ def factorize(kernel: np.ndarray, compute: np.dtype) -> Terms | None:
         rebuilt = vecs[0]
         for v in vecs[1:]:
             rebuilt = np.multiply.outer(rebuilt, v)
-        if np.linalg.norm(rebuilt - work) > rel * np.linalg.norm(work) * math.sqrt(k.size):
+        if norm2(rebuilt - work) > rel * norm2(work) * math.sqrt(k.size):
             return None
         terms.append(tuple(vecs))
     if len(terms) * sum(shape) >= math.prod(shape):
@@ -78,8 +80,11 @@ def factorize(kernel: np.ndarray, compute: np.dtype) -> Terms | None:
 
 #: Above this side, only ranks up to :data:`_SKETCH_RANK` are looked for (a randomised
 #: range finder, O(n^2) instead of the O(n^3) SVD, which takes seconds at n = 1000 and
-#: cannot be interrupted): passes of a higher rank cost more than the FFT of such a kernel.
-_FULL_SVD_SIDE = 96
+#: cannot be interrupted): passes of a higher rank cost more than the FFT of such a kernel
+#: (rank 9 at side 65 on 512²: 440 ms against 3.2 ms estimated). Not higher: LAPACK's
+#: singular values of a 96² kernel run on OpenBLAS's threads, which then spin for 100 ms
+#: beside the transforms that follow (see _numerics/norm.py); at 64² they do not.
+_FULL_SVD_SIDE = 64
 _SKETCH_RANK = 8
 
 
@@ -88,14 +93,16 @@ def _svd(work: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     for large kernels (None when that approximation leaves a residual)."""
     if min(work.shape) <= _FULL_SVD_SIDE:
         return np.linalg.svd(work)
+    # the kernel-sized products in numpy's loops, not the BLAS, whose threads would spin
+    # beside the transforms that follow (see _numerics/norm.py); the rest is small
     rng = np.random.default_rng(0)
-    sketch = work @ rng.standard_normal((work.shape[1], _SKETCH_RANK + 4))
+    sketch = np.einsum("ij,jk->ik", work, rng.standard_normal((work.shape[1], _SKETCH_RANK + 4)))
     q, _ = np.linalg.qr(sketch)
-    small = q.conj().T @ work
+    small = np.einsum("ji,jk->ik", q.conj(), work)
     ub, s, vh = np.linalg.svd(small, full_matrices=False)
     u = q @ ub
-    total = float(np.linalg.norm(work))
-    rest = float(np.linalg.norm(work - (u * s) @ vh))
+    total = norm2(work)
+    rest = norm2(work - np.einsum("ik,kj->ij", u * s, vh))
     if rest > _tolerance(work, np.dtype(np.float32)) * total:
         return None  # not captured: the kernel's rank is higher
     return u, s, vh

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._numerics.norm import norm2
 from .._errors import InexactError
 from .._machine import slabs as _slabs
 from .._machine.costs import fft_rate, machine_costs, threads_speedup
@@ -107,7 +108,7 @@ def fft_threads(size: int, costs: dict, workers: int) -> int:
 def _norm_extended(xb: np.ndarray, problem: Problem) -> float:
     """The 2-norm of the extended input (what the transform sees), in float64."""
     data = xb if problem.zero_fill else extend(xb, problem.pad, problem.boundary, problem.cval)
-    return float(np.linalg.norm(data.astype(np.float64).ravel()))
+    return norm2(data)
 
 
 def _split_threads(fft_shape: tuple[int, ...], item: float, batch: int, workers: int) -> int:
