@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -173,3 +174,24 @@ def test_a_short_script_never_compiles_the_facts_pass(monkeypatch):
     for _ in range(lowrank.COMPILE_AFTER):
         fftconv.convolve(x, rng.standard_normal((5, 5)), "same")
     assert calls == []
+
+
+@pytest.mark.parametrize("n", [80, 127])
+def test_large_kernels_are_separable_only_to_the_compute_dtypes_precision(n):
+    """Kernels over 64 taps a side take the randomised sketch: an exactly low-rank one is
+    found at its rank, and one that is rank 1 only to 1e-9 is separable in float32 but
+    not in float64, whose result then keeps float64 precision (the sketch's residual is
+    held to the full SVD's truncation at the compute dtype's tolerance)."""
+    from fftconv._numerics.lowrank import separable_rank
+
+    rng = np.random.default_rng(0)
+    g = np.exp(-np.linspace(-3, 3, n) ** 2)
+    low = rng.standard_normal((n, 3)) @ rng.standard_normal((3, n))
+    assert separable_rank(low, np.dtype(np.float64)) == 3
+    near = np.outer(g, g) + 1e-9 * rng.standard_normal((n, n))
+    assert separable_rank(near.astype(np.float32), np.dtype(np.float32)) == 1
+    assert separable_rank(near, np.dtype(np.float64)) is None
+    x = rng.standard_normal((150, 160))
+    want = scipy.signal.correlate(x, near, "same", method="direct")
+    got = fftconv.correlate(x, near, "same")
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * np.abs(want).max())

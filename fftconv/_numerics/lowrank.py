@@ -45,7 +45,7 @@ def factorize(kernel: np.ndarray, compute: np.dtype) -> Terms | None:
     rel = _tolerance(k, compute)
     terms: list[tuple[np.ndarray, ...]] = []
     if k.ndim == 2:
-        factors = _svd(work)
+        factors = _svd(work, compute)
         if factors is None:
             return None
         u, s, vh = factors
@@ -88,9 +88,10 @@ _FULL_SVD_SIDE = 64
 _SKETCH_RANK = 8
 
 
-def _svd(work: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _svd(work: np.ndarray, compute: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The SVD of a 2-d kernel, or of its best rank-``_SKETCH_RANK + 4`` approximation
-    for large kernels (None when that approximation leaves a residual)."""
+    for large kernels (None when that approximation leaves more than the full SVD's
+    truncation at ``compute``'s tolerance could: ``sqrt(n)`` values of ``rel * s[0]``)."""
     if min(work.shape) <= _FULL_SVD_SIDE:
         return np.linalg.svd(work)
     # the kernel-sized products in numpy's loops, not the BLAS, whose threads would spin
@@ -103,7 +104,7 @@ def _svd(work: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     u = q @ ub
     total = norm2(work)
     rest = norm2(work - np.einsum("ik,kj->ij", u * s, vh))
-    if rest > _tolerance(work, np.dtype(np.float32)) * total:
+    if rest > _tolerance(work, compute) * math.sqrt(min(work.shape)) * total:
         return None  # not captured: the kernel's rank is higher
     return u, s, vh
 
