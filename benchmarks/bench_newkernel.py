@@ -1,0 +1,116 @@
+"""Calls that bring something new each time: exact integer FFTs and new kernels.
+
+Two loops where work outside the sums decides the speed, timed side by side with their
+peers in one run (interleaved, shuffled rounds: ``_timing.py``), idle and beside one
+single-threaded busy process (started and stopped here):
+
+- ``integer``: a uint8 image (1024²) with a small-integer kernel, exact. fftconv's
+  one-shot ``correlate`` (auto) and its ``method='fft'`` plan, which bounds the FFT's
+  rounding by the input's norm on every call; ``scipy.ndimage.correlate`` on int64
+  (exact); ``scipy.signal.fftconvolve`` in float64, rounded (exact only where the
+  rounding allows, which it does not check);
+- ``new kernel``: each call a new float32 kernel on the same 1024² float32 image (a
+  filter bank), so the kernel's facts (finite, non-zero taps, separable rank) and
+  spectrum are made on every call; fftconv's one-shot ``correlate`` against
+  ``scipy.signal.fftconvolve`` and ``oaconvolve``.
+
+Medians in milliseconds, and fftconv / the fastest peer.
+
+    python benchmarks/bench_newkernel.py [--repeat 7] [--out results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+import scipy.ndimage
+import scipy.signal
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _neighbours import neighbour
+from _timing import interleaved
+
+import fftconv
+
+N = 1024
+INTEGER_KERNELS = (15, 31, 63)
+NEW_KERNELS = (31, 63, 127)
+
+
+def integer(k: int, repeat: int) -> dict[str, float]:
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (N, N)).astype(np.uint8)
+    kern = rng.integers(0, 3, (k, k)).astype(np.uint8)
+    plan = fftconv.plan_correlate(x.shape, kern, "same", x_dtype=x.dtype, method="fft")
+    xi, ki = x.astype(np.int64), kern.astype(np.int64)
+    flipped = kern[::-1, ::-1].astype(np.float64)
+    fns = {
+        "fftconv auto": lambda: fftconv.correlate(x, kern, "same"),
+        "fftconv fft plan": lambda: plan(x),
+        "ndimage int64": lambda: scipy.ndimage.correlate(xi, ki, mode="constant"),
+        "fftconvolve+rint": lambda: np.rint(scipy.signal.fftconvolve(
+            x.astype(np.float64), flipped, "same")).astype(np.int64),
+    }
+    want = fns["ndimage int64"]()
+    for name, fn in fns.items():  # the same numbers, or the comparison means nothing
+        assert np.array_equal(np.asarray(fn(), dtype=np.int64), want), name
+    times = interleaved(fns, repeat, budget=6.0)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def new_kernel(k: int, repeat: int) -> dict[str, float]:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, N)).astype(np.float32)
+    bank = itertools.cycle([rng.standard_normal((k, k)).astype(np.float32) for _ in range(64)])
+
+    def fresh() -> np.ndarray:  # a copy: a kernel seen before would hit the call memo
+        return next(bank).copy() * np.float32(1 + rng.random())
+
+    fns = {
+        "fftconv one-shot": lambda: fftconv.correlate(x, fresh(), "same"),
+        "fftconvolve": lambda: scipy.signal.fftconvolve(x, fresh()[::-1, ::-1], "same"),
+        "oaconvolve": lambda: scipy.signal.oaconvolve(x, fresh()[::-1, ::-1], "same"),
+    }
+    times = interleaved(fns, repeat, budget=6.0)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def _row(condition: str, label: str, t: dict[str, float], ours: tuple[str, ...]) -> str:
+    peers = {n: v for n, v in t.items() if n not in ours}
+    best = min(peers.values())
+    cells = "; ".join(f"{n} {v * 1e3:.2f}" for n, v in t.items())
+    ratios = ", ".join(f"{t[o] / best:.2f}" for o in ours)
+    return f"| {condition} | {label} | {cells} | {ratios} |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--out", help="also write the Markdown to this file")
+    args = ap.parse_args(argv)
+    lines = ["| condition | case | medians (ms) | fftconv / fastest peer |", "|---|---|---|---|"]
+    for condition in ("idle", "busy"):
+        with neighbour(condition):
+            for k in INTEGER_KERNELS:
+                lines.append(_row(condition, f"uint8 {N}², K={k}, exact", integer(k, args.repeat),
+                                  ("fftconv auto", "fftconv fft plan")))
+                print(lines[-1], file=sys.stderr)
+            for k in NEW_KERNELS:
+                lines.append(_row(condition, f"float32 {N}², new {k}² kernel each call",
+                                  new_kernel(k, args.repeat), ("fftconv one-shot",)))
+                print(lines[-1], file=sys.stderr)
+    text = f"fftconv {fftconv.__version__}\n\n" + "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
