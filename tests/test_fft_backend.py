@@ -120,3 +120,28 @@ def test_overlap_picks_the_cheapest_block_that_fits(shape, kshape, dtype, max_me
     estimate = overlap.OverlapSave().estimate(problem, costs, workers)
     assert estimate.fft_shape == best[0]
     assert estimate.seconds == best[1]
+
+
+@pytest.mark.parametrize(("kernel_shape", "fft_shape"), [
+    ((1, 9), (40,)), ((2, 7, 5), (24, 30)), ((1, 63, 63), (1000, 560)),
+    ((1, 3, 4, 5), (12, 10, 16)), ((1, 40, 40), (48, 64))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_kernel_spectrum_axis_by_axis_is_numpys_whole_transform(kernel_shape, fft_shape,
+                                                                   dtype, workers):
+    """The staged transform (last axis over the kernel's rows, then each axis over what
+    the later ones filled; the first axis's pass in slabs when split) is the whole one."""
+    rng = np.random.default_rng(3)
+    kernel = rng.standard_normal(kernel_shape).astype(dtype)
+    if np.iscomplexobj(kernel):
+        kernel = kernel + 1j * rng.standard_normal(kernel_shape)
+    padded = np.zeros((kernel_shape[0], *fft_shape), kernel.dtype)
+    rev = (slice(None),) + (slice(None, None, -1),) * len(fft_shape)
+    padded[(slice(None),) + tuple(slice(0, k) for k in kernel_shape[1:])] = kernel[rev]
+    axes = tuple(range(1, len(fft_shape) + 1))
+    whole = (np.fft.fftn(padded, axes=axes) if np.iscomplexobj(kernel)
+             else np.fft.rfftn(padded, axes=axes)) / np.prod(fft_shape)
+    got = _fft.kernel_spectrum(kernel, fft_shape, np.dtype(dtype), 1, workers=workers)
+    assert got.shape == whole.shape
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, whole, rtol=0, atol=tol * np.abs(whole).max())

@@ -4,6 +4,7 @@ depended on call history because ``True == 1``)."""
 
 import numpy as np
 import pytest
+import scipy.ndimage
 
 import fftconv
 from fftconv import _engine, _planner, _validate
@@ -275,6 +276,45 @@ def test_new_kernels_with_the_same_facts_rebind_the_plan_and_stay_right(monkeypa
     assert len(built) == 1  # the first kernel planned; the others rebound its plan
     again = fftconv.convolve(x, kernels[1], mode, boundary=boundary, method="direct")
     assert_close(again, naive(x, kernels[1], mode, boundary=boundary), x, kernels[1])
+
+
+@pytest.mark.parametrize("method", ["fft", "overlap"])
+@pytest.mark.parametrize(("shape", "side", "workers", "boundary"), [
+    ((70, 66), 9, 1, "constant"), ((70, 66), 9, 2, "reflect"),
+    ((600, 560), 21, 2, "constant"), ((600, 560), 21, 1, "wrap")])
+def test_new_kernels_rebind_transform_plans_and_each_keeps_its_own_spectrum(
+        monkeypatch, method, shape, side, workers, boundary):
+    """A filter bank on the FFT strategies: one build, a spectrum per kernel, and the plan
+    rebound from keeps its own kernel (the memo serves it again, sharing the scratch)."""
+    built = _counting_builds(monkeypatch)
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal(shape)
+    kernels = [rng.standard_normal((side, side)) for _ in range(3)]
+
+    def want(kernel):
+        return scipy.ndimage.correlate(x, kernel, mode=_NDIMAGE[boundary])
+
+    for kernel in (*kernels, kernels[0], kernels[2]):
+        got = fftconv.correlate(x, kernel, "same", boundary=boundary, method=method,
+                                workers=workers)
+        assert_close(got, want(kernel), x, kernel)
+    assert len(built) == 1
+
+
+def test_rebound_exact_integer_ffts_bound_each_kernel_and_stay_exact(monkeypatch):
+    built = _counting_builds(monkeypatch)
+    rng = np.random.default_rng(17)
+    x = rng.integers(0, 256, (300, 280)).astype(np.uint8)
+    for _ in range(3):
+        kernel = rng.integers(1, 5, (15, 15)).astype(np.uint8)  # no zero: the same facts
+        got = fftconv.correlate(x, kernel, "same", method="fft")
+        want = scipy.ndimage.correlate(x.astype(np.int64), kernel.astype(np.int64),
+                                       mode="constant")
+        np.testing.assert_array_equal(got, want)
+    assert len(built) == 1
+
+
+_NDIMAGE = {"constant": "constant", "reflect": "mirror", "wrap": "wrap"}
 
 
 def test_rebinding_recomputes_what_integer_kernel_values_decide(monkeypatch):

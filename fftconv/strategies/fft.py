@@ -176,10 +176,8 @@ class WholeFFT:
         slabs = (len(fshape) >= 2 and _slabs.available() and B < 2 * threads + 1
                  and (threads > 1 or item > 3 * PIECE_SECONDS))
         fftw_threads = 1 if slabs or B > 1 else fft_threads(nf, costs, workers)
-        spec = kernel_spectrum(kernel, fshape, compute, fftw_threads, effort)
+        spec_threads = fftw_threads  # the kernel's transform (a single one)
         exact = problem.is_exact_integer
-        # in float64: abs(-2**63) wraps in int64, and a negative norm would pass any bound
-        kl1 = float(np.abs(kernel.astype(np.float64)).sum()) if exact else 0.0
         if problem.zero_fill:
             start = tuple(k - 1 - lo for k, (lo, _) in zip(problem.k, problem.pad))
         else:
@@ -187,10 +185,10 @@ class WholeFFT:
         pad, boundary, cval = problem.pad, problem.boundary, problem.cval
         zero_fill = problem.zero_fill
         data = problem.n if zero_fill else problem.extended
-        slab_execute = (self._slab_executor(problem, spec, fshape, start, data, item, threads,
-                                            effort, kl1 if exact else None)
-                        if slabs else None)
-        if slabs and threads > 1 and item <= 3 * PIECE_SECONDS:
+        scratch = (self._slab_scratch(problem, fshape, start, data, item, threads, effort)
+                   if slabs else None)
+        short = threads > 1 and item <= 3 * PIECE_SECONDS
+        if slabs and short:
             # On a busy machine the job gets one thread: then FFTW's own multi-dimensional
             # plan (buffers made on first need) beats the slab passes run one by one.
             fftw_threads = 1
@@ -209,7 +207,8 @@ class WholeFFT:
 
         region = (slice(None),) + tuple(slice(0, s) for s in data)
 
-        def run(xb: np.ndarray, out: np.ndarray, b0: int, c: int, scaled: bool) -> None:
+        def run(xb: np.ndarray, out: np.ndarray, b0: int, c: int, scaled: bool,
+                spec: np.ndarray) -> None:
             tp = pair(c)
             if zero_fill:
                 tp.inbuf[region] = xb[b0:b0 + c]
@@ -225,7 +224,7 @@ class WholeFFT:
             scale(res, e)
             out[b0:b0 + c] = res
 
-        def execute(xb: np.ndarray, out: np.ndarray) -> None:
+        def batched(xb: np.ndarray, out: np.ndarray, spec: np.ndarray, kl1: float) -> None:
             if exact:
                 check_exact(_norm_extended(xb, problem), kl1, nf)
 
@@ -234,40 +233,61 @@ class WholeFFT:
             def part(b0: int) -> None:
                 c = min(chunk, nb - b0)
                 with np.errstate(over="ignore", invalid="ignore"):
-                    run(xb, out, b0, c, False)
+                    run(xb, out, b0, c, False, spec)
                     # finite input (the plan checked), non-finite result: the transform
                     # overflowed; again at a peak of about 1 (see _numerics/scaling.py)
                     if not exact and not all_finite(out[b0:b0 + c]):
-                        run(xb, out, b0, c, True)
+                        run(xb, out, b0, c, True, spec)
 
             parallel_map(part, range(0, nb, chunk), threads)
 
-        if slab_execute is None:
-            return execute
-        if not (threads > 1 and item <= 3 * PIECE_SECONDS):
-            return slab_execute
+        def bind(k: np.ndarray) -> Executor:
+            """The executor for the values of ``k`` (of the shape and dtype planned for):
+            its spectrum is new, the layout, scratch and transforms are this plan's."""
+            spec = kernel_spectrum(k, fshape, compute, spec_threads, effort, threads)
+            # in float64: abs(-2**63) wraps in int64, and a negative norm would pass any bound
+            kl1 = float(np.abs(k.astype(np.float64)).sum()) if exact else 0.0
 
-        def either(xb: np.ndarray, out: np.ndarray) -> None:
-            (slab_execute if free_threads(threads) > 1 else execute)(xb, out)
+            def execute(xb: np.ndarray, out: np.ndarray) -> None:
+                batched(xb, out, spec, kl1)
 
-        return either
+            chosen: Executor = execute
+            if scratch is not None:
+                slab_execute = self._slab_executor(problem, scratch, spec, fshape, start, data,
+                                                   threads, kl1 if exact else None)
+                chosen = slab_execute
+                if short:
+                    def either(xb: np.ndarray, out: np.ndarray) -> None:
+                        (slab_execute if free_threads(threads) > 1 else execute)(xb, out)
+
+                    chosen = either
+            chosen.with_kernel = bind  # type: ignore[attr-defined]
+            return chosen
+
+        return bind(kernel)
 
     @staticmethod
-    def _slab_executor(problem: Problem, spec: np.ndarray, fft_shape: tuple[int, ...],
-                       start: tuple[int, ...], data: tuple[int, ...], item: float,
-                       threads: int, effort: str, kl1: float | None) -> Executor:
+    def _slab_scratch(problem: Problem, fft_shape: tuple[int, ...], start: tuple[int, ...],
+                      data: tuple[int, ...], item: float, threads: int,
+                      effort: str) -> _slabs.SlabScratch:
+        """The slab passes' buffers and transforms, one set per calling thread."""
+        keep = (start[0], start[0] + problem.out_len[0])
+        pieces = piece_count(item / 3, threads, 1 << 12)
+        return _slabs.SlabScratch(fft_shape, problem.compute_dtype, data[0], keep, pieces,
+                                  effort)
+
+    @staticmethod
+    def _slab_executor(problem: Problem, scratch: _slabs.SlabScratch, spec: np.ndarray,
+                       fft_shape: tuple[int, ...], start: tuple[int, ...],
+                       data: tuple[int, ...], threads: int, kl1: float | None) -> Executor:
         """Signal by signal, each as slabs of row and column passes on ``threads``."""
         length = problem.out_len
-        keep = (start[0], start[0] + length[0])
         rest = tuple(slice(s, s + n) for s, n in zip(start[1:], length[1:]))
         inner = tuple(slice(0, s) for s in data[1:])
-        pieces = piece_count(item / 3, threads, 1 << 12)
         zero_fill = problem.zero_fill
         pad, boundary, cval = problem.pad, problem.boundary, problem.cval
         exact = kl1 is not None
         nf = math.prod(fft_shape)
-        scratch = _slabs.SlabScratch(fft_shape, problem.compute_dtype, data[0], keep, pieces,
-                                     effort)
 
         def execute(xb: np.ndarray, out: np.ndarray) -> None:
             if exact:
