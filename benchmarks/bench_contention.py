@@ -46,6 +46,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _report import publish
 from _neighbours import KINDS, neighbour
 from _timing import interleaved
 
@@ -176,9 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += measure(cond, problems, repeat, args.max_macs)
     text = (f"fftconv {fftconv.__version__}, {fftconv.get_workers()} default workers\n\n"
             + table(rows) + "\n\n" + summary(rows))
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    publish(text, args.out)
     return 0
 
 

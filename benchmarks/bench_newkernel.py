@@ -34,6 +34,7 @@ import scipy.signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _report import publish
 from _neighbours import neighbour
 from _timing import interleaved
 
@@ -111,9 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                                   new_kernel(k, args.repeat), ("fftconv one-shot",)))
                 print(lines[-1], file=sys.stderr)
     text = f"fftconv {fftconv.__version__}\n\n" + "\n".join(lines)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    publish(text, args.out)
     return 0
 
 

@@ -32,6 +32,7 @@ import scipy.signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _report import publish
 from _neighbours import neighbour
 from _timing import interleaved
 
@@ -106,9 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     text = (f"fftconv {fftconv.__version__}\n\n" + "\n".join(lines)
             + f"\n\nOne job of {PIECES} pieces of {PIECE_ELEMENTS} elements:\n\n"
             + "\n".join(jobs))
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    publish(text, args.out)
     return 0
 
 

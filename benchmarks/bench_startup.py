@@ -42,6 +42,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _report import publish  # noqa: E402 - benchmarks/ is on the path only now
 from _neighbours import neighbour  # noqa: E402 - benchmarks/ is on the path only now
 
 ROOT = HERE.parent
@@ -195,9 +196,7 @@ def main(argv: list[str] | None = None) -> int:
               f"| the compiled sum in it | {bare * 1e6:.0f} us |",
               f"| overhead per new kernel (target <= 150 us) | {(call - bare) * 1e6:.0f} us |"]
     text = "\n".join(lines)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    publish(text, args.out)
     return 0
 
 

@@ -219,3 +219,13 @@ def test_new_kernels_and_exact_integer_ffts_do_not_wake_the_blas(monkeypatch):
         np.testing.assert_array_equal(got, w)
         plan = fftconv.plan_correlate(x.shape, k.astype(np.float64), "same")
         assert plan.problem.kernel.rank is None  # full rank, also by the sketch (127)
+
+
+def test_the_one_norm_casts_integers_before_the_absolute_value():
+    """``abs(-2**63)`` wraps in int64: a norm taken there would be negative."""
+    from fftconv._numerics.norm import norm1
+
+    assert norm1(np.array([np.iinfo(np.int64).min, 1], dtype=np.int64)) == 2.0**63 + 1
+    assert norm1(np.array([-3, 4], dtype=np.int8)) == 7.0
+    z = np.array([3 + 4j, -1.0], dtype=np.complex64)
+    assert norm1(z) == pytest.approx(6.0)

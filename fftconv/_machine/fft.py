@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -114,6 +115,13 @@ def save_wisdom() -> None:
         _stored_wisdom = current
         wisdom = current[1]
     write_json(_WISDOM_FILE, {"wisdom": [base64.b64encode(w).decode() for w in wisdom]})
+
+
+def _ranges(n: int, pieces: int, align: int = 1) -> list[tuple[int, int]]:
+    """``[0, n)`` in at most ``pieces`` equal ranges (multiples of ``align`` but the last)."""
+    step = -(-n // max(pieces, 1))
+    step = -(-step // align) * align
+    return [(a, min(n, a + step)) for a in range(0, n, step)]
 
 
 def backend_name() -> str:
@@ -242,40 +250,40 @@ def kernel_spectrum(kernel: np.ndarray, fft_shape: tuple[int, ...], compute: np.
         spec = fftw.empty_aligned(spec_shape, cdt)
         box: list[slice] = [slice(None)] + [slice(0, k) for k in ks[:-1]] + [slice(None)]
         flags = (_FLAGS[effort],)
-        stages: list[tuple[Any, tuple[slice, ...] | None]] = []
+        # (what to zero before it, the transform) per axis, last axis first
+        runs: list[tuple[tuple[slice, ...] | None, Callable[[], None]]] = []
         with _plan_lock:  # FFTW's planner is not re-entrant
-            stages.append((fftw.FFTW(inbuf, spec[tuple(box)], axes=(d,),
-                                     direction="FFTW_FORWARD", flags=flags,
-                                     threads=threads), None))
+            runs.append((None, fftw.FFTW(inbuf, spec[tuple(box)], axes=(d,),
+                                         direction="FFTW_FORWARD", flags=flags,
+                                         threads=threads).execute))
             for ax in range(d - 1, 0, -1):
                 zero = tuple(box[:ax]) + (slice(ks[ax - 1], None),) + tuple(box[ax + 1:])
                 box[ax] = slice(None)
                 view = spec[tuple(box)]
-                stages.append((fftw.FFTW(view, view, axes=(ax,), direction="FFTW_FORWARD",
-                                         flags=flags, threads=threads), zero))
-            slabs: list[Any] = []
+                runs.append((zero, fftw.FFTW(view, view, axes=(ax,), direction="FFTW_FORWARD",
+                                             flags=flags, threads=threads).execute))
             if d >= 2 and workers > 1 and spec.size >= _SPLIT_SPECTRUM:
-                # complex64 is 8 bytes: slabs of 8 columns start on 64-byte boundaries
-                step = -(-last // (_SLABS_PER_WORKER * workers) // 8) * 8
-                for c0 in range(0, last, step):
-                    view = spec[..., c0:c0 + step]
-                    slabs.append(fftw.FFTW(view, view, axes=(1,), direction="FFTW_FORWARD",
-                                           flags=flags, threads=1))
+                # the first axis's pass (the last stage) in slabs of columns, on the
+                # threads the machine leaves; complex64 is 8 bytes: slabs of 8 columns
+                # start on 64-byte boundaries
+                slabs = [fftw.FFTW(spec[..., c0:c1], spec[..., c0:c1], axes=(1,),
+                                   direction="FFTW_FORWARD", flags=flags, threads=1)
+                         for c0, c1 in _ranges(last, _SLABS_PER_WORKER * workers, 8)]
+                whole = runs[-1][1]
+
+                def split() -> None:
+                    from .threads import parallel_map
+
+                    parallel_map(lambda plan: plan.execute(), slabs, workers, serial=whole)
+
+                runs[-1] = (runs[-1][0], split)
         inbuf[...] = 0  # after planning: MEASURE planning scribbles on the buffers
         inbuf[taps] = kernel[rev]
         scale(inbuf[taps], -e)
-        if slabs:  # the first axis's pass in slabs, on the threads the machine leaves
-            *stages, (whole, first_zero) = stages
-        for transform, cleared in stages:
+        for cleared, run in runs:
             if cleared is not None:
                 spec[cleared] = 0
-            transform.execute()
-        if slabs:
-            from .threads import parallel_map
-
-            assert first_zero is not None
-            spec[first_zero] = 0
-            parallel_map(lambda plan: plan.execute(), slabs, workers, serial=whole.execute)
+            run()
     spec *= 1.0 / math.prod(fft_shape)
     scale(spec, e)
     return spec

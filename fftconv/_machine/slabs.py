@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .fft import _FLAGS, _plan_lock, _pyfftw, fft_dtypes
+from .fft import _FLAGS, _plan_lock, _pyfftw, _ranges, fft_dtypes
 from .threads import parallel_map
 
 __all__ = ["SlabConvolution", "available"]
@@ -44,13 +44,6 @@ def _installed() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("pyfftw") is not None
-
-
-def _ranges(n: int, pieces: int, align: int = 1) -> list[tuple[int, int]]:
-    """``[0, n)`` in at most ``pieces`` equal ranges (multiples of ``align`` but the last)."""
-    step = -(-n // max(pieces, 1))
-    step = -(-step // align) * align
-    return [(a, min(n, a + step)) for a in range(0, n, step)]
 
 
 class SlabConvolution:

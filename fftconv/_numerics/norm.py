@@ -1,4 +1,4 @@
-"""The 2-norm of an array in float64, without the BLAS.
+"""Norms of an array in float64: the 2-norm without the BLAS, and the 1-norm.
 
 ``np.linalg.norm`` of more than 10,000 samples (and ``np.dot``) goes to the BLAS dot,
 which OpenBLAS runs on its own threads; those then spin for about 100 ms after the call,
@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-__all__ = ["norm2"]
+__all__ = ["norm1", "norm2"]
 
 
 def norm2(a: np.ndarray) -> float:
@@ -28,3 +28,12 @@ def norm2(a: np.ndarray) -> float:
     if v.dtype.kind == "b":
         v = v.view(np.uint8)
     return math.sqrt(float(np.einsum("i,i->", v, v, dtype=np.float64, casting="safe")))
+
+
+def norm1(a: np.ndarray) -> float:
+    """``sum(|a|)`` in float64. Integers are cast first: ``abs(-2**63)`` wraps in int64,
+    and a negative norm would pass any bound."""
+    v = np.asarray(a)
+    if v.dtype.kind not in "fc":
+        v = v.astype(np.float64)
+    return float(np.abs(v).sum(dtype=np.float64))

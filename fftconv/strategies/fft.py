@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._numerics.norm import norm2
+from .._numerics.norm import norm1, norm2
 from .._errors import InexactError
 from .._machine import slabs as _slabs
 from .._machine.costs import fft_rate, machine_costs, threads_speedup
@@ -245,8 +245,7 @@ class WholeFFT:
             """The executor for the values of ``k`` (of the shape and dtype planned for):
             its spectrum is new, the layout, scratch and transforms are this plan's."""
             spec = kernel_spectrum(k, fshape, compute, spec_threads, effort, threads)
-            # in float64: abs(-2**63) wraps in int64, and a negative norm would pass any bound
-            kl1 = float(np.abs(k.astype(np.float64)).sum()) if exact else 0.0
+            kl1 = norm1(k) if exact else 0.0
 
             def execute(xb: np.ndarray, out: np.ndarray) -> None:
                 batched(xb, out, spec, kl1)

@@ -23,6 +23,7 @@ from .._numerics import blockhook as _blockhook
 from .._numerics.boundary import gather, index_map
 from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size, capped_lengths, log_factor
+from .._numerics.norm import norm1
 from .._numerics.scaling import all_finite, exponent, peak, scale
 from .._problem import Problem
 from . import Estimate, Executor, register
@@ -192,6 +193,59 @@ class OverlapSave:
                 pairs[c, role] = TransformPair(c, fft_block, compute, 1, effort)
             return pairs[c, role]
 
+        def transform(tp: TransformPair, chunk: list[tuple[int, tuple[int, ...]]],
+                      spec: np.ndarray) -> np.ndarray:
+            s = tp.forward()
+            if spec.shape[0] > 1:
+                np.multiply(s, spec[[b for b, _ in chunk]], out=s)
+            else:
+                np.multiply(s, spec, out=s)
+            return tp.inverse()
+
+        def run_chunk(xb: np.ndarray, out: np.ndarray, chunk: list[tuple[int, tuple[int, ...]]],
+                      spec: np.ndarray, hook: _blockhook.BlockHook | None = None) -> None:
+            """Gather ``len(chunk)`` blocks, transform them as one batch, scatter the results
+            (with a ``hook``, also the blocks' weight signals; see ``_numerics/blockhook.py``)."""
+            nb = len(chunk)
+            tp = pair(nb)
+            where = []
+            for i, (b, idx) in enumerate(chunk):
+                o = tuple(j * s for j, s in zip(idx, out_block))
+                size = tuple(min(f, e - oi) for f, e, oi in zip(fft_block, ext, o))
+                if size != fft_block:
+                    tp.inbuf[i] = 0
+                gather(xb, b, maps, lo, o, size, boundary, cval, tp.inbuf[i])
+                where.append((b, o))
+            wp = pair(nb, "weight") if hook is not None else None
+            marks = hook.split(tp.inbuf, wp.inbuf) if hook is not None and wp is not None else None
+
+            def result(tp: TransformPair, check: bool = True) -> np.ndarray:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    res = transform(tp, chunk, spec)
+                    if check and not exact and not all_finite(res):
+                        # finite input (the plan checked), non-finite result: the transform
+                        # overflowed; again at a peak of about 1 (see _numerics/scaling.py)
+                        e = exponent(peak(tp.inbuf))
+                        scale(tp.inbuf, -e)
+                        res = transform(tp, chunk, spec)
+                        scale(res, e)
+                return res
+
+            res = result(tp)
+            wres = res
+            if hook is not None and wp is not None:  # a weight overflows only if it can
+                wres = result(wp, hook.weight_may_overflow(nf, tp.inbuf.dtype))
+            for i, (b, o) in enumerate(where):
+                n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
+                crop: tuple[int | slice, ...] = (i, *(slice(kk - 1, kk - 1 + m)
+                                                       for kk, m in zip(k, n_out)))
+                block = res[crop]
+                target = (b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))
+                if hook is not None and marks is not None:
+                    hook.finish(block, wres[crop], marks[i], out[target], target)
+                    continue
+                out[target] = np.rint(block) if exact else block
+
         # A block whose transforms run longer than a piece should is itself split into
         # slabs of row and column passes, block after block.
         rdt, _, real = fft_dtypes(compute)
@@ -202,130 +256,79 @@ class OverlapSave:
                                           piece_count(per_block / 2, threads, 1 << 12), effort)
                        if big else None)
 
-        def bind(kernel: np.ndarray) -> Executor:
-            """The executor for the values of ``kernel`` (of the shape and dtype planned
-            for): its spectrum is new, the layout, scratch and transforms are this plan's."""
-            spec = kernel_spectrum(kernel, fft_block, compute, 1, effort)
-            # in float64: abs(-2**63) wraps in int64, and a negative norm would pass any
-            # bound
-            kl1 = float(np.abs(kernel.astype(np.float64)).sum()) if exact else 0.0
+        def run_big(xb: np.ndarray, out: np.ndarray, b: int, idx: tuple[int, ...],
+                    spec: np.ndarray) -> None:
+            """One block as slabs of row and column passes on ``threads``."""
+            assert slab_blocks is not None
+            conv = slab_blocks.get()
+            o = tuple(j * s for j, s in zip(idx, out_block))
+            size = tuple(min(f, e - oi) for f, e, oi in zip(fft_block, ext, o))
+            n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
+            cols = tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k[1:], n_out[1:]))
+            whole: tuple[int | slice, ...] = (b, *(slice(oi, oi + m) for oi, m in zip(o, n_out)))
 
-            def transform(tp: TransformPair, chunk: list[tuple[int, tuple[int, ...]]]) -> np.ndarray:
-                s = tp.forward()
-                if spec.shape[0] > 1:
-                    np.multiply(s, spec[[b for b, _ in chunk]], out=s)
-                else:
-                    np.multiply(s, spec, out=s)
-                return tp.inverse()
+            def once(e: int) -> None:
+                """The block, its input scaled by ``2**-e`` and its result by ``2**e``."""
+                if size != fft_block:
+                    conv.inbuf[...] = 0
+                gather(xb, b, maps, lo, o, size, boundary, cval, conv.inbuf)
+                scale(conv.inbuf, -e)
 
-            def run_chunk(xb: np.ndarray, out: np.ndarray, chunk: list[tuple[int, tuple[int, ...]]],
-                          hook: _blockhook.BlockHook | None = None) -> None:
-                """Gather ``len(chunk)`` blocks, transform them as one batch, scatter the results
-                (with a ``hook``, also the blocks' weight signals; see ``_numerics/blockhook.py``)."""
-                nb = len(chunk)
-                tp = pair(nb)
-                where = []
-                for i, (b, idx) in enumerate(chunk):
-                    o = tuple(j * s for j, s in zip(idx, out_block))
-                    size = tuple(min(f, e - oi) for f, e, oi in zip(fft_block, ext, o))
-                    if size != fft_block:
-                        tp.inbuf[i] = 0
-                    gather(xb, b, maps, lo, o, size, boundary, cval, tp.inbuf[i])
-                    where.append((b, o))
-                wp = pair(nb, "weight") if hook is not None else None
-                marks = hook.split(tp.inbuf, wp.inbuf) if hook is not None and wp is not None else None
+                def emit(r0: int, r1: int, rows: np.ndarray) -> None:
+                    r1 = min(r1, n_out[0])
+                    if r1 > r0:
+                        block = rows[(slice(0, r1 - r0), *cols)]
+                        scale(block, e)
+                        target: tuple[int | slice, ...] = (
+                            b, slice(o[0] + r0, o[0] + r1),
+                            *(slice(oi, oi + m) for oi, m in zip(o[1:], n_out[1:])))
+                        out[target] = np.rint(block) if exact else block
 
-                def result(tp: TransformPair, check: bool = True) -> np.ndarray:
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        res = transform(tp, chunk)
-                        if check and not exact and not all_finite(res):
-                            # finite input (the plan checked), non-finite result: the transform
-                            # overflowed; again at a peak of about 1 (see _numerics/scaling.py)
-                            e = exponent(peak(tp.inbuf))
-                            scale(tp.inbuf, -e)
-                            res = transform(tp, chunk)
-                            scale(res, e)
-                    return res
+                conv.run(None, spec[b if spec.shape[0] > 1 else 0], emit, threads)
 
-                res = result(tp)
-                wres = res
-                if hook is not None and wp is not None:  # a weight overflows only if it can
-                    wres = result(wp, hook.weight_may_overflow(nf, tp.inbuf.dtype))
-                for i, (b, o) in enumerate(where):
-                    n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
-                    crop: tuple[int | slice, ...] = (i, *(slice(kk - 1, kk - 1 + m)
-                                                           for kk, m in zip(k, n_out)))
-                    block = res[crop]
-                    target = (b,) + tuple(slice(oi, oi + m) for oi, m in zip(o, n_out))
-                    if hook is not None and marks is not None:
-                        hook.finish(block, wres[crop], marks[i], out[target], target)
-                        continue
-                    out[target] = np.rint(block) if exact else block
+            with np.errstate(over="ignore", invalid="ignore"):
+                once(0)
+                # finite input, non-finite result: the transform overflowed; again at a
+                # peak of about 1 (see _numerics/scaling.py)
+                if not exact and not all_finite(out[whole]):
+                    once(exponent(max(peak(xb[b]), abs(cval))))
 
-            def run_big(xb: np.ndarray, out: np.ndarray, b: int, idx: tuple[int, ...]) -> None:
-                """One block as slabs of row and column passes on ``threads``."""
-                assert slab_blocks is not None
-                conv = slab_blocks.get()
-                o = tuple(j * s for j, s in zip(idx, out_block))
-                size = tuple(min(f, e - oi) for f, e, oi in zip(fft_block, ext, o))
-                n_out = tuple(min(s_, L - oi) for s_, L, oi in zip(out_block, out_len, o))
-                cols = tuple(slice(kk - 1, kk - 1 + m) for kk, m in zip(k[1:], n_out[1:]))
-                whole: tuple[int | slice, ...] = (b, *(slice(oi, oi + m) for oi, m in zip(o, n_out)))
+        def blocks(xb: np.ndarray, out: np.ndarray, spec: np.ndarray, kl1: float) -> None:
+            hook = _blockhook.current_hook()  # the dense omit, fused into the blocks
+            if hook is not None:
+                hook.supported = slab_blocks is None and spec.shape[0] == 1 and not exact
+                if hook.probe or not hook.supported:
+                    return
+            if exact:
+                top = max(float(np.abs(xb).max(initial=0)), abs(cval))
+                check_exact(top * math.sqrt(nf), kl1, nf)
+            tasks = [(b, idx) for b in range(xb.shape[0])
+                     for idx in itertools.product(*(range(c) for c in counts))]
+            if slab_blocks is not None:
+                report = progress.current()
+                for b, idx in tasks:
+                    run_big(xb, out, b, idx, spec)
+                    if report is not None:
+                        report(1)
+                return
+            chunks = [tasks[i:i + batch] for i in range(0, len(tasks), batch)]
+            report = progress.current()  # captured here: pool threads have no context
 
-                def once(e: int) -> None:
-                    """The block, its input scaled by ``2**-e`` and its result by ``2**e``."""
-                    if size != fft_block:
-                        conv.inbuf[...] = 0
-                    gather(xb, b, maps, lo, o, size, boundary, cval, conv.inbuf)
-                    scale(conv.inbuf, -e)
+            def work(chunk: list[tuple[int, tuple[int, ...]]]) -> None:
+                run_chunk(xb, out, chunk, spec, hook)
+                if report is not None:
+                    report(len(chunk))
 
-                    def emit(r0: int, r1: int, rows: np.ndarray) -> None:
-                        r1 = min(r1, n_out[0])
-                        if r1 > r0:
-                            block = rows[(slice(0, r1 - r0), *cols)]
-                            scale(block, e)
-                            target: tuple[int | slice, ...] = (
-                                b, slice(o[0] + r0, o[0] + r1),
-                                *(slice(oi, oi + m) for oi, m in zip(o[1:], n_out[1:])))
-                            out[target] = np.rint(block) if exact else block
+            parallel_map(work, chunks, threads)
 
-                    conv.run(None, spec[b if spec.shape[0] > 1 else 0], emit, threads)
-
-                with np.errstate(over="ignore", invalid="ignore"):
-                    once(0)
-                    # finite input, non-finite result: the transform overflowed; again at a
-                    # peak of about 1 (see _numerics/scaling.py)
-                    if not exact and not all_finite(out[whole]):
-                        once(exponent(max(peak(xb[b]), abs(cval))))
+        def bind(k: np.ndarray) -> Executor:
+            """The executor for the values of ``k`` (of the shape and dtype planned for):
+            its spectrum is new, the layout, scratch and transforms are this plan's."""
+            spec = kernel_spectrum(k, fft_block, compute, 1, effort)
+            kl1 = norm1(k) if exact else 0.0
 
             def execute(xb: np.ndarray, out: np.ndarray) -> None:
-                hook = _blockhook.current_hook()  # the dense omit, fused into the blocks
-                if hook is not None:
-                    hook.supported = slab_blocks is None and spec.shape[0] == 1 and not exact
-                    if hook.probe or not hook.supported:
-                        return
-                if exact:
-                    top = max(float(np.abs(xb).max(initial=0)), abs(cval))
-                    check_exact(top * math.sqrt(nf), kl1, nf)
-                tasks = [(b, idx) for b in range(xb.shape[0])
-                         for idx in itertools.product(*(range(c) for c in counts))]
-                if slab_blocks is not None:
-                    report = progress.current()
-                    for b, idx in tasks:
-                        run_big(xb, out, b, idx)
-                        if report is not None:
-                            report(1)
-                    return
-                chunks = [tasks[i:i + batch] for i in range(0, len(tasks), batch)]
-                report = progress.current()  # captured here: pool threads have no context
-
-                def work(chunk: list[tuple[int, tuple[int, ...]]]) -> None:
-                    run_chunk(xb, out, chunk, hook)
-                    if report is not None:
-                        report(len(chunk))
-
-                parallel_map(work, chunks, threads)
-
+                blocks(xb, out, spec, kl1)
 
             execute.with_kernel = bind  # type: ignore[attr-defined]
             return execute
