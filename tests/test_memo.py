@@ -123,7 +123,7 @@ BOOLS = [  # (option, a bool, the int it equals, arguments that make the int val
 
 @pytest.mark.parametrize("option, flag, number, extra", BOOLS)
 def test_a_bool_is_refused_for_an_int_option_whatever_came_before(option, flag, number, extra):
-    # bool is not a number here (SPEC: options are ints, floats or strings), so the
+    # bool is not a number here (an int option takes an int, not True or False), so the
     # answer must not depend on whether the equal int was passed first
     x = np.arange(12.0).reshape(3, 4)
     kernel = np.ones(3) if option == "axes" else np.ones((2, 2))

@@ -141,17 +141,17 @@ def _overheads(repeat: int) -> dict[str, float]:
     call = best_time(lambda: fftconv.convolve(x, k, method="direct"), 20 * repeat)
     fft_call = best_time(lambda: fftconv.convolve(x, k, method="fft"), 20 * repeat)
     # 1024 blocks of 48 outputs through 64-point transforms, in batches of 64.
-    n, kk, fb, batch = 1024 * 48, 17, 64, 64
+    n, kk, block_fft, batch = 1024 * 48, 17, 64, 64
     problem, _ = make_problem((1, n), np.dtype(np.float64), (1, kk), np.dtype(np.float64),
                               Options(mode="valid", axes=(1,), conjugate=False), flip=False)
-    est = Estimate(seconds=0.0, memory=0, fft_shape=(fb,), block_shape=(fb - kk + 1,),
+    est = Estimate(seconds=0.0, memory=0, fft_shape=(block_fft,), block_shape=(block_fft - kk + 1,),
                    batch=batch)
     run = OverlapSave().build(problem, np.ones((1, kk)), est, 1)
     xb = np.ones((1, n))
     out = np.empty((1, n - kk + 1))
-    nblocks = -(-(n - kk + 1) // (fb - kk + 1))
+    nblocks = -(-(n - kk + 1) // (block_fft - kk + 1))
     total = best_time(lambda: run(xb, out), repeat)
-    pairs = _pair_time((fb,), "float64", repeat, batch=batch) * 2 * nblocks / batch
+    pairs = _pair_time((block_fft,), "float64", repeat, batch=batch) * 2 * nblocks / batch
     block = max(total - pairs, 0.0) / nblocks
     from ..benchmark import median_time
     from .threads import parallel_map

@@ -136,12 +136,12 @@ def _im2col_rows(p: NNProblem) -> int:
 def im2col_memory(p: NNProblem) -> int:
     """Scratch bytes of im2col + BLAS: the padded input, the weight per group, and per
     chunk the gathered columns, their product and its reordered copy."""
-    cg, og = p.channels // p.groups, p.out_channels // p.groups
+    cg, out_per_group = p.channels // p.groups, p.out_channels // p.groups
     padded = 0 if all(lo == hi == 0 for lo, hi in p.pad) else \
         p.batch * p.channels * math.prod(p.padded)
     columns = p.batch * _im2col_rows(p) * math.prod(p.out_len[1:])
     return (padded + p.out_channels * cg * math.prod(p.k)
-            + columns * (cg * math.prod(p.k) + 2 * og)) * p.dtype.itemsize
+            + columns * (cg * math.prod(p.k) + 2 * out_per_group)) * p.dtype.itemsize
 
 
 def direct_estimates(p: NNProblem, workers: int) -> dict[str, Estimate]:

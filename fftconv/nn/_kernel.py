@@ -44,7 +44,7 @@ def spectral_sum(x, wr, wi, y, groups, blk0, blk1):  # pragma: no cover - compil
     """
     nb, nc, nf = x.shape
     no, cg = wr.shape[1], wr.shape[2]
-    og = no // groups
+    out_per_group = no // groups
     xr = np.zeros((nb, nc, BLOCK), wr.dtype)
     xi = np.zeros((nb, nc, BLOCK), wr.dtype)
     ar = np.empty(BLOCK, wr.dtype)
@@ -59,7 +59,7 @@ def spectral_sum(x, wr, wi, y, groups, blk0, blk1):  # pragma: no cover - compil
                     xr[n, c, j] = v.real
                     xi[n, c, j] = v.imag
         for o in range(no):
-            base = (o // og) * cg
+            base = (o // out_per_group) * cg
             for n in range(nb):
                 ar[:] = 0
                 ai[:] = 0
@@ -76,8 +76,8 @@ def spectral_sum(x, wr, wi, y, groups, blk0, blk1):  # pragma: no cover - compil
 
 
 @njit(cache=True, nogil=True, fastmath={'contract'})
-def _block4(xb, q, toff, w, o, t, t1, acc, n):  # pragma: no cover - compiled
-    """``acc[k, :n] = sum_{t <= u < t1} w[o + k, u] * xb[q + toff[u] : ... + n]``, ``k < 4``.
+def _block4(xb, q, tap_offsets, w, o, t, t1, acc, n):  # pragma: no cover - compiled
+    """``acc[k, :n] = sum_{t <= u < t1} w[o + k, u] * xb[q + tap_offsets[u] : ... + n]``, ``k < 4``.
 
     Four taps per pass: per element, four input loads feed sixteen multiply-adds into
     four accumulators, each loaded and stored once. (Storing instead of accumulating in
@@ -92,10 +92,10 @@ def _block4(xb, q, toff, w, o, t, t1, acc, n):  # pragma: no cover - compiled
     a2[:] = 0
     a3[:] = 0
     while t + 4 <= t1:
-        x0 = xb[q + toff[t]:q + toff[t] + n]
-        x1 = xb[q + toff[t + 1]:q + toff[t + 1] + n]
-        x2 = xb[q + toff[t + 2]:q + toff[t + 2] + n]
-        x3 = xb[q + toff[t + 3]:q + toff[t + 3] + n]
+        x0 = xb[q + tap_offsets[t]:q + tap_offsets[t] + n]
+        x1 = xb[q + tap_offsets[t + 1]:q + tap_offsets[t + 1] + n]
+        x2 = xb[q + tap_offsets[t + 2]:q + tap_offsets[t + 2] + n]
+        x3 = xb[q + tap_offsets[t + 3]:q + tap_offsets[t + 3] + n]
         w00, w01, w02, w03 = w[o, t], w[o, t + 1], w[o, t + 2], w[o, t + 3]
         w10, w11, w12, w13 = w[o + 1, t], w[o + 1, t + 1], w[o + 1, t + 2], w[o + 1, t + 3]
         w20, w21, w22, w23 = w[o + 2, t], w[o + 2, t + 1], w[o + 2, t + 2], w[o + 2, t + 3]
@@ -111,7 +111,7 @@ def _block4(xb, q, toff, w, o, t, t1, acc, n):  # pragma: no cover - compiled
             a3[j] = a3[j] + w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3
         t += 4
     while t < t1:
-        x0 = xb[q + toff[t]:q + toff[t] + n]
+        x0 = xb[q + tap_offsets[t]:q + tap_offsets[t] + n]
         w00, w10, w20, w30 = w[o, t], w[o + 1, t], w[o + 2, t], w[o + 3, t]
         for j in range(n):
             v0 = x0[j]
@@ -123,21 +123,21 @@ def _block4(xb, q, toff, w, o, t, t1, acc, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, fastmath={'contract'})
-def _block1(xb, q, toff, w, o, t, t1, a, n):  # pragma: no cover - compiled
-    """``a[:n] = sum_{t <= u < t1} w[o, u] * xb[q + toff[u] : ... + n]``, four taps per pass."""
+def _block1(xb, q, tap_offsets, w, o, t, t1, a, n):  # pragma: no cover - compiled
+    """``a[:n] = sum_{t <= u < t1} w[o, u] * xb[q + tap_offsets[u] : ... + n]``, four taps per pass."""
     a = a[:n]
     a[:] = 0
     while t + 4 <= t1:
-        x0 = xb[q + toff[t]:q + toff[t] + n]
-        x1 = xb[q + toff[t + 1]:q + toff[t + 1] + n]
-        x2 = xb[q + toff[t + 2]:q + toff[t + 2] + n]
-        x3 = xb[q + toff[t + 3]:q + toff[t + 3] + n]
+        x0 = xb[q + tap_offsets[t]:q + tap_offsets[t] + n]
+        x1 = xb[q + tap_offsets[t + 1]:q + tap_offsets[t + 1] + n]
+        x2 = xb[q + tap_offsets[t + 2]:q + tap_offsets[t + 2] + n]
+        x3 = xb[q + tap_offsets[t + 3]:q + tap_offsets[t + 3] + n]
         w0, w1, w2, w3 = w[o, t], w[o, t + 1], w[o, t + 2], w[o, t + 3]
         for j in range(n):
             a[j] = a[j] + w0 * x0[j] + w1 * x1[j] + w2 * x2[j] + w3 * x3[j]
         t += 4
     while t < t1:
-        x0 = xb[q + toff[t]:q + toff[t] + n]
+        x0 = xb[q + tap_offsets[t]:q + tap_offsets[t] + n]
         w0 = w[o, t]
         for j in range(n):
             a[j] = a[j] + w0 * x0[j]
@@ -145,21 +145,21 @@ def _block1(xb, q, toff, w, o, t, t1, a, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, fastmath={'contract'})
-def _sum_block(xb, q, toff, w, o, nout, acc, part, n):  # pragma: no cover - compiled
-    """``acc[k, :n] (+ part[k, :n]) = sum_t w[o + k, t] * xb[q + toff[t] : ... + n]`` for
+def _sum_block(xb, q, tap_offsets, w, o, nout, acc, part, n):  # pragma: no cover - compiled
+    """``acc[k, :n] (+ part[k, :n]) = sum_t w[o + k, t] * xb[q + tap_offsets[t] : ... + n]`` for
     ``k < nout`` (4 or 1), summed in chunks of :data:`TAP_CHUNK` taps.
 
     Returns True when the last chunk is left in ``part``, for the caller to add while it
     copies the result out.
     """
-    T = toff.shape[0]
+    T = tap_offsets.shape[0]
     for t in range(0, T, TAP_CHUNK):
         t1 = min(T, t + TAP_CHUNK)
         dst = acc if t == 0 else part
         if nout == OUT_BLOCK:
-            _block4(xb, q, toff, w, o, t, t1, dst, n)
+            _block4(xb, q, tap_offsets, w, o, t, t1, dst, n)
         else:
-            _block1(xb, q, toff, w, o, t, t1, dst[0], n)
+            _block1(xb, q, tap_offsets, w, o, t, t1, dst[0], n)
         if t > 0 and t1 < T:
             for k in range(nout):
                 a = acc[k, :n]
@@ -170,14 +170,14 @@ def _sum_block(xb, q, toff, w, o, nout, acc, part, n):  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True, fastmath={'contract'})
-def direct_sum(x, size, toff, w, og, group_step, rows, segs, strip, rnd, out, t0,
+def direct_sum(x, size, tap_offsets, w, out_per_group, group_step, rows, segs, strip, rnd, out, t0,
                t1):  # pragma: no cover - compiled
     """Tasks ``t0 .. t1-1`` of the direct sum on "wide" flat planes.
 
     ``x`` is 1-d: batch item ``b``'s input planes (padded, split into phases for a
     stride), flat, start at ``b * size``. Output element ``(r, c)`` of a plane (``r`` a
     row, flattened over the leading output axes) reads, for tap ``t``,
-    ``x[b * size + g * group_step + rows[r] + c + toff[t]]``: every tap is a fixed offset,
+    ``x[b * size + g * group_step + rows[r] + c + tap_offsets[t]]``: every tap is a fixed offset,
     so a run of outputs is a contiguous slice. A segment ``segs[s] = (r0, r1, c0, c1)`` is
     columns ``c0 .. c1-1`` of rows ``r0 .. r1-1`` with equal row pitch: it is computed as
     one contiguous run of ``rows[r1-1] + c1 - rows[r0] - c0 <= strip`` positions into a
@@ -185,14 +185,14 @@ def direct_sum(x, size, toff, w, og, group_step, rows, segs, strip, rnd, out, t0
     positions between rows are computed and dropped, and the run is rounded up to a
     multiple of ``rnd`` while it stays inside ``x``, so that the vectorised loops have no
     scalar remainder. ``w`` is ``(O, T)``; output channel ``o`` reads group
-    ``g = o // og``. Task ``i`` is segment ``i % S`` of batch item ``i // S``, for all
+    ``g = o // out_per_group``. Task ``i`` is segment ``i % S`` of batch item ``i // S``, for all
     output channels (the input run stays in cache).
     """
     nseg = segs.shape[0]
     no = w.shape[0]
-    tmax = toff[0]  # a loop: numba compiles ``toff.max()`` for 0.7 s
-    for t in range(1, toff.shape[0]):
-        tmax = toff[t] if toff[t] > tmax else tmax
+    tmax = tap_offsets[0]  # a loop: numba compiles ``tap_offsets.max()`` for 0.7 s
+    for t in range(1, tap_offsets.shape[0]):
+        tmax = tap_offsets[t] if tap_offsets[t] > tmax else tmax
     acc = np.empty((OUT_BLOCK, strip + rnd), out.dtype)
     part = np.empty((OUT_BLOCK, strip + rnd), out.dtype)
     for task in range(t0, t1):
@@ -201,15 +201,15 @@ def direct_sum(x, size, toff, w, og, group_step, rows, segs, strip, rnd, out, t0
         r0, r1, c0, c1 = segs[s, 0], segs[s, 1], segs[s, 2], segs[s, 3]
         q = b * size + rows[r0] + c0
         n = rows[r1 - 1] + c1 - rows[r0] - c0
-        for o0 in range(0, no, og):
-            qg = q + (o0 // og) * group_step
+        for o0 in range(0, no, out_per_group):
+            qg = q + (o0 // out_per_group) * group_step
             nr = -(-n // rnd) * rnd
             if qg + tmax + nr > x.shape[0]:
                 nr = n
             o = o0
-            while o < o0 + og:
-                nout = OUT_BLOCK if o + OUT_BLOCK <= o0 + og else 1
-                pending = _sum_block(x, qg, toff, w, o, nout, acc, part, nr)
+            while o < o0 + out_per_group:
+                nout = OUT_BLOCK if o + OUT_BLOCK <= o0 + out_per_group else 1
+                pending = _sum_block(x, qg, tap_offsets, w, o, nout, acc, part, nr)
                 for k in range(nout):
                     for r in range(r0, r1):
                         e = rows[r] - rows[r0]
