@@ -10,12 +10,17 @@ class name, so no optional library is imported.
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Iterable
+from typing import SupportsComplex, SupportsFloat, SupportsIndex
 
 import numpy as np
 
 from ._errors import shown
+from ._numerics.dtypes import parse_dtype
 
-__all__ = ["FOREIGN_ARRAYS", "as_array", "as_dtype", "as_shape", "foreign"]
+__all__ = ["FOREIGN_ARRAYS", "as_array", "as_complex", "as_dtype", "as_float", "as_index", "as_shape",
+           "foreign"]
 
 #: Array types ``np.asarray`` would convert with a silent surprise: (top-level module,
 #: type name) -> what would be lost, and the conversion to write instead.
@@ -92,7 +97,9 @@ def as_shape(shape: object, name: str) -> tuple[int, ...]:
                          f"{'an' if type(shape).__name__[0] in 'aeinoux' else 'a'} "
                          f"{type(shape).__name__} of shape {array_shape}")
     try:
-        items = list(shape)  # type: ignore[call-overload]  # TypeError for a non-sequence
+        if not isinstance(shape, Iterable):
+            raise TypeError
+        items = list(shape)
         out = tuple(int(s) for s in items)
         ok = all(int(s) == s and s >= 0 for s in items)
     except (TypeError, ValueError):
@@ -107,7 +114,36 @@ def as_shape(shape: object, name: str) -> tuple[int, ...]:
 
 def as_dtype(dt: object, name: str) -> np.dtype:
     """A dtype argument as a numpy dtype, with the standard error."""
-    try:
-        return np.dtype(dt)  # type: ignore[call-overload]
-    except TypeError:
-        raise ValueError(f"{name}={shown(dt)} is invalid; expected a numpy dtype") from None
+    out = parse_dtype(dt)
+    if out is None:
+        raise ValueError(f"{name}={shown(dt)} is invalid; expected a numpy dtype")
+    return out
+
+
+def as_index(value: object) -> int:
+    """``operator.index(value)`` for any object, with its ``TypeError`` for a non-integer."""
+    if isinstance(value, (int, np.integer)):  # before the slower protocol check
+        return operator.index(value)
+    if not isinstance(value, SupportsIndex):
+        raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer")
+    return operator.index(value)
+
+
+def as_complex(value: object) -> complex:
+    """``complex(value)`` for any object, with its ``TypeError`` for a non-number."""
+    if isinstance(value, (int, float, complex, np.number)):  # before the protocol checks
+        return complex(value)
+    if not isinstance(value, (str, SupportsComplex, SupportsFloat, SupportsIndex)):
+        raise TypeError("complex() first argument must be a string or a number, not "
+                        f"'{type(value).__name__}'")
+    return complex(value)
+
+
+def as_float(value: object) -> float:
+    """``float(value)`` for any object, with its ``TypeError`` for a non-number."""
+    if isinstance(value, (int, float, np.integer, np.floating)):  # before the protocol checks
+        return float(value)
+    if not isinstance(value, (str, bytes, bytearray, memoryview, SupportsFloat, SupportsIndex)):
+        raise TypeError("float() argument must be a string or a real number, not "
+                        f"'{type(value).__name__}'")
+    return float(value)

@@ -220,13 +220,13 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
             from .dask._api import run as run_dask
 
             return run_dask(x, kernel, flip=flip, **options._asdict())
-        masked = _masked.is_masked_input(x)  # the plan treats its masked samples as missing
+        masked = isinstance(x, np.ma.MaskedArray)  # the plan treats them as missing
         kernel = _masked.kernel_data(kernel)
-        xa = as_array(np.ma.getdata(x) if masked else x, "x")  # type: ignore[call-overload]
+        xa = as_array(np.ma.getdata(x) if isinstance(x, np.ma.MaskedArray) else x, "x")
         ka = as_array(kernel, "kernel")
     if xa.ndim == 0 and ka.ndim == 0:  # scalars: a length-1 signal, returned as 0-d
         return run(xa.reshape(1), ka.reshape(1), flip, options).reshape(())
-    workers = resolve_workers(options.workers)  # type: ignore[arg-type]
+    workers = resolve_workers(options.workers)
     if workers > 1 and xa.size * ka.size >= _SPLIT_MIN_WORK:
         # planned for the CPUs the machine leaves it now (a neighbour holding one: one
         # thread), so the strategy is priced for the threads it will run on; each thread
@@ -277,7 +277,7 @@ def plan(x_shape: object, x_dtype: object, kernel: object, flip: bool,
     shape = as_shape(x_shape, "x_shape")
     xdt = as_dtype(x_dtype, "x_dtype")
     ka = as_array(_masked.kernel_data(kernel), "kernel")
-    workers = resolve_workers(options.workers)  # type: ignore[arg-type]
+    workers = resolve_workers(options.workers)
     problem, prepared, method, effort = _validate(shape, xdt, ka, flip, options)
     return build_plan(problem, prepared, method=method, effort=effort, workers=workers,
                       dtype=options.dtype)
@@ -288,7 +288,7 @@ def explain(x_shape: object, kernel_shape: object, x_dtype: object, kernel_dtype
     """The planner's report from shapes alone (kernel values unknown), building nothing."""
     op = check_option("operation", operation, ("convolve", "correlate"))
     method = _check_method(options.method)
-    workers = resolve_workers(options.workers)  # type: ignore[arg-type]
+    workers = resolve_workers(options.workers)
     xdt = as_dtype(x_dtype, "x_dtype")
     kdt = as_dtype(x_dtype if kernel_dtype is None else kernel_dtype, "kernel_dtype")
     opts = options if op == "correlate" else options._replace(conjugate=False)

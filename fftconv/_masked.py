@@ -24,11 +24,7 @@ from ._numerics import counts as _counts
 if TYPE_CHECKING:  # pragma: no cover
     from ._plan import Plan
 
-__all__ = ["finish", "is_masked_input", "kernel_data", "split"]
-
-
-def is_masked_input(a: object) -> bool:
-    return isinstance(a, np.ma.MaskedArray)
+__all__ = ["finish", "kernel_data", "split"]
 
 
 def kernel_data(kernel: object) -> object:
@@ -81,7 +77,9 @@ def finish(plan: Plan, xb: np.ndarray, mask: np.ndarray,
     if outb.size == 0:
         flags = np.zeros(outb.shape, np.bool_)
     elif p.nan_policy == "omit":
-        flags = plan._missing().run(xb, outb, masked=mb)  # type: ignore[assignment]
+        empty = plan._missing().run(xb, outb, masked=mb)
+        assert empty is not None  # given ``masked``, run returns the outputs left empty
+        flags = empty
     else:  # masked samples are zeros; the footprint of the mask masks the output
         plan._compute(xb, outb)
         ext = plan._missing()._ext(mb, False)

@@ -10,17 +10,20 @@ unless ``output`` says otherwise (complex promoted, with a warning).
 
 from __future__ import annotations
 
-import operator
 import warnings
 from collections.abc import Iterable
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from ._api import convolve as engine_convolve
 from ._api import correlate as engine_correlate
 from ._typing import Method
+from ._arraytypes import as_complex, as_float, as_index
 from ._validate import AxesRules, normalise_axes
 
 __all__ = ["check_1d", "filter_1d", "filter_nd"]
@@ -31,10 +34,7 @@ MODES = {"reflect": "symmetric", "grid-mirror": "symmetric", "mirror": "reflect"
          "grid-constant": "constant"}
 _INTEGER = "biu"
 
-try:  # numpy >= 1.25
-    from numpy.exceptions import AxisError
-except ImportError:  # pragma: no cover
-    AxisError = np.AxisError  # type: ignore[attr-defined,misc]
+AxisError = getattr(np, "exceptions", np).AxisError  # numpy.exceptions from numpy 1.25
 
 
 def boundary(mode: object) -> str:
@@ -102,23 +102,23 @@ def output_spec(output: object, x: np.ndarray,
     return out, out.dtype
 
 
-def _run(x: np.ndarray, w: np.ndarray, output: object, mode: object, cval: object,
-         axes: tuple[int, ...] | None, anchors: tuple[int, ...] | None, flip: bool) -> np.ndarray:
+def _filter_into(x: np.ndarray, w: np.ndarray, output: object, mode: object, cval: object,
+                 axes: tuple[int, ...] | None, anchors: tuple[int, ...] | None, flip: bool) -> np.ndarray:
     """Compute into the output ndimage would return (validation of shapes already done)."""
     complex_output = x.dtype.kind == "c" or w.dtype.kind == "c"
     out, out_dtype = output_spec(output, x, complex_output)
     bnd = boundary(mode)
-    cv = complex(cval) if x.dtype.kind == "c" else float(cval)  # type: ignore[call-overload, arg-type]  # a number
+    real = None if x.dtype.kind == "c" else as_float(cval)
+    cv: complex | float = as_complex(cval) if real is None else real
     op = engine_convolve if flip else engine_correlate
     options: dict[str, Any] = dict(mode="same", axes=axes, anchor=anchors, boundary=bnd)
     if x.ndim == 0:
         options.update(axes=None, anchor=None)
-    exact = (x.dtype.kind in _INTEGER and w.dtype.kind in _INTEGER
-             and (bnd != "constant" or float(cv).is_integer()))
     res = None
-    if exact:  # integer sums are exact integers, whatever the method
-        try:
-            res = op(x, w, cval=int(cv) if bnd == "constant" else 0, **options)
+    if (real is not None and x.dtype.kind in _INTEGER and w.dtype.kind in _INTEGER
+            and (bnd != "constant" or real.is_integer())):
+        try:  # integer sums are exact integers, whatever the method
+            res = op(x, w, cval=int(real) if bnd == "constant" else 0, **options)
         except OverflowError:  # may not fit int64: sum in double, as scipy does
             pass
     if res is None:
@@ -169,7 +169,8 @@ def c_cast(res: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def check_cval(x: np.ndarray, w: np.ndarray, cval: object) -> None:
     """A complex ``cval`` needs a complex input (checked first, as scipy does)."""
-    if np.iscomplexobj(cval) and x.dtype.kind != "c":  # type: ignore[arg-type]  # any object
+    # numpy.iscomplexobj takes any object (it reads a dtype, else converts)
+    if np.iscomplexobj(cast("npt.ArrayLike", cval)) and x.dtype.kind != "c":
         if w.dtype.kind == "c":
             raise ValueError(f"cval={cval!r} is invalid: cannot provide a complex-valued cval "
                              "when the input is real")
@@ -178,7 +179,7 @@ def check_cval(x: np.ndarray, w: np.ndarray, cval: object) -> None:
 
 def _anchor(k: int, origin: object) -> int:
     """The kernel index on ``x[i]``: ``K // 2 + origin``, which must lie in the kernel."""
-    a = k // 2 + operator.index(origin)  # type: ignore[arg-type]
+    a = k // 2 + as_index(origin)
     if not 0 <= a < k:
         raise ValueError(f"Invalid origin: origin={origin!r} with a kernel of length {k}; "
                          f"expected -(K // 2) <= origin <= (K - 1) // 2, i.e. {-(k // 2)} .. "
@@ -205,7 +206,7 @@ def filter_nd(input: object, weights: object, output: object, mode: object, cval
         raise RuntimeError(f"mode={mode!r} is invalid: a sequence of modes is not supported")
     order = tuple(sorted(ax))  # weights' dimensions follow the sorted axes
     anchors = tuple(_anchor(k, origins[a]) for k, a in zip(w.shape, order))
-    return _run(x, w, output, mode, cval, order, anchors, flip)
+    return _filter_into(x, w, output, mode, cval, order, anchors, flip)
 
 
 def filter_1d(input: object, weights: object, axis: object, output: object, mode: object,
@@ -214,7 +215,7 @@ def filter_1d(input: object, weights: object, axis: object, output: object, mode
     x, w = np.asarray(input), np.asarray(weights)
     check_cval(x, w, cval)
     a, anchor = check_1d(x.ndim, w, axis, origin)
-    return _run(x, w, output, mode, cval, (a,), (anchor,), flip)
+    return _filter_into(x, w, output, mode, cval, (a,), (anchor,), flip)
 
 
 def check_1d(ndim: int, w: np.ndarray, axis: object, origin: object) -> tuple[int, int]:
@@ -223,7 +224,7 @@ def check_1d(ndim: int, w: np.ndarray, axis: object, origin: object) -> tuple[in
         raise RuntimeError(f"weights with shape {w.shape} are invalid: no filter weights "
                            "given (expected a non-empty 1-d sequence)")
     try:
-        a = operator.index(axis)  # type: ignore[arg-type]
+        a = as_index(axis)
     except TypeError:
         raise TypeError(f"axis={axis!r} is invalid; expected an int") from None
     if not -ndim <= a < ndim:

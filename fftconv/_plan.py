@@ -36,10 +36,11 @@ def _fmt_seconds(s: float | None) -> str:
 def _fmt_bytes(n: int | None) -> str:
     if n is None:
         return "-"
+    size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     return ""  # pragma: no cover
 
 
@@ -70,6 +71,11 @@ class Candidate:
     measured: float | None = None
     chosen: bool = False
     threads: int | None = None
+
+    @property
+    def seconds(self) -> float:
+        """The estimate's seconds; infinite for a strategy that has no estimate."""
+        return math.inf if self.estimate is None else self.estimate.seconds
 
 
 def candidate_table(candidates: tuple[Candidate, ...]) -> str:
@@ -270,7 +276,7 @@ class Plan:
         if p.is_exact_integer:
             pads = p.boundary == "constant" and not p.pad_is_zero
             check_integer_range(x, self._kernel, p.result_dtype,
-                                int(p.cval) if pads else None)  # type: ignore[arg-type]
+                                int(p.cval.real) if pads else None)
 
     def _fresh(self, xb: np.ndarray) -> np.ndarray:
         """The result for the canonical ``xb``, in a new (or recycled) array."""
@@ -317,9 +323,9 @@ class Plan:
         xb = self._canonical(x)
         if mask is not None:
             return _masked.finish(self, xb, mask, out)
-        if target is not None:
+        if target is not None and out is not None:  # target is out, reshaped
             self._compute(xb, target)
-            return out  # type: ignore[return-value]
+            return out
         if out is None:
             return self._fresh(xb)
         return self._result(self._compute(xb, self._new_out()), out)

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -179,8 +180,9 @@ def _bytes(n: int) -> str:
 
 
 def _cheapest(cands: tuple[Candidate, ...]) -> str | None:
-    usable = [c for c in cands if c.rejected is None and c.estimate is not None]
-    return min(usable, key=lambda c: c.estimate.seconds).name if usable else None  # type: ignore[union-attr]
+    usable = [(c.estimate.seconds, c.name) for c in cands
+              if c.rejected is None and c.estimate is not None]
+    return min(usable, key=itemgetter(0))[1] if usable else None
 
 
 def choose(decision: Decision, method: str) -> str:
@@ -312,13 +314,12 @@ def _direct_fallback(problem: Problem, kernel: np.ndarray, workers: int) -> Lazy
 def _measure(problem: Problem, kernel: np.ndarray, cands: list[Candidate], workers: int,
              dtype: object) -> tuple[str, dict[str, float]]:
     """Time the (at most three) best candidates within 4x of the best estimate."""
-    usable = sorted((c for c in cands if c.rejected is None),
-                    key=lambda c: c.estimate.seconds)  # type: ignore[union-attr]
+    usable = sorted((c for c in cands if c.rejected is None), key=lambda c: c.seconds)
     if not usable:
         choose(Decision(tuple(cands), None), "auto")  # raises, naming every strategy's reason
-    best = usable[0].estimate.seconds  # type: ignore[union-attr]
+    best = usable[0].seconds
     # ``or``: the best one is timed even when an estimate is not a number
-    usable = [c for c in usable[:3] if c.estimate.seconds <= 4 * best] or usable[:1]  # type: ignore[union-attr]
+    usable = [c for c in usable[:3] if c.seconds <= 4 * best] or usable[:1]
     x = _sample_input(problem)
     times: dict[str, float] = {}
     for c in usable:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import cmath
 import math
 import numbers
-import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
-from ._arraytypes import as_array, as_dtype, as_shape
+from ._arraytypes import as_array, as_complex, as_dtype, as_float, as_index, as_shape
 from ._errors import invalid_option
 from ._machine.resources import resolve_max_memory
 from ._numerics.dtypes import cast_exact, compute_and_result_dtype
@@ -67,7 +66,7 @@ def _index(value: object, name: str) -> int:
     if isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name}={value!r} is invalid; expected an int")
     try:
-        return operator.index(value)  # type: ignore[arg-type]
+        return as_index(value)
     except TypeError:
         raise ValueError(f"{name}={value!r} is invalid; expected an int") from None
 
@@ -122,7 +121,9 @@ def normalise_axes(axes: object, ndim: int, rules: AxesRules = CORE_AXES) -> tup
         seq: list[object] = [axes]
     else:
         try:
-            seq = list(axes)  # type: ignore[call-overload]  # TypeError when not iterable
+            if not isinstance(axes, Iterable):
+                raise TypeError
+            seq = list(axes)
         except TypeError:
             raise ValueError(rules.not_iterable.format(axes=axes)) from None
     if not seq and rules.empty is not None and (ndim or rules.empty_0d):
@@ -132,7 +133,7 @@ def normalise_axes(axes: object, ndim: int, rules: AxesRules = CORE_AXES) -> tup
         if not rules.bools and isinstance(value, (bool, np.bool_)):
             raise ValueError((rules.not_int or "{value!r}").format(axes=axes, value=value))
         try:
-            index = operator.index(value)  # type: ignore[arg-type]
+            index = as_index(value)
         except TypeError:
             if rules.not_int is None:
                 raise
@@ -213,7 +214,7 @@ def _cval(cval: object, compute: np.dtype) -> complex | float | int:
     if isinstance(cval, (bool, np.bool_)) or not isinstance(cval, numbers.Number):
         raise ValueError(f"cval={cval!r} is invalid; expected a number")
     if compute.kind in "iu":
-        c = complex(cval)  # type: ignore[call-overload]  # any numbers.Number
+        c = as_complex(cval)
         if c.imag != 0 or not math.isfinite(c.real) or c.real != int(c.real):
             raise ValueError(
                 f"cval={cval!r} is invalid for integer inputs, whose results are exact integers; "
@@ -224,10 +225,12 @@ def _cval(cval: object, compute: np.dtype) -> complex | float | int:
             raise ValueError(f"cval={cval!r} is out of range for {compute}")
         return v
     if compute.kind == "c":
-        return complex(cval)  # type: ignore[call-overload]  # any numbers.Number
+        return as_complex(cval)
     if isinstance(cval, (complex, np.complexfloating)) and complex(cval).imag != 0:
         raise ValueError(f"cval={cval!r} is invalid for real inputs; expected a real number")
-    return float(complex(cval).real) if isinstance(cval, complex) else float(cval)  # type: ignore[arg-type]
+    if isinstance(cval, (int, float, np.integer, np.floating)):
+        return float(cval)
+    return float(complex(cval).real) if isinstance(cval, complex) else as_float(cval)
 
 
 def _prepare_kernel(kernel: np.ndarray, full: tuple[int, ...], x_shape: tuple[int, ...],

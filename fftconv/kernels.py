@@ -17,7 +17,7 @@ import math
 import numbers
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, SupportsIndex
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -29,11 +29,11 @@ def _invalid(name: str, value: object, expected: str) -> ValueError:
     return ValueError(f"{name}={value!r} is invalid; expected {expected}")
 
 
-def _float_dtype(dtype: object) -> np.dtype:
+def _float_dtype(dtype: DTypeLike) -> np.dtype:
     """The ``dtype=`` argument as a real floating-point numpy dtype."""
     expected = "a real floating-point dtype such as 'float32' or 'float64'"
     try:
-        dt = None if isinstance(dtype, (bool, np.bool_)) else np.dtype(dtype)  # type: ignore[call-overload]
+        dt = None if isinstance(dtype, (bool, np.bool_)) else np.dtype(dtype)
     except TypeError:
         dt = None
     if dt is None or dtype is None:
@@ -72,8 +72,8 @@ def _real(value: object, name: str, *, positive: bool = False) -> float:
 def _positive_int(name: str, value: object) -> int:
     """``value`` as an int >= 1, else the standard error naming ``name``."""
     try:
-        n = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
+        n = operator.index(value) if isinstance(value, SupportsIndex) else 0
+    except TypeError:  # e.g. a float 0-d array: it has __index__, which raises
         n = 0
     if isinstance(value, (bool, np.bool_)) or n < 1:
         raise _invalid(name, value, "an int >= 1")

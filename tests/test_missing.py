@@ -240,13 +240,13 @@ def test_the_budget_splits_the_batch(monkeypatch):
     from fftconv._numerics.nonfinite import NonFinite
 
     seen = []
-    original = NonFinite._run
+    original = NonFinite._apply
 
     def spy(self, xb, *args):
         seen.append(xb.shape[0])
         return original(self, xb, *args)
 
-    monkeypatch.setattr(NonFinite, "_run", spy)
+    monkeypatch.setattr(NonFinite, "_apply", spy)
     x = sprinkle((6, 64, 64), 0.2, "float64", 12)
     kernel = np.ones((9, 9))
     plan = fftconv.plan_convolve(x.shape, kernel, "same", axes=(1, 2), method="fft",

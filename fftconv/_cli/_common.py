@@ -10,7 +10,10 @@ import argparse
 import difflib
 import re
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
 __all__ = [
     "PRECISIONS",
@@ -119,7 +122,7 @@ def workers(text: str) -> int:
     return value
 
 
-def compute_precision(sample: object, requested: str | None) -> str:
+def compute_precision(sample: DTypeLike, requested: str | None) -> str:
     """The precision ``filter`` computes in for samples of dtype ``sample``.
 
     ``requested`` (``--precision``) wins; by default 8- and 16-bit samples and float32
@@ -129,4 +132,4 @@ def compute_precision(sample: object, requested: str | None) -> str:
 
     if requested is not None:
         return requested
-    return "float32" if np.dtype(sample).name in FLOAT32_EXACT_ENOUGH else "float64"  # type: ignore[call-overload]
+    return "float32" if np.dtype(sample).name in FLOAT32_EXACT_ENOUGH else "float64"

@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -201,7 +202,7 @@ def filter_wav(args: argparse.Namespace, prog: str) -> None:
                       FFTConvWarning, stacklevel=2)
 
 
-def _blocks(total: int, seconds: float, prog: str):  # type: ignore[no-untyped-def]
+def _blocks(total: int, seconds: float, prog: str) -> Iterable[int]:
     """``range(total)``, with a tqdm progress bar on a terminal for long jobs."""
     from .filter import PROGRESS_SECONDS
 

@@ -44,8 +44,9 @@ def _import_pyfftw() -> Any:
     if loaded is not None:  # None there means "blocked": the import below then fails
         return loaded
     blocked = [m for m in _PYFFTW_EXTRAS if m not in sys.modules]
+    modules: dict[str, Any] = sys.modules  # a None entry makes its import fail
     for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment]  # makes its import fail
+        modules[name] = None
     try:
         import pyfftw
     finally:

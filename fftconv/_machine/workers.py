@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import operator
 import os
 import threading
 from collections.abc import Iterator
+
+from .._arraytypes import as_index
 
 __all__ = ["get_workers", "resolve_workers", "set_workers"]
 
@@ -73,7 +74,7 @@ def _cpu_count() -> int:
     return max(cores, 1)
 
 
-def resolve_workers(workers: int | None) -> int:
+def resolve_workers(workers: object) -> int:
     """Turn a ``workers`` argument into a positive thread count.
 
     ``None`` means the current default (``set_workers`` or all cores); a negative value
@@ -84,7 +85,7 @@ def resolve_workers(workers: int | None) -> int:
     expected = ("expected a positive int, a negative int counting back from the number of "
                 "cores, or None")
     try:
-        n = operator.index(workers)
+        n = as_index(workers)
     except TypeError:
         n = 0
     if isinstance(workers, bool) or n == 0:

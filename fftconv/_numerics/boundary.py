@@ -15,15 +15,17 @@ The extension ``x~`` of an axis of length ``n`` padded by ``(lo, hi)`` is *defin
 from __future__ import annotations
 
 import functools
-from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 __all__ = ["index_map", "extend", "extend_into", "gather"]
 
+#: The canonical boundaries, which are numpy.pad's modes of the same names.
+PadMode = Literal["constant", "reflect", "symmetric", "edge", "wrap"]
+_PAD_MODE: dict[str, PadMode] = {mode: mode for mode in get_args(PadMode)}
 
-@lru_cache(maxsize=256)
+
 @functools.lru_cache(maxsize=512)  # read-only, shared: a new kernel reuses its problem's
 def index_map(n: int, lo: int, hi: int, boundary: str) -> np.ndarray:
     """Source index in ``[0, n)`` of each extended position; ``-1`` marks a ``cval`` fill."""
@@ -31,7 +33,7 @@ def index_map(n: int, lo: int, hi: int, boundary: str) -> np.ndarray:
     if boundary == "constant":
         out = np.pad(base, (lo, hi), mode="constant", constant_values=-1)
     else:
-        out = np.pad(base, (lo, hi), mode=boundary)  # type: ignore[call-overload]  # a str mode
+        out = np.pad(base, (lo, hi), mode=_PAD_MODE[boundary])
     out.flags.writeable = False
     return out
 
@@ -47,7 +49,7 @@ def extend(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,
         out = np.zeros(shape, xb.dtype) if cval == 0 else np.full(shape, cval, xb.dtype)
         out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(xb.shape, widths))] = xb
         return out
-    return np.pad(xb, widths, mode=boundary)  # type: ignore[call-overload]  # a str mode
+    return np.pad(xb, widths, mode=_PAD_MODE[boundary])
 
 
 def extend_into(xb: np.ndarray, pad: tuple[tuple[int, int], ...], boundary: str,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -163,7 +163,7 @@ class FusedPasses:
         return empty
 
     def _omit_fused(self, xb: np.ndarray, out: np.ndarray, keep_inf: bool, want_empty: bool,
-                    kept: bool) -> np.ndarray | None | bool:
+                    kept: bool) -> np.ndarray | None | Literal[False]:
         """Normalised convolution with the fused passes; False when infinities that are
         data remain (``keep_inf``): the general path serves those."""
         p = self.p

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from .._errors import shown
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["cast_exact", "check_integer_range", "check_supported", "compute_and_result_dtype",
-           "fft_dtypes"]
+           "fft_dtypes", "parse_dtype"]
 
 _FLOATING = {
     np.dtype(np.float32), np.dtype(np.float64),
     np.dtype(np.complex64), np.dtype(np.complex128),
 }
 _OVERRIDES = ("complex128", "complex64", "float32", "float64")
+
+
+def parse_dtype(value: object) -> np.dtype | None:
+    """``numpy.dtype(value)``, or None where numpy refuses the value."""
+    try:  # numpy.dtype is the check: a TypeError for anything that is not a DTypeLike
+        return np.dtype(cast("npt.DTypeLike", value))
+    except TypeError:
+        return None
 
 
 def check_supported(dtype: np.dtype, name: str) -> None:
@@ -60,10 +73,7 @@ def compute_and_result_dtype(x_dtype: np.dtype, k_dtype: np.dtype,
             natural = np.dtype(np.complex64)
     if override is None:
         return natural, natural
-    try:
-        dt = np.dtype(override)  # type: ignore[call-overload]
-    except TypeError:
-        dt = None
+    dt = parse_dtype(override)
     if dt is None or dt not in _FLOATING:
         choices = ", ".join(repr(c) for c in _OVERRIDES)
         raise ValueError(f"dtype={shown(override)} is invalid; expected one of {choices} or None")

@@ -1,12 +1,12 @@
 """Non-finite and missing samples on every method: ``propagate`` and ``omit`` at any density.
 
-**The rule** (SPEC §2): an output is the IEEE value of the direct sum over its *whole*
-window, ``y[i] = sum_j k[j] * x~[i + j]``: a zero tap times a non-finite sample counts
-(``0 * inf`` is ``nan``), and so does a non-finite tap times any sample, whether the
-sample comes from ``x`` or from the boundary rule (``cval``). The finite terms cannot
-change a non-finite result, so only the *classes* of the non-finite products matter: the
-output is ``nan`` if one product is ``nan`` or both ``+inf`` and ``-inf`` occur, else the
-infinity that occurs.
+**The rule** (docs/conventions.md, "Non-finite values"): an output is the IEEE value of
+the direct sum over its *whole* window, ``y[i] = sum_j k[j] * x~[i + j]``: a zero tap
+times a non-finite sample counts (``0 * inf`` is ``nan``), and so does a non-finite tap
+times any sample, whether the sample comes from ``x`` or from the boundary rule
+(``cval``). The finite terms cannot change a non-finite result, so only the *classes* of
+the non-finite products matter: the output is ``nan`` if one product is ``nan`` or both
+``+inf`` and ``-inf`` occur, else the infinity that occurs.
 
 **propagate.** The direct sum is IEEE by itself, except that it skips zero taps: it runs
 on the raw input, and outputs where a zero tap meets a non-finite sample become ``nan``.
@@ -322,7 +322,7 @@ class NonFinite(_dense.FusedPasses):
             # omit block by block needs a few blocks, not a signal: the whole batch at once
             self.blocks_only = True
             try:
-                return self._run(xb, out, masked, keep_inf, want_empty)
+                return self._apply(xb, out, masked, keep_inf, want_empty)
             finally:
                 self.blocks_only = False
         if one > room:
@@ -335,12 +335,12 @@ class NonFinite(_dense.FusedPasses):
         if self.batchable and B > 1:
             chunk = int(min(B, max(1, room // max(one, 1))))
         if chunk >= B:
-            return self._run(xb, out, masked, keep_inf, want_empty)
+            return self._apply(xb, out, masked, keep_inf, want_empty)
         result = None if masked is None else np.empty(out.shape, np.bool_)
         for b0 in range(0, B, chunk):
             sel = slice(b0, b0 + chunk)
-            got = self._run(xb[sel], out[sel], None if masked is None else masked[sel],
-                            keep_inf, want_empty)
+            got = self._apply(xb[sel], out[sel], None if masked is None else masked[sel],
+                              keep_inf, want_empty)
             if result is not None and got is not None:
                 result[sel] = got
         return result
@@ -350,8 +350,8 @@ class NonFinite(_dense.FusedPasses):
         return (self.p.nan_policy == "omit" and self.fused and self.full_box
                 and masked is None and self._takes_hook(xb, out))
 
-    def _run(self, xb: np.ndarray, out: np.ndarray, masked: np.ndarray | None,
-             keep_inf: bool, want_empty: bool = False) -> np.ndarray | None:
+    def _apply(self, xb: np.ndarray, out: np.ndarray, masked: np.ndarray | None,
+               keep_inf: bool, want_empty: bool = False) -> np.ndarray | None:
         p = self.p
         omit = p.nan_policy == "omit"
         if self.fused and masked is None and (self.full_box if omit else not self.raw):
@@ -362,7 +362,7 @@ class NonFinite(_dense.FusedPasses):
                     return None
                 got = self._omit_fused(xb, out, keep_inf, want_empty, kept)
                 if got is not False:
-                    return got  # type: ignore[return-value]
+                    return got
             finally:
                 if kept:
                     self._lock.release()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Union
 
 import numpy as np
@@ -162,14 +162,14 @@ def _plan_now(x: Any, k: np.ndarray, flip: bool, conjugate: bool,
 
 
 def explain_job(x: object, kernel: object, *, flip: bool, conjugate: bool,
-                **o: object) -> ChunkReport:
+                **o: Any) -> ChunkReport:
     """The chunk planner's report for a job, building nothing."""
     xa, k = _inputs(x, kernel)
     return _plan(xa, k, flip, conjugate, o)[1]
 
 
 def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
-          **o: object) -> tuple[Problem, ChunkReport, ChunkJob, Any, np.ndarray, dict]:
+          **o: Any) -> tuple[Problem, ChunkReport, ChunkJob, Any, np.ndarray, dict]:
     """Validate, plan the chunks and describe every task: ``(problem, report, job, x, kernel,
     {block index: BlockSpec})`` (``x`` rechunked only if its tasks cannot read their blocks
     straight from its chunks). No array work."""
@@ -186,7 +186,7 @@ def build(x: object, kernel: object, *, flip: bool, conjugate: bool,
                    result_dtype=problem.result_dtype.str,
                    cval=problem.cval, method=extra["method"], effort=extra["effort"],
                    workers=report.workers, dtype=None if o["dtype"] is None
-                   else np.dtype(o["dtype"]).str,  # type: ignore[call-overload]
+                   else np.dtype(o["dtype"]).str,
                    nan_policy=problem.nan_policy, max_memory=extra["budget"],
                    mode=problem.mode if whole else "valid",
                    boundary=problem.boundary if whole else "constant",
@@ -210,9 +210,11 @@ def _whole_anchor(problem: Problem, report: ChunkReport,
         return False
     if anchor is None or isinstance(anchor, (int, np.integer)):
         return None if anchor is None else int(anchor)
+    if not isinstance(anchor, Iterable):  # an anchor only the core's own rules read: keep halos
+        return False
     try:
-        return tuple(int(v) for v in anchor)  # type: ignore[attr-defined]
-    except (TypeError, ValueError):  # an anchor only the core's own rules read: keep halos
+        return tuple(int(v) for v in anchor)
+    except (TypeError, ValueError):
         return False
 
 
@@ -240,16 +242,16 @@ def _specs(problem: Problem, report: ChunkReport, x_chunks: tuple[tuple[int, ...
     return {idx: block_spec(axes, idx, kernel_batched) for idx in np.ndindex(*nblocks)}
 
 
-def run(x: object, kernel: object, *, flip: bool, conjugate: bool, **o: object) -> Any:
-    """The lazy result of a convolution/correlation of a dask array."""
+def run(x: Any, kernel: Any, *, flip: bool, conjugate: bool, **o: Any) -> Any:
+    """The lazy result of a convolution/correlation of a dask array (``x``: a dask array or
+    array_like; ``kernel``: an in-memory array_like, a dask one is refused)."""
     import dask.array as da
     from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph
 
-    if getattr(x, "ndim", None) == 0 and np.ndim(kernel) == 0:  # type: ignore[arg-type]
-        return run(x.reshape(1), np.reshape(kernel, 1),  # type: ignore[attr-defined,call-overload]
-                   flip=flip,
-                   conjugate=conjugate, **o).reshape(())
+    if getattr(x, "ndim", None) == 0 and np.ndim(kernel) == 0:
+        return run(x.reshape(1), np.reshape(kernel, 1), flip=flip, conjugate=conjugate,
+                   **o).reshape(())
     problem, report, job, xa, k, specs = build(x, kernel, flip=flip, conjugate=conjugate, **o)
     if not specs:
         return da.zeros(problem.out_shape, dtype=problem.result_dtype)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -38,8 +39,8 @@ COPY_BANDWIDTH = 1.5e9
 READ_LIMIT = 64
 
 
-def normalise_chunks(chunks: object, x: object) -> tuple[tuple[int, ...], ...] | None:
-    """``None`` for ``'auto'``, else dask's normal form of an explicit chunk spec."""
+def normalise_chunks(chunks: object, x: Any) -> tuple[tuple[int, ...], ...] | None:
+    """``None`` for ``'auto'``, else dask's normal form of an explicit chunk spec for ``x``."""
     if isinstance(chunks, str) and chunks == "auto":
         return None
     from dask.array.core import normalize_chunks
@@ -49,12 +50,11 @@ def normalise_chunks(chunks: object, x: object) -> tuple[tuple[int, ...], ...] |
     if isinstance(chunks, str) or isinstance(chunks, (bool, np.bool_)) or chunks is None:
         raise invalid_option("chunks", chunks, ("auto",), note)
     try:
-        out = normalize_chunks(chunks, x.shape, dtype=x.dtype,  # type: ignore[attr-defined]
-                               previous_chunks=x.chunks)  # type: ignore[attr-defined]
+        out = normalize_chunks(chunks, x.shape, dtype=x.dtype, previous_chunks=x.chunks)
     except Exception as exc:  # dask's own messages vary; name the parameter
         raise ValueError(f"chunks={chunks!r} is invalid for an array of shape "
-                         f"{x.shape}: {exc}") from None  # type: ignore[attr-defined]
-    if any(c <= 0 for axis, n in zip(out, x.shape) if n for c in axis):  # type: ignore[attr-defined]
+                         f"{x.shape}: {exc}") from None
+    if any(c <= 0 for axis, n in zip(out, x.shape) if n for c in axis):
         raise ValueError(f"chunks={chunks!r} is invalid: chunk lengths must be positive")
     return tuple(tuple(int(c) for c in axis) for axis in out)
 

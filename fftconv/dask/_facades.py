@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._api import is_dask, run
-from ._core import nd_rules, signal_rules
+from ._core import as_complex, as_float, nd_rules, signal_rules
 
 __all__ = ["ndimage_filter", "ndimage_filter_1d", "refuse", "signal_conv", "signal_freq_conv"]
 
@@ -120,15 +120,16 @@ def _nd_run(name: str, x: Any, w: np.ndarray, output: object, mode: object, cval
     _, out_dtype = nd_rules.output_spec(output, np.empty((0,) * x.ndim, x.dtype),
                                         complex_output)
     bnd = nd_rules.boundary(mode)
-    cv = complex(cval) if x.dtype.kind == "c" else float(cval)  # type: ignore[call-overload,arg-type]
+    real = None if x.dtype.kind == "c" else as_float(cval)
+    cv: complex | float = as_complex(cval) if real is None else real
     options = _defaults(dict(mode="same", axes=axes, anchor=anchors, boundary=bnd))
     if x.ndim == 0:
         options.update(axes=None, anchor=None)
-    exact = (x.dtype.kind in _INTEGER and w.dtype.kind in _INTEGER
-             and (bnd != "constant" or float(cv).is_integer()))
-    if exact:  # integer sums are exact integers (beyond int64: OverflowError on compute)
+    if (real is not None and x.dtype.kind in _INTEGER and w.dtype.kind in _INTEGER
+            and (bnd != "constant" or real.is_integer())):
+        # integer sums are exact integers (beyond int64: OverflowError on compute)
         res = run(x, w, flip=flip, conjugate=not flip,
-                  **{**options, "cval": int(cv) if bnd == "constant" else 0})
+                  **{**options, "cval": int(real) if bnd == "constant" else 0})
     else:
         res = run(x, w, flip=flip, conjugate=not flip,
                   **{**options, "cval": cv if bnd == "constant" else 0,

@@ -136,7 +136,7 @@ class BlockSpec:
 
     shape: tuple[int, ...]
     deps: tuple[tuple[int, ...], ...]
-    pieces: tuple[tuple[int, tuple[object, ...], tuple[slice, ...]], ...]
+    pieces: tuple[tuple[int, tuple[slice, ...], tuple[slice, ...]], ...]
     fill: bool
     kernel_index: tuple[tuple[int, int] | None, ...] | None
 

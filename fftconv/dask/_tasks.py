@@ -13,6 +13,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -81,20 +82,18 @@ def chunk_plan(job: ChunkJob, shape: tuple[int, ...], kernel: np.ndarray,
         _stats["misses"] += 1
     if kernel_index is not None:
         kernel = kernel[tuple(slice(None) if r is None else slice(*r) for r in kernel_index)]
-    options = dict(mode=job.mode, x_dtype=job.block_dtype, axes=job.axes, method=job.method,
-                   effort=job.effort, workers=job.workers, dtype=job.dtype,
-                   nan_policy=job.nan_policy,
-                   max_memory=task_scratch(shape, np.dtype(job.block_dtype).itemsize,
-                                           job.max_memory))
+    options: dict[str, Any] = dict(
+        mode=job.mode, x_dtype=job.block_dtype, axes=job.axes, method=job.method,
+        effort=job.effort, workers=job.workers, dtype=job.dtype, nan_policy=job.nan_policy,
+        max_memory=task_scratch(shape, np.dtype(job.block_dtype).itemsize, job.max_memory))
     if job.mode != "valid":  # whole convolved axes: the job's own edges, as in memory
         options.update(boundary=job.boundary, anchor=job.anchor)
         if job.boundary == "constant":
             options["cval"] = job.cval
     if job.flip:
-        plan = fftconv.plan_convolve(shape, kernel, **options)  # type: ignore[arg-type]
+        plan = fftconv.plan_convolve(shape, kernel, **options)
     else:
-        plan = fftconv.plan_correlate(shape, kernel, conjugate=job.conjugate,
-                                      **options)  # type: ignore[arg-type]
+        plan = fftconv.plan_correlate(shape, kernel, conjugate=job.conjugate, **options)
     with _lock:
         _plans[key] = plan
         while len(_plans) > _PLANS_SIZE:
@@ -148,7 +147,7 @@ def joined_view(views: list[np.ndarray], starts: list[tuple[int, ...]],
 def _assemble(job: ChunkJob, spec: BlockSpec, chunks: list[np.ndarray]) -> np.ndarray:
     """The extended input block ``x~`` of one task, gathered from its input chunks."""
     dt = np.dtype(job.block_dtype)
-    views = [chunks[dep][sel] for dep, sel, _ in spec.pieces]  # type: ignore[index]
+    views = [chunks[dep][sel] for dep, sel, _ in spec.pieces]
     if len(views) == 1 and not spec.fill and views[0].shape == spec.shape and \
             views[0].dtype == dt:
         return views[0]

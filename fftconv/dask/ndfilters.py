@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._api import is_dask, run
-from ._core import ndimage_anchor, ndimage_boundary, ndimage_check_cval
+from ._core import as_complex, as_float, ndimage_anchor, ndimage_boundary, ndimage_check_cval
 
 __all__ = ["convolve", "correlate"]
 
@@ -69,16 +69,16 @@ def _filter(image: Any, weights: Any, mode: object, cval: object, origin: object
     complex_out = image.dtype.kind == "c" or w.dtype.kind == "c"
     out_dtype = np.dtype(np.promote_types(image.dtype, np.complex64) if complex_out
                          else image.dtype)
-    cv = complex(cval) if image.dtype.kind == "c" else float(cval)  # type: ignore[call-overload,arg-type]
+    real = None if image.dtype.kind == "c" else as_float(cval)
+    cv: complex | float = as_complex(cval) if real is None else real
     options = dict(mode="same", axes=None, boundary=bnd, anchor=anchors if image.ndim else None,
                    effort="estimate", workers=None, nan_policy="propagate", max_memory=None,
                    chunks="auto")
-    exact = (image.dtype.kind in "biu" and w.dtype.kind in "biu"
-             and (bnd != "constant" or float(cv).is_integer()))
-    if exact:  # integer sums are exact integers, whatever the method
+    if (real is not None and image.dtype.kind in "biu" and w.dtype.kind in "biu"
+            and (bnd != "constant" or real.is_integer())):
+        # integer sums are exact integers, whatever the method
         res = run(image, w, flip=flip, conjugate=False, method="auto", dtype=None,
-                  cval=int(cv.real if isinstance(cv, complex) else cv)
-                  if bnd == "constant" else 0, **options)
+                  cval=int(real) if bnd == "constant" else 0, **options)
     else:
         # Integer outputs truncate: the direct sum truncates exactly as ndimage's does.
         res = run(image, w, flip=flip, conjugate=False,

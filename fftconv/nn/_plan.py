@@ -245,9 +245,9 @@ def get_plan(p: NNProblem, w: np.ndarray, method: str, workers: int) -> NNPlan:
     if w.nbytes > _CACHE_MAX_BYTES // 16:
         return NNPlan(p, w, method, workers)
     key = ("nn", p, method, workers, w.shape, w.tobytes())
-    plan = calls.get(key)
-    if plan is not None:
-        return plan  # type: ignore[return-value]
+    hit = calls.get(key)
+    if isinstance(hit, NNPlan):  # the memo's entries under an ("nn", ...) key are NNPlans
+        return hit
     owned = np.array(w, order="C")
     owned.flags.writeable = False
     plan = NNPlan(p, owned, method, workers)

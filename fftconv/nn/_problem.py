@@ -7,13 +7,13 @@ input ``(N, C, *spatial)``, weight ``(O, C/groups, *k)``.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
+from .._arraytypes import as_index
 from .._machine.costs import machine_costs
 from .._validate import as_array, check_option, invalid_option
 
@@ -30,9 +30,11 @@ __all__ = [
 ]
 
 DATA_FORMATS = ("channels_first", "channels_last")
+#: numpy.pad's names of the padding rules torch has.
+PadMode = Literal["constant", "reflect", "edge", "wrap"]
 #: torch's padding modes -> numpy.pad's.
-PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
-                 "circular": "wrap"}
+PADDING_MODES: dict[str, PadMode] = {"zeros": "constant", "reflect": "reflect",
+                                     "replicate": "edge", "circular": "wrap"}
 METHODS = ("auto", "direct", "fft")
 _AXES = ("W", "HW", "DHW")
 
@@ -64,7 +66,7 @@ class NNProblem:
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
     pad: tuple[tuple[int, int], ...]
-    boundary: str
+    boundary: PadMode
     dtype: np.dtype
 
     @property
@@ -103,7 +105,7 @@ def pad(x: np.ndarray, p: NNProblem) -> np.ndarray:
     """``x`` ``(N, C, *n)`` with the problem's padding (no copy when there is none)."""
     if all(lo == hi == 0 for lo, hi in p.pad):
         return x
-    return np.pad(x, [(0, 0), (0, 0), *p.pad], mode=p.boundary)  # type: ignore[call-overload]
+    return np.pad(x, [(0, 0), (0, 0), *p.pad], mode=p.boundary)
 
 
 def kept_phases(k: tuple[int, ...], dilation: tuple[int, ...],
@@ -120,7 +122,7 @@ def _dims(name: str, value: object, d: int, minimum: int) -> tuple[int, ...]:
     try:
         if len(seq) != d or any(isinstance(v, (bool, np.bool_)) for v in seq):
             raise TypeError
-        out = tuple(operator.index(v) for v in seq)  # type: ignore[arg-type]  # checked
+        out = tuple(as_index(v) for v in seq)
     except TypeError:
         raise ValueError(f"{name}={value!r} is invalid; expected {what} or a tuple of {d} "
                          "such ints") from None

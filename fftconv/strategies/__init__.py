@@ -20,7 +20,7 @@ import numpy as np
 
 from .._problem import Problem
 
-__all__ = ["Estimate", "Executor", "Strategy", "register", "registry", "names"]
+__all__ = ["Estimate", "Executor", "Strategy", "offer", "register", "registry", "names"]
 
 #: Modules providing the built-in strategies, in the order reports list them.
 _BUILTIN = ("direct", "separable", "fft", "overlap")
@@ -29,6 +29,22 @@ _BUILTIN = ("direct", "separable", "fft", "overlap")
 #: ``x~`` of the raw ``(B, *spatial)`` input ``xb`` into ``out`` ``(B, *out_len)``, extending
 #: ``xb`` itself (explicitly, implicitly or per block); it must be thread-safe.
 Executor = Callable[[np.ndarray, np.ndarray], None]
+
+
+def offer(execute: Executor, *, with_kernel: Callable[[np.ndarray], Executor] | None = None,
+          exact_inputs: tuple[np.dtype, ...] | None = None) -> Executor:
+    """Attach to ``execute`` what a plan may ask of it besides a call, and return it.
+
+    ``with_kernel(k)`` returns the executor for a new kernel ``k`` of the same facts (shape,
+    dtype, rank, finiteness), reusing this one's layout and scratch: the one-shot path
+    rebinds a plan with it instead of building one. ``exact_inputs`` lists the integer
+    input dtypes the executor reads uncast and sums exactly.
+    """
+    if with_kernel is not None:
+        vars(execute)["with_kernel"] = with_kernel
+    if exact_inputs is not None:
+        vars(execute)["exact_inputs"] = exact_inputs
+    return execute
 
 
 @dataclass(frozen=True)

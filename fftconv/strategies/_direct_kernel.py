@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -224,7 +225,8 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     taps = np.nonzero((k != 0).any(axis=0))
     trow = sum((t * s for t, s in zip(taps[:-1], row_strides[1:])), np.zeros(taps[-1].size, np.intp))
     tcol = np.ascontiguousarray(taps[-1], dtype=np.intp)
-    tw = np.ascontiguousarray(k[(slice(None), *taps)])
+    every_batch: tuple[Any, ...] = (slice(None), *taps)  # every kernel, at the taps
+    tw = np.ascontiguousarray(k[every_batch])
     span = int(tcol.max(initial=0)) + 1
     slots = max(int(np.unique(trow).size), 1)
     # The ring of x~'s rows for rows of one chunk (see correlate_rows), when it is small.

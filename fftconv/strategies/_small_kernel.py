@@ -27,6 +27,7 @@ from .._machine.jit import njit
 from .._machine.costs import dtype_name, machine_costs
 from .._machine.threads import run_ranges
 from .._numerics.boundary import index_map
+from . import offer
 from ._direct_kernel import _offsets, _row_map
 from .direct import sum_rate, sum_threads
 from ._small_simd import SPARSE, block, tag
@@ -54,7 +55,7 @@ def vector_bits() -> int:
     env = os.environ.get(VECTOR_ENV, "")
     if env in ("128", "256", "512"):
         return int(env)
-    import llvmlite.binding as ll  # type: ignore[import-untyped]
+    import llvmlite.binding as ll
 
     features = ll.get_host_cpu_features()
     if features.get("avx512f", False):
@@ -165,7 +166,7 @@ def blocked_rows(xb, ob, fillrow, w, tw, index, lo, kh, kw, per_kernel, shape, i
                 xaddr[i] = e0 + i * es
             for r in range(R):
                 oaddr[r] = orow[r] + p * oitem if orow[r] >= 0 else s0
-            block(xaddr, oaddr, wk, trow, tcol, tw, q - p, shape, xrows, out)  # type: ignore[call-arg]
+            block(xaddr, oaddr, wk, trow, tcol, tw, q - p, shape, xrows, out)
 
 
 @lru_cache(maxsize=256)  # shapes only: a new kernel of the same problem reuses them
@@ -263,8 +264,8 @@ def _entry(args: tuple) -> Callable[..., None]:
     return cres.entry_point if cres is not None else blocked_rows
 
 
-def narrow_dtype(x_dtype: np.dtype, k: np.ndarray, boundary: str, cval: object
-                 ) -> np.dtype | None:
+def narrow_dtype(x_dtype: np.dtype, k: np.ndarray, boundary: str,
+                 cval: complex | float | int) -> np.dtype | None:
     """The float type that sums 8- or 16-bit ``x_dtype`` with the integer kernel ``k`` exactly.
 
     Every partial sum is an integer of magnitude at most ``max|x| * sum|k|``; below
@@ -275,11 +276,10 @@ def narrow_dtype(x_dtype: np.dtype, k: np.ndarray, boundary: str, cval: object
     """
     if k.dtype.kind not in "iu":
         return None
-    x_dtype = np.dtype(x_dtype)
     if dtype_name(x_dtype) not in NARROW:
         return None
     info = np.iinfo(x_dtype)
-    if boundary == "constant" and not info.min <= int(cval) <= info.max:  # type: ignore[call-overload]
+    if boundary == "constant" and not info.min <= int(cval.real) <= info.max:
         return None
     bound = max(info.max, -info.min) * max(sum(abs(int(v)) for v in row) for row in
                                            k.reshape(k.shape[0], -1))
@@ -290,7 +290,8 @@ def narrow_dtype(x_dtype: np.dtype, k: np.ndarray, boundary: str, cval: object
 
 def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
             workers: int, pad: tuple[tuple[int, int], ...], boundary: str = "constant",
-            cval: object = 0, bits: int | None = None, x_dtype: object = None,
+            cval: complex | float | int = 0, bits: int | None = None,
+            x_dtype: np.dtype | None = None,
             sparse: bool = False) -> Callable[[np.ndarray, np.ndarray], None]:
     """Like :func:`._direct_kernel.prepare` for a ``(Bk, kd, kh, kw)``, ``(Bk, kh, kw)`` or
     ``(Bk, kw)`` kernel (``Bk`` is 1 or ``B``: one kernel per image; then not ``sparse``,
@@ -335,7 +336,7 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
     nin = kd * (ROWS + kh - 1)
     a = min(max(lo, 0), L[2])
     edge = max(a, L[2] - max(a, min(L[2], n[2] - kw + 1 + lo))) + kw - 1
-    xdt = np.dtype(x_dtype) if x_dtype is not None else None  # type: ignore[call-overload]
+    xdt = None if x_dtype is None else np.dtype(x_dtype)
     vector = bits or vector_bits()
 
     def bind(k: np.ndarray) -> Callable[[np.ndarray, np.ndarray], None]:
@@ -392,9 +393,8 @@ def prepare(x_shape: tuple[int, ...], k: np.ndarray, out_shape: tuple[int, ...],
 
             run_ranges(part, (), bounds, workers, seconds)
 
-        run.exact_inputs = (native,) if native is not None else ()  # type: ignore[attr-defined]
-        if not sparse:  # a sparse kernel's layout follows its non-zero taps
-            run.with_kernel = bind  # type: ignore[attr-defined]
-        return run
+        # a sparse kernel's layout follows its non-zero taps: no rebinding
+        return offer(run, with_kernel=None if sparse else bind,
+                     exact_inputs=(native,) if native is not None else ())
 
     return bind(k)

@@ -17,7 +17,7 @@ from .._machine.jit import import_numba
 
 import_numba()  # first, so numba comes in without scipy.linalg (see _machine/jit.py)
 
-from llvmlite import ir  # type: ignore[import-untyped]  # noqa: E402
+from llvmlite import ir  # noqa: E402
 from numba import types  # noqa: E402
 from numba.core import cgutils  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from .._numerics.dtypes import fft_dtypes
 from .._numerics.fftsize import best_size, log_factor
 from .._numerics.scaling import all_finite, exponent, peak, scale
 from .._problem import Problem
-from . import Estimate, Executor, register
+from . import Estimate, Executor, offer, register
 
 __all__ = ["InexactError", "WholeFFT", "check_exact", "finite_only", "transform_seconds"]
 
@@ -260,8 +260,7 @@ class WholeFFT:
                         (slab_execute if free_threads(threads) > 1 else execute)(xb, out)
 
                     chosen = either
-            chosen.with_kernel = bind  # type: ignore[attr-defined]
-            return chosen
+            return offer(chosen, with_kernel=bind)
 
         return bind(kernel)
 
@@ -297,15 +296,17 @@ class WholeFFT:
                 """Signal ``b``, its input scaled by ``2**-e`` and its result by ``2**e``."""
                 x = xb[b]
                 y = out[b]
+                fill: Callable[[int, int, np.ndarray], None] | None = None
                 if zero_fill:
-                    def fill(r0: int, r1: int, rows: np.ndarray, x: np.ndarray = x) -> None:
+                    def fill_rows(r0: int, r1: int, rows: np.ndarray, x: np.ndarray = x) -> None:
                         rows[(slice(None), *inner)] = x[r0:r1]
                         scale(rows[(slice(None), *inner)], -e)
-                else:
+
+                    fill = fill_rows
+                else:  # the slab passes read the extended input from the buffer itself
                     region = conv.inbuf[tuple(slice(0, s) for s in data)]
                     extend_into(xb[b:b + 1], pad, boundary, cval, region[None])
                     scale(region, -e)
-                    fill = None  # type: ignore[assignment]
 
                 def emit(r0: int, r1: int, rows: np.ndarray, y: np.ndarray = y) -> None:
                     res = rows[(slice(None), *rest)]

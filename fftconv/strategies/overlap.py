@@ -26,7 +26,7 @@ from .._numerics.fftsize import best_size, capped_lengths, log_factor
 from .._numerics.norm import norm1
 from .._numerics.scaling import all_finite, exponent, peak, scale
 from .._problem import Problem
-from . import Estimate, Executor, register
+from . import Estimate, Executor, offer, register
 from .fft import check_exact, fft_lengths, finite_only, transform_seconds
 
 __all__ = ["OverlapSave"]
@@ -330,8 +330,7 @@ class OverlapSave:
             def execute(xb: np.ndarray, out: np.ndarray) -> None:
                 blocks(xb, out, spec, kl1)
 
-            execute.with_kernel = bind  # type: ignore[attr-defined]
-            return execute
+            return offer(execute, with_kernel=bind)
 
         return bind(kernel)
 

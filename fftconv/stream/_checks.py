@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from typing import SupportsIndex
 
 import numpy as np
 
@@ -15,9 +16,9 @@ __all__ = ["as_axis", "as_count", "as_kernel", "as_latency", "as_method"]
 def as_count(value: object, name: str, minimum: int = 1) -> int:
     """An int ``>= minimum`` (bools rejected)."""
     try:
-        if isinstance(value, (bool, np.bool_)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, SupportsIndex):
             raise TypeError
-        n = operator.index(value)  # type: ignore[arg-type]
+        n = operator.index(value)
     except TypeError:
         n = None
     if n is None or n < minimum:
@@ -43,9 +44,9 @@ def as_method(value: object) -> str:
 def as_axis(axis: object, ndim: int, name: str = "axis") -> int:
     """A stream axis for arrays of ``ndim`` dimensions, made non-negative."""
     try:
-        if isinstance(axis, (bool, np.bool_)):
+        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, SupportsIndex):
             raise TypeError
-        a = operator.index(axis)  # type: ignore[arg-type]
+        a = operator.index(axis)
     except TypeError:
         raise ValueError(f"{name}={axis!r} is invalid; expected an int") from None
     if not -ndim <= a < ndim:

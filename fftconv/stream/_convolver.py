@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ._checks import as_axis, as_count, as_kernel, as_latency, as_method
 from ._core import compute_and_result_dtype, fill, resolve_workers
@@ -77,7 +78,7 @@ class StreamConvolver:
     """
 
     def __init__(self, kernel: object, block_size: int, *, axis: int = -1,
-                 latency: int | None = None, dtype: object = None, method: str = "auto",
+                 latency: int | None = None, dtype: DTypeLike | None = None, method: str = "auto",
                  workers: int | None = None) -> None:
         k = as_kernel(kernel)
         self._axis_arg = axis
@@ -91,7 +92,7 @@ class StreamConvolver:
         tap_axis = 0 if k.ndim == 1 else as_axis(axis, k.ndim)
         self._kernel = k
         self._k = k.shape[tap_axis]
-        guess = np.dtype(dtype) if dtype is not None else (  # type: ignore[call-overload]
+        guess = np.dtype(dtype) if dtype is not None else (
             k.dtype if k.dtype.kind in "fc" else np.dtype(np.float64))
         self._plan(None, guess)
         self._engine: Engine | None = None
@@ -126,7 +127,7 @@ class StreamConvolver:
         full = np.broadcast_to(moved, (*self._chan, moved.shape[-1]))
         return np.ascontiguousarray(full.reshape(-1, moved.shape[-1]), dtype=self._dtype)
 
-    def _setup(self, x: np.ndarray) -> None:
+    def _bind_first_block(self, x: np.ndarray) -> None:
         if x.ndim == 0:
             raise ValueError("block is a scalar; expected an array with a stream axis")
         self._ndim = x.ndim
@@ -185,7 +186,7 @@ class StreamConvolver:
         if self._engine is None:
             if x.dtype.kind not in "biufc":
                 raise TypeError(f"block has dtype {x.dtype}; expected numbers")
-            self._setup(x)
+            self._bind_first_block(x)
         else:
             self._check_block(x)
         if out is None:
@@ -196,10 +197,10 @@ class StreamConvolver:
                     else f"type {type(out).__name__}")
             raise ValueError(f"out has {desc}; expected an ndarray of shape {x.shape} and "
                              f"dtype {self._dtype}")
-        self._run(x, out)
+        self._push(x, out)
         return out
 
-    def _run(self, x: np.ndarray, out: np.ndarray) -> None:
+    def _push(self, x: np.ndarray, out: np.ndarray) -> None:
         eng = self._engine
         assert eng is not None
         xm = np.moveaxis(x, self._axis, -1)

@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def ring_write(ring, t, src):  # type: ignore[no-untyped-def]
+def ring_write(ring, t, src):
     """``ring[c, t + i] = src[c, i]``."""
     mask = ring.shape[1] - 1
     for c in range(src.shape[0]):
@@ -29,7 +29,7 @@ def ring_write(ring, t, src):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def ring_read(ring, t, dst):  # type: ignore[no-untyped-def]
+def ring_read(ring, t, dst):
     """``dst[c, i] = ring[c, t + i]`` (``t`` may be negative before the stream's start:
     those slots have never been written and hold zeros)."""
     mask = ring.shape[1] - 1
@@ -39,7 +39,7 @@ def ring_read(ring, t, dst):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def ring_add(ring, t, src, lo):  # type: ignore[no-untyped-def]
+def ring_add(ring, t, src, lo):
     """``ring[c, t + i] += src[c, lo + i]`` for every ``i`` from 0 to the end of ``src``."""
     mask = ring.shape[1] - 1
     for c in range(src.shape[0]):
@@ -48,7 +48,7 @@ def ring_add(ring, t, src, lo):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def ring_take(ring, t, dst):  # type: ignore[no-untyped-def]
+def ring_take(ring, t, dst):
     """Move ``ring[c, t + i]`` into ``dst[c, i]`` and clear the slot."""
     mask = ring.shape[1] - 1
     for c in range(dst.shape[0]):
@@ -59,7 +59,7 @@ def ring_take(ring, t, dst):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def ring_take_mix(old, new, t, dst, done, length):  # type: ignore[no-untyped-def]
+def ring_take_mix(old, new, t, dst, done, length):
     """Crossfade while moving out: ``dst = (1 - g) old + g new``, ``g = (done + i + 1) /
     length`` capped at 1, where ``done`` samples of the fade have already been emitted."""
     mask = old.shape[1] - 1
@@ -73,7 +73,7 @@ def ring_take_mix(old, new, t, dst, done, length):  # type: ignore[no-untyped-de
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def direct_fir(xr, t, count, h, shift, acc, window, row):  # type: ignore[no-untyped-def]
+def direct_fir(xr, t, count, h, shift, acc, window, row):
     """``acc[c, n + shift] += sum_j h[c, j] x[c, n - j]`` for ``n`` in ``t .. t+count-1``,
     with ``x`` read from the input ring ``xr``.
 
@@ -102,7 +102,7 @@ def direct_fir(xr, t, count, h, shift, acc, window, row):  # type: ignore[no-unt
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def spectral_mac(fdl, slot, spec, out):  # type: ignore[no-untyped-def]
+def spectral_mac(fdl, slot, spec, out):
     """Frequency-domain delay line product: ``out[c] = sum_k spec[c, k] * fdl[c, slot - k]``
     (slots modulo the line's length), i.e. partition ``k`` of the kernel meets the input
     block ``k`` blocks ago."""
