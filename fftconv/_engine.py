@@ -15,6 +15,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -70,14 +71,21 @@ def _tagged(value: object) -> Hashable:
     return (type(value), value)
 
 
+class _Entry(NamedTuple):
+    """A remembered value and the bytes it holds."""
+
+    value: object
+    nbytes: int
+
+
 class Memo:
     """A thread-safe LRU map, bounded by entries and by the bytes its values hold."""
 
     def __init__(self, entries: int, max_bytes: int) -> None:
-        self._data: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._data: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._entries, self._max_bytes, self._bytes = entries, max_bytes, 0
-        self._newest: tuple[object, int] | None = None  # the most recently used entry
+        self._newest: _Entry | None = None  # the most recently used entry
 
     def get(self, key: Hashable) -> object | None:
         with self._lock:
@@ -87,7 +95,7 @@ class Memo:
             if item is not self._newest:  # a loop repeating one call moves nothing
                 self._data.move_to_end(key)
                 self._newest = item
-            return item[0]
+            return item.value
 
     def keeps(self, nbytes: int) -> bool:
         """Whether :meth:`put` remembers a value holding ``nbytes``: not over a quarter of
@@ -102,23 +110,23 @@ class Memo:
         with self._lock:
             old = self._data.pop(key, None)
             if old is not None:
-                self._bytes -= old[1]
-            self._data[key] = self._newest = (value, nbytes)
+                self._bytes -= old.nbytes
+            self._data[key] = self._newest = _Entry(value, nbytes)
             self._bytes += nbytes
             while len(self._data) > self._entries or self._bytes > self._max_bytes:
-                self._bytes -= self._data.popitem(last=False)[1][1]
+                self._bytes -= self._data.popitem(last=False)[1].nbytes
 
     def resize(self, key: Hashable, nbytes: int) -> None:
         """Account ``nbytes`` for the entry of ``key`` (its value came to hold more or
         less since it was stored), dropping it if it is now too large to keep."""
         with self._lock:
             item = self._data.get(key)
-            if item is None or item[1] == nbytes:
+            if item is None or item.nbytes == nbytes:
                 return
             if nbytes > self._max_bytes // 4:  # as put() would refuse it
-                self._bytes -= self._data.pop(key)[1]
+                self._bytes -= self._data.pop(key).nbytes
                 return
-        self.put(key, item[0], nbytes)
+        self.put(key, item.value, nbytes)
 
     def clear(self) -> None:
         with self._lock:
@@ -172,15 +180,16 @@ def _call_key(flip: bool, x: np.ndarray, kernel: np.ndarray, workers: int,
         return None
 
 
-class _Checked(NamedTuple):
+@dataclass(slots=True)
+class _Checked:
     """A call's validated kind with its method and effort."""
 
     kind: Kind
     method: str
     effort: str
-    #: The last plan made for this kind whose executor takes new kernel values (a weak
-    #: reference in a one-item list, or None): a new kernel with the same facts reuses it.
-    last: list
+    #: The last plan made for this kind whose executor takes new kernel values, weakly
+    #: referenced (None until one is made): a new kernel with the same facts reuses it.
+    last: weakref.ref[Plan] | None = None
 
 
 def _check(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip: bool,
@@ -189,7 +198,7 @@ def _check(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip
     method = _check_method(options.method)
     effort = check_option("effort", options.effort, EFFORTS)
     return _Checked(make_kind(x_shape, x_dtype, kernel.shape, kernel.dtype, options, flip=flip),
-                    method, effort, [None])
+                    method, effort)
 
 
 def _validate(x_shape: tuple[int, ...], x_dtype: np.dtype, kernel: np.ndarray, flip: bool,
@@ -249,8 +258,7 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         if key is not None:
             kinds.put(kind_key, checked, 0)
     assert isinstance(checked, _Checked)
-    last = checked.last[0]
-    old = last() if last is not None else None
+    old = checked.last() if checked.last is not None else None
     problem, prepared = with_kernel(checked.kind, ka, old.problem if old is not None else None)
     if math.prod(problem.out_shape) == 0:
         return np.zeros(problem.out_shape, problem.result_dtype)
@@ -260,7 +268,7 @@ def run(x: object, kernel: object, flip: bool, options: Options) -> np.ndarray:
         new = build_plan(problem, prepared, method=checked.method, effort=checked.effort,
                          workers=workers, dtype=options.dtype)
         if key is not None and hasattr(new._execute, "with_kernel"):
-            checked.last[0] = weakref.ref(new)
+            checked.last = weakref.ref(new)
         if key is None or not calls.keeps(new.nbytes):  # made for this call alone: the
             new.__dict__["_learn_once"] = built  # planner learns what such a call costs
     if found is not None:  # it replaces a remembered plan auto no longer chooses
