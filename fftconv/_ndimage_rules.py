@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsIndex, cast
 
 import numpy as np
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 from ._api import convolve as engine_convolve
 from ._api import correlate as engine_correlate
 from ._typing import Method
-from ._arraytypes import as_complex, as_float, as_index
+from ._arraytypes import as_index
 from ._validate import AxesRules, normalise_axes
 
 __all__ = ["check_1d", "filter_1d", "filter_nd"]
@@ -108,8 +108,8 @@ def _filter_into(x: np.ndarray, w: np.ndarray, output: object, mode: object, cva
     complex_output = x.dtype.kind == "c" or w.dtype.kind == "c"
     out, out_dtype = output_spec(output, x, complex_output)
     bnd = boundary(mode)
-    real = None if x.dtype.kind == "c" else as_float(cval)
-    cv: complex | float = as_complex(cval) if real is None else real
+    cv = cval_number(cval, x.dtype.kind == "c")
+    real = None if isinstance(cv, complex) else cv
     op = engine_convolve if flip else engine_correlate
     options: dict[str, Any] = dict(mode="same", axes=axes, anchor=anchors, boundary=bnd)
     if x.ndim == 0:
@@ -165,6 +165,24 @@ def c_cast(res: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if dtype.kind == "b":
         return wide.astype(np.uint8) != 0
     return wide.astype(dtype)
+
+
+def _real_number(cval: object, shown: object) -> float:
+    """A ``cval`` part as ndimage's C code reads it: anything with ``__float__`` or
+    ``__index__`` (a 0-d array too, with numpy's own errors); a string is not a number."""
+    if isinstance(cval, (SupportsFloat, SupportsIndex)):
+        return float(cval)
+    raise TypeError(f"cval={shown!r} is invalid: must be real number, not "
+                    f"{type(cval).__name__}")
+
+
+def cval_number(cval: object, complex_input: bool) -> complex | float:
+    """The ``cval`` ndimage fills with: a real number for real input; for complex input
+    its real and imaginary parts (``numpy.real``, ``numpy.imag``), each a real number."""
+    if not complex_input:
+        return _real_number(cval, cval)
+    parts = cast("npt.ArrayLike", cval)  # numpy.real and numpy.imag take any object
+    return complex(_real_number(np.real(parts), cval), _real_number(np.imag(parts), cval))
 
 
 def check_cval(x: np.ndarray, w: np.ndarray, cval: object) -> None:

@@ -14,6 +14,35 @@ import fftconv.nn as fnn
 import fftconv.signal as fsig
 
 
+# ------------------------------------------------- ndimage: what a cval may be
+
+ODD_CVALS = [[1], None, "1.5", "x", b"2", object(), np.array(2.0), np.array("1.5"),
+             np.float32(1.5), 2, 1.5]
+
+
+def _outcome(call):
+    try:
+        return "value", call()
+    except Exception as exc:  # the type is what both must agree on
+        return type(exc), str(exc)
+
+
+@pytest.mark.parametrize("cval", ODD_CVALS, ids=repr)
+@pytest.mark.parametrize("input_kind, weights_kind", [("f", "f"), ("c", "f"), ("c", "c")])
+def test_ndimage_reads_an_odd_cval_as_scipy_does(cval, input_kind, weights_kind):
+    # ndimage's C code wants a real number (not a string); for complex input it takes
+    # numpy.real and numpy.imag of cval, each a real number
+    x = np.arange(16.0).reshape(4, 4) * (1 + 1j if input_kind == "c" else 1)
+    w = np.array([[1.0, 2.0], [3.0, 4.0]]) * (1 - 2j if weights_kind == "c" else 1)
+    want = _outcome(lambda: ndi.correlate(x, w, cval=cval))
+    got = _outcome(lambda: fnd.correlate(x, w, cval=cval))
+    assert got[0] == want[0], (got, want)
+    if want[0] == "value":
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    elif "must be real number" in want[1]:
+        assert f"cval={cval!r} is invalid: must be real number" in got[1]
+
+
 # ------------------------------------------------- ndimage: origin with axes permuted
 @pytest.mark.parametrize("func", ["correlate", "convolve"])
 @pytest.mark.parametrize("axes, origin", [((1, 0), (1, -1)), ((1, 0), (-1, 0)),

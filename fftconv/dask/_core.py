@@ -26,13 +26,11 @@ from .._errors import invalid_option
 from .._validate import EFFORTS, check_option
 from .._validate import make_problem as _make_problem
 from .._machine.workers import resolve_workers
-from .._arraytypes import as_complex, as_float
 from .._planner import stamp as planner_stamp
 from ..strategies import names as strategy_names
 
 __all__ = [
-    "EFFORTS", "NDIMAGE_MODES", "Problem", "as_complex", "as_float", "check_option", "fill",
-    "fmt_bytes", "fmt_seconds",
+    "EFFORTS", "NDIMAGE_MODES", "Problem", "check_option", "fill", "fmt_bytes", "fmt_seconds",
     "index_map", "invalid_option", "make_problem", "nd_rules", "ndimage_anchor",
     "ndimage_boundary", "signal_rules",
     "ndimage_check_cval", "planner_stamp", "resolve_max_memory", "resolve_workers",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._api import is_dask, run
-from ._core import as_complex, as_float, nd_rules, signal_rules
+from ._core import nd_rules, signal_rules
 
 __all__ = ["ndimage_filter", "ndimage_filter_1d", "refuse", "signal_conv", "signal_freq_conv"]
 
@@ -120,8 +120,8 @@ def _nd_run(name: str, x: Any, w: np.ndarray, output: object, mode: object, cval
     _, out_dtype = nd_rules.output_spec(output, np.empty((0,) * x.ndim, x.dtype),
                                         complex_output)
     bnd = nd_rules.boundary(mode)
-    real = None if x.dtype.kind == "c" else as_float(cval)
-    cv: complex | float = as_complex(cval) if real is None else real
+    cv = nd_rules.cval_number(cval, x.dtype.kind == "c")
+    real = None if isinstance(cv, complex) else cv
     options = _defaults(dict(mode="same", axes=axes, anchor=anchors, boundary=bnd))
     if x.ndim == 0:
         options.update(axes=None, anchor=None)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._api import is_dask, run
-from ._core import as_complex, as_float, ndimage_anchor, ndimage_boundary, ndimage_check_cval
+from ._core import nd_rules, ndimage_anchor, ndimage_boundary, ndimage_check_cval
 
 __all__ = ["convolve", "correlate"]
 
@@ -69,8 +69,8 @@ def _filter(image: Any, weights: Any, mode: object, cval: object, origin: object
     complex_out = image.dtype.kind == "c" or w.dtype.kind == "c"
     out_dtype = np.dtype(np.promote_types(image.dtype, np.complex64) if complex_out
                          else image.dtype)
-    real = None if image.dtype.kind == "c" else as_float(cval)
-    cv: complex | float = as_complex(cval) if real is None else real
+    cv = nd_rules.cval_number(cval, image.dtype.kind == "c")
+    real = None if isinstance(cv, complex) else cv
     options = dict(mode="same", axes=None, boundary=bnd, anchor=anchors if image.ndim else None,
                    effort="estimate", workers=None, nan_policy="propagate", max_memory=None,
                    chunks="auto")
