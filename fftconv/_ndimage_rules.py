@@ -196,8 +196,13 @@ def check_cval(x: np.ndarray, w: np.ndarray, cval: object) -> None:
 
 
 def _anchor(k: int, origin: object) -> int:
-    """The kernel index on ``x[i]``: ``K // 2 + origin``, which must lie in the kernel."""
-    a = k // 2 + as_index(origin)
+    """The kernel index on ``x[i]``: ``K // 2 + origin``, which must lie in the kernel.
+
+    As in scipy, a float origin is checked against the range first (``ValueError``), and
+    only then refused for not being an integer (``TypeError``)."""
+    outside = isinstance(origin, (float, np.floating)) and (
+        origin < -(k // 2) or origin > (k - 1) // 2)  # a nan is not outside (scipy's test)
+    a = k if outside else k // 2 + as_index(origin)
     if not 0 <= a < k:
         raise ValueError(f"Invalid origin: origin={origin!r} with a kernel of length {k}; "
                          f"expected -(K // 2) <= origin <= (K - 1) // 2, i.e. {-(k // 2)} .. "

@@ -35,11 +35,24 @@ BOUNDARIES = {"fill": "constant", "pad": "constant", "symm": "symmetric",
 _INTEGER = "biu"
 
 
-def check_mode(mode: object) -> Mode:
+def _refused(value: object, message: str, looked_up: bool) -> Exception:
+    """The error for a flag outside the choices: ``ValueError``, but ``TypeError`` for an
+    unhashable one where scipy looks the flag up in a dict (``looked_up``)."""
+    if looked_up:
+        try:
+            hash(value)
+        except TypeError:
+            return TypeError(message)
+    return ValueError(message)
+
+
+def check_mode(mode: object, looked_up: bool = False) -> Mode:
+    """``mode`` as one of :data:`MODES`; ``looked_up``: scipy finds it in a dict (correlate,
+    convolve2d, correlate2d), so an unhashable one is a ``TypeError``."""
     if isinstance(mode, str) and mode in MODES:
         return cast(Mode, mode)
-    raise ValueError(f"mode={mode!r} is invalid; acceptable mode flags are 'valid', 'same', "
-                     "or 'full'")
+    raise _refused(mode, f"mode={mode!r} is invalid; acceptable mode flags are 'valid', "
+                         "'same', or 'full'", looked_up)
 
 
 def check_method(method: object) -> str:
@@ -87,7 +100,7 @@ def signal_conv(in1: object, in2: object, mode: object, method: object, *,
     if a.ndim == b.ndim == 0:
         return a * (np.conj(b) if correlate and b.dtype.kind == "c" else b)
     _same_ndim(a, b)
-    mode, method = check_mode(mode), check_method(method)
+    mode, method = check_mode(mode, looked_up=correlate), check_method(method)
     swap = swap_needed(mode, a.shape, b.shape)
     rtype = np.result_type(a, b)
     x, k = (b, a) if swap else (a, b)
@@ -170,7 +183,10 @@ def _fill_value(fillvalue: object, dtype: np.dtype) -> object:
     """convolve2d's ``fillvalue`` as a Python scalar of the output dtype (scipy's checks)."""
     try:
         size = np.asarray(fillvalue, dtype=complex).size
-    except (TypeError, ValueError):
+    except TypeError:  # not a number at all: scipy's TypeError ("must be real number")
+        raise TypeError(f"fillvalue={fillvalue!r} is invalid: must be real number, not "
+                        f"{type(fillvalue).__name__}") from None
+    except ValueError:  # a string that does not parse
         raise ValueError(f"fillvalue={fillvalue!r} is invalid; expected a number") from None
     if size == 0:
         raise ValueError("`fillvalue` cannot be an empty array.")
@@ -201,10 +217,10 @@ def conv2d(in1: object, in2: object, mode: object, boundary: object, fillvalue: 
         raise ValueError(f"{name} inputs must both be 2-D arrays; got {a.ndim} and {b.ndim} "
                          "dimensions")
     swap = swap_needed(mode, a.shape, b.shape)
-    mode = check_mode(mode)
+    mode = check_mode(mode, looked_up=True)
     if not (isinstance(boundary, str) and boundary in BOUNDARIES):
-        raise ValueError(f"boundary={boundary!r} is invalid; acceptable boundary flags are "
-                         "'fill', 'circular' (or 'wrap'), and 'symmetric' (or 'symm')")
+        raise _refused(boundary, f"boundary={boundary!r} is invalid; acceptable boundary flags "
+                       "are 'fill', 'circular' (or 'wrap'), and 'symmetric' (or 'symm')", True)
     rtype = np.result_type(a, b)
     # scipy reads (and checks) fillvalue only for the boundary that uses it
     uses_fill = BOUNDARIES[boundary] == "constant"

@@ -83,7 +83,8 @@ class AxesRules(NamedTuple):
     is_scalar: Callable[[object], bool]
     #: Whether ``True``/``False`` count as axes 1 and 0.
     bools: bool
-    #: An entry that is not an int; None lets ``operator.index``'s TypeError through.
+    #: An entry that is not an int; None lets Python's TypeErrors through (``operator.index``'s,
+    #: and an iterable's that cannot be iterated, as a 0-d array), as scipy.ndimage does.
     not_int: str | None
     #: ``axes`` neither a scalar nor iterable.
     not_iterable: str
@@ -120,11 +121,13 @@ def normalise_axes(axes: object, ndim: int, rules: AxesRules = CORE_AXES) -> tup
     if rules.is_scalar(axes):
         seq: list[object] = [axes]
     else:
+        if not isinstance(axes, Iterable):
+            raise ValueError(rules.not_iterable.format(axes=axes))
         try:
-            if not isinstance(axes, Iterable):
-                raise TypeError
             seq = list(axes)
-        except TypeError:
+        except TypeError:  # an iterable that cannot be iterated, as a 0-d array
+            if rules.not_int is None:
+                raise
             raise ValueError(rules.not_iterable.format(axes=axes)) from None
     if not seq and rules.empty is not None and (ndim or rules.empty_0d):
         raise ValueError(rules.empty.format(axes=axes))
