@@ -133,3 +133,42 @@ def test_the_input_is_not_modified():
         getattr(fa, func)(img, KERNEL, nan_treatment="fill", preserve_nan=True)
         getattr(fa, func)(img, KERNEL)
         np.testing.assert_array_equal(img, before)
+
+
+ODD_ARGUMENTS = [None, "x", 1.5, -1, 0, 2, True, False, [1], (0, 1), np.array(1), object(),
+                 "fill", "extend", "wrap", "interpolate", b"1", 1 + 1j, np.nan]
+
+
+def _outcome(call):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = np.asarray(call())
+        except Exception as exc:  # the type is what both must agree on
+            return type(exc), None, ()
+    return "value", value, tuple(sorted({w.category.__name__ for w in caught}))
+
+
+@pytest.mark.parametrize("func", ["convolve", "convolve_fft"])
+def test_odd_arguments_meet_astropys_exception_types(func):
+    import inspect
+
+    x = np.arange(30.0).reshape(5, 6)
+    x[2, 3] = np.nan
+    k = np.array([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]])
+    ref, mine = getattr(ac, func), getattr(fa, func)
+    params = [p for p in inspect.signature(ref).parameters if p not in ("array", "kernel")]
+    for param in params:
+        for value in ODD_ARGUMENTS:
+            kwargs = {param: value}
+            want = _outcome(lambda: ref(x, k, **kwargs))  # noqa: B023 - called at once
+            got = _outcome(lambda: mine(x, k, **kwargs))  # noqa: B023 - called at once
+            assert got[0] == want[0], (param, value, got, want)
+            if want[0] == "value":
+                assert got[1].shape == want[1].shape, (param, value)
+                np.testing.assert_allclose(got[1], want[1], rtol=1e-10, atol=1e-10,
+                                           equal_nan=True, err_msg=f"{param}={value!r}")
+                if param == "fill_value":  # a complex fill warns in convolve (numpy.pad's)
+                    assert got[2] == want[2], (param, value, got[2], want[2])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from astropy.nddata import support_nddata
 
-from . import _direct, _fft
+from . import _direct, _fft, _inputs
 
 __all__ = ["convolve", "convolve_fft"]
 
@@ -52,6 +52,7 @@ def convolve(array, kernel, boundary="fill", fill_value=0.0, nan_treatment="inte
     ndarray or Quantity or Kernel
         Same shape as ``array``; float inputs keep their dtype.
     """
+    fill_value = _inputs.fill_number(fill_value, warn_complex=True)
     return _direct.convolve(array, kernel, boundary=boundary, fill_value=fill_value,
                             nan_treatment=nan_treatment, normalize_kernel=normalize_kernel,
                             mask=mask, preserve_nan=preserve_nan,
@@ -92,6 +93,8 @@ def convolve_fft(array, kernel, boundary="fill", fill_value=0.0, nan_treatment="
     ndarray or Quantity
         float32 for float32 input, else float64 (astropy: always float64).
     """
+    fill_value = _inputs.fill_number(fill_value, warn_complex=False)
+    _inputs.check_transforms(fftn, ifftn)
     return _fft.convolve_fft(array, kernel, boundary=boundary, fill_value=fill_value,
                              nan_treatment=nan_treatment, normalize_kernel=normalize_kernel,
                              normalization_zero_tol=normalization_zero_tol,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from .._numerics.scaling import all_finite
 from .._plan import Plan
 
-__all__ = ["copy_input", "engine_dtype", "masked_kernel_error", "run_plan"]
+__all__ = ["copy_input", "engine_dtype", "fill_number", "masked_kernel_error", "run_plan"]
 
 MASKED_KERNEL = ("The kernel is a masked array with masked values. Use "
                  "kernel.filled(fill_value) to fill masked values before passing to convolve.")
@@ -37,7 +38,7 @@ def copy_input(value: Any, *, nan_treatment: str | None = None, mask: Any = None
             else:
                 out = np.array(value, dtype=dtype, copy=True, order="C", subok=False)
             if mask is not None:
-                out[np.asarray(mask) != 0] = fill_value
+                out[mask != 0] = fill_value  # astropy's expression: a list compares whole
         else:
             out = np.asanyarray(value, dtype=dtype, order="C")
             if isinstance(out, np.ma.MaskedArray):  # masked array without masked values
@@ -46,6 +47,30 @@ def copy_input(value: Any, *, nan_treatment: str | None = None, mask: Any = None
         raise TypeError("input should be a Numpy array or something convertible into a "
                         "float array", e) from None
     return out
+
+
+def fill_number(fill_value: object, *, warn_complex: bool) -> float:
+    """astropy's reading of ``fill_value``: one number (a bool, a one-element list or
+    array); a complex one fills with its real part (``convolve`` warns, through
+    ``numpy.pad``, as astropy's does); several numbers are astropy's ``ValueError``."""
+    value = np.asarray(fill_value)
+    if value.dtype.kind not in "biufc":
+        raise TypeError(f"fill_value={fill_value!r} is invalid; expected a number")
+    if value.size != 1:
+        raise ValueError(f"fill_value={fill_value!r} is invalid: expected one number, not "
+                         f"{value.size}")
+    if value.dtype.kind == "c" and warn_complex:
+        warnings.warn("Casting complex values to real discards the imaginary part",
+                      np.exceptions.ComplexWarning, stacklevel=3)
+    return float(value.real.reshape(()))
+
+
+def check_transforms(fftn: object, ifftn: object) -> None:
+    """astropy calls ``fftn`` and ``ifftn``: anything else is its ``TypeError``."""
+    for name, value in (("fftn", fftn), ("ifftn", ifftn)):
+        if not callable(value):
+            raise TypeError(f"{name}={value!r} is invalid; expected a callable such as "
+                            f"numpy.fft.{name}")
 
 
 def engine_dtype(passed: object) -> np.dtype:
