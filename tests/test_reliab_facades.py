@@ -27,7 +27,8 @@ def _outcome(call):
         return type(exc), str(exc)
 
 
-@pytest.mark.parametrize("cval", ODD_CVALS, ids=repr)
+@pytest.mark.parametrize("cval", ODD_CVALS,
+                         ids=[f"{i}-{type(v).__name__}" for i, v in enumerate(ODD_CVALS)])
 @pytest.mark.parametrize("input_kind, weights_kind", [("f", "f"), ("c", "f"), ("c", "c")])
 def test_ndimage_reads_an_odd_cval_as_scipy_does(cval, input_kind, weights_kind):
     # ndimage's C code wants a real number (not a string); for complex input it takes
