@@ -19,7 +19,7 @@ import numpy as np
 from ._errors import shown
 from ._numerics.dtypes import parse_dtype
 
-__all__ = ["FOREIGN_ARRAYS", "as_array", "as_complex", "as_dtype", "as_float", "as_index", "as_shape",
+__all__ = ["FOREIGN_ARRAYS", "as_array", "as_complex", "as_dtype", "as_index", "as_shape",
            "foreign"]
 
 #: Array types ``np.asarray`` would convert with a silent surprise: (top-level module,
@@ -138,12 +138,3 @@ def as_complex(value: object) -> complex:
                         f"'{type(value).__name__}'")
     return complex(value)
 
-
-def as_float(value: object) -> float:
-    """``float(value)`` for any object, with its ``TypeError`` for a non-number."""
-    if isinstance(value, (int, float, np.integer, np.floating)):  # before the protocol checks
-        return float(value)
-    if not isinstance(value, (str, bytes, bytearray, memoryview, SupportsFloat, SupportsIndex)):
-        raise TypeError("float() argument must be a string or a real number, not "
-                        f"'{type(value).__name__}'")
-    return float(value)

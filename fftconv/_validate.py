@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
-from ._arraytypes import as_array, as_complex, as_dtype, as_float, as_index, as_shape
+from ._arraytypes import as_array, as_complex, as_dtype, as_index, as_shape
 from ._errors import invalid_option
 from ._machine.resources import resolve_max_memory
 from ._numerics.dtypes import cast_exact, compute_and_result_dtype
@@ -216,8 +216,8 @@ def _anchor(anchor: object, mode: str, k: tuple[int, ...], flip: bool) -> tuple[
 def _cval(cval: object, compute: np.dtype) -> complex | float | int:
     if isinstance(cval, (bool, np.bool_)) or not isinstance(cval, numbers.Number):
         raise ValueError(f"cval={cval!r} is invalid; expected a number")
+    c = as_complex(cval)
     if compute.kind in "iu":
-        c = as_complex(cval)
         if c.imag != 0 or not math.isfinite(c.real) or c.real != int(c.real):
             raise ValueError(
                 f"cval={cval!r} is invalid for integer inputs, whose results are exact integers; "
@@ -228,12 +228,10 @@ def _cval(cval: object, compute: np.dtype) -> complex | float | int:
             raise ValueError(f"cval={cval!r} is out of range for {compute}")
         return v
     if compute.kind == "c":
-        return as_complex(cval)
-    if isinstance(cval, (complex, np.complexfloating)) and complex(cval).imag != 0:
+        return c
+    if c.imag != 0:
         raise ValueError(f"cval={cval!r} is invalid for real inputs; expected a real number")
-    if isinstance(cval, (int, float, np.integer, np.floating)):
-        return float(cval)
-    return float(complex(cval).real) if isinstance(cval, complex) else as_float(cval)
+    return c.real
 
 
 def _prepare_kernel(kernel: np.ndarray, full: tuple[int, ...], x_shape: tuple[int, ...],

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from .._arraytypes import as_index
 from .._machine.costs import machine_costs
+from .._numerics.boundary import PadMode
 from .._validate import as_array, check_option, invalid_option
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
 ]
 
 DATA_FORMATS = ("channels_first", "channels_last")
-#: numpy.pad's names of the padding rules torch has.
-PadMode = Literal["constant", "reflect", "edge", "wrap"]
 #: torch's padding modes -> numpy.pad's.
 PADDING_MODES: dict[str, PadMode] = {"zeros": "constant", "reflect": "reflect",
                                      "replicate": "edge", "circular": "wrap"}

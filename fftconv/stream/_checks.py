@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import operator
-from typing import SupportsIndex
-
 import numpy as np
 
-from ._core import as_array, check_option, check_supported
+from ._core import as_array, as_index, check_option, check_supported
 from ._partition import METHODS
 
 __all__ = ["as_axis", "as_count", "as_kernel", "as_latency", "as_method"]
@@ -16,9 +13,9 @@ __all__ = ["as_axis", "as_count", "as_kernel", "as_latency", "as_method"]
 def as_count(value: object, name: str, minimum: int = 1) -> int:
     """An int ``>= minimum`` (bools rejected)."""
     try:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, SupportsIndex):
+        if isinstance(value, (bool, np.bool_)):
             raise TypeError
-        n = operator.index(value)
+        n = as_index(value)
     except TypeError:
         n = None
     if n is None or n < minimum:
@@ -44,9 +41,9 @@ def as_method(value: object) -> str:
 def as_axis(axis: object, ndim: int, name: str = "axis") -> int:
     """A stream axis for arrays of ``ndim`` dimensions, made non-negative."""
     try:
-        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, SupportsIndex):
+        if isinstance(axis, (bool, np.bool_)):
             raise TypeError
-        a = operator.index(axis)
+        a = as_index(axis)
     except TypeError:
         raise ValueError(f"{name}={axis!r} is invalid; expected an int") from None
     if not -ndim <= a < ndim:
